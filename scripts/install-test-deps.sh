@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the stock libvirt clients and tools the end-to-end tests drive. Idempotent; quiet when all is there.
+set -euo pipefail
+need=()
+command -v virsh >/dev/null 2>&1 || need+=(libvirt-clients)
+command -v virt-admin >/dev/null 2>&1 || need+=(libvirt-clients)
+/usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || need+=(python3-libvirt)
+command -v systemd-socket-activate >/dev/null 2>&1 || need+=(systemd)
+command -v rst2man >/dev/null 2>&1 || need+=(python3-docutils)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing test dependencies: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
