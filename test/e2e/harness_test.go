@@ -1,0 +1,341 @@
+// Package e2e drives the built binaries the way users do: the stock virsh,
+// virt-admin and python3-libvirt talk to bin/virtvboxd over its real sockets,
+// and the daemon drives bin/vboxsim standing in for VBoxManage.
+//
+// Under `make check` VIRTVBOXD_E2E_REQUIRE=1 is set, and a missing client tool
+// fails the suite instead of skipping it.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binDir holds virtvboxd and vboxsim for the whole test binary.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	if d := os.Getenv("VIRTVBOXD_BIN_DIR"); d != "" && exists(filepath.Join(d, "virtvboxd")) && exists(filepath.Join(d, "vboxsim")) {
+		binDir = d
+		return m.Run(), nil
+	}
+	tmp, err := os.MkdirTemp("", "vvd-bin")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command("go", "build", "-o", tmp+"/", "../../cmd/virtvboxd", "../../cmd/vboxsim")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("building binaries: %w", err)
+	}
+	binDir = tmp
+	return m.Run(), nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// requireTool returns the path of a client tool, failing under make check and
+// skipping elsewhere when it is missing.
+func requireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("VIRTVBOXD_E2E_REQUIRE") == "1" {
+		t.Fatalf("%s is required by the end-to-end tests (apt-get install libvirt-clients python3-libvirt): %v", name, err)
+	}
+	t.Skipf("%s not installed", name)
+	return ""
+}
+
+// requirePythonLibvirt returns Debian's python3 when it can import libvirt.
+func requirePythonLibvirt(t testing.TB) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import libvirt").Run(); err == nil {
+		return py
+	}
+	if os.Getenv("VIRTVBOXD_E2E_REQUIRE") == "1" {
+		t.Fatalf("%s cannot import libvirt (apt-get install python3-libvirt)", py)
+	}
+	t.Skip("python3-libvirt not installed")
+	return ""
+}
+
+// sim is one simulated VirtualBox installation: a state directory and the
+// environment that selects it.
+type sim struct {
+	Home    string // VBOXSIM_HOME
+	Version string // VBOXSIM_VERSION
+	BinDir  string // holds VBoxManage -> vboxsim
+}
+
+func newSim(t testing.TB, dir, version string) *sim {
+	t.Helper()
+	s := &sim{Home: filepath.Join(dir, "vbox"), Version: version, BinDir: filepath.Join(dir, "vbin")}
+	for _, d := range []string{s.Home, s.BinDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(binDir, "vboxsim"), filepath.Join(s.BinDir, "VBoxManage")); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Env is the environment the simulator reads.
+func (s *sim) Env() []string {
+	env := []string{"VBOXSIM_HOME=" + s.Home, "VBOXSIM_LATENCY=0", "VBOXSIM_COLD_START=0", "VBOXSIM_ACPI_DELAY=200ms"}
+	if s.Version != "" {
+		env = append(env, "VBOXSIM_VERSION="+s.Version)
+	}
+	return env
+}
+
+// VBoxManage runs the simulator as a user would run VBoxManage by hand.
+func (s *sim) VBoxManage(t testing.TB, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(s.BinDir, "VBoxManage"), args...)
+	cmd.Env = append(os.Environ(), s.Env()...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// mustVBoxManage is VBoxManage that fails the test on error.
+func (s *sim) mustVBoxManage(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errs, err := s.VBoxManage(t, args...)
+	if err != nil {
+		t.Fatalf("VBoxManage %q: %v\n%s", args, err, errs)
+	}
+	return out
+}
+
+// Seed creates n varied VMs, k of them running.
+func (s *sim) Seed(t testing.TB, n, k int) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "vboxsim"), "seed", "--count", fmt.Sprint(n), "--running", fmt.Sprint(k))
+	cmd.Env = append(os.Environ(), s.Env()...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("vboxsim seed: %v\n%s", err, out)
+	}
+}
+
+// invocations counts the VBoxManage calls in the simulator's log.
+func (s *sim) invocations(t testing.TB) int {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "vboxsim"), "log", "--count")
+	cmd.Env = append(os.Environ(), s.Env()...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("vboxsim log --count: %v", err)
+	}
+	var n int
+	if _, err := fmt.Sscan(strings.TrimSpace(string(out)), &n); err != nil {
+		t.Fatalf("vboxsim log --count printed %q", out)
+	}
+	return n
+}
+
+// daemon is a running bin/virtvboxd with its own sockets, config and pid file.
+type daemon struct {
+	Dir     string
+	Config  string
+	PidFile string
+	RW      string
+	RO      string // empty when not served
+	Admin   string
+	Log     string
+	Sim     *sim
+
+	cmd  *exec.Cmd
+	done chan error
+}
+
+type daemonOpt func(*daemonSettings)
+
+type daemonSettings struct {
+	simVersion string
+	extraConf  string
+}
+
+func withSimVersion(v string) daemonOpt { return func(s *daemonSettings) { s.simVersion = v } }
+func withConfig(lines string) daemonOpt {
+	return func(s *daemonSettings) { s.extraConf += lines + "\n" }
+}
+
+// startDaemon starts bin/virtvboxd in the foreground against a fresh simulator.
+func startDaemon(t testing.TB, opts ...daemonOpt) *daemon {
+	t.Helper()
+	var set daemonSettings
+	for _, o := range opts {
+		o(&set)
+	}
+	dir, err := os.MkdirTemp("", "vvd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	d := &daemon{Dir: dir, Sim: newSim(t, dir, set.simVersion)}
+	d.restartSetup(t, set)
+	d.start(t)
+	return d
+}
+
+func (d *daemon) restartSetup(t testing.TB, set daemonSettings) {
+	t.Helper()
+	sock := filepath.Join(d.Dir, "s")
+	if err := os.MkdirAll(sock, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.Config = filepath.Join(d.Dir, "virtvboxd.conf")
+	d.PidFile = filepath.Join(d.Dir, "virtvboxd.pid")
+	d.Log = filepath.Join(d.Dir, "virtvboxd.log")
+	d.RW = filepath.Join(sock, "virtvboxd-sock")
+	d.RO = filepath.Join(sock, "virtvboxd-sock-ro")
+	d.Admin = filepath.Join(sock, "virtvboxd-admin-sock")
+	conf := fmt.Sprintf("unix_sock_dir = %q\nvboxmanage_path = %q\nlog_outputs = %q\n%s",
+		sock, filepath.Join(d.Sim.BinDir, "VBoxManage"), "1:file:"+d.Log, set.extraConf)
+	if err := os.WriteFile(d.Config, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (d *daemon) start(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "virtvboxd"), "-f", d.Config, "-p", d.PidFile)
+	cmd.Env = append(os.Environ(), d.Sim.Env()...)
+	cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+filepath.Join(d.Dir, "xdg-run"), "XDG_CONFIG_HOME="+filepath.Join(d.Dir, "xdg-conf"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd = cmd
+	d.done = make(chan error, 1)
+	go func() { d.done <- cmd.Wait() }()
+	t.Cleanup(func() { d.stop(t) })
+	deadline := time.Now().Add(10 * time.Second)
+	for !exists(d.RW) {
+		select {
+		case err := <-d.done:
+			d.done <- err
+			t.Fatalf("virtvboxd exited during start-up: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("virtvboxd did not create %s within 10s\n%s", d.RW, stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (d *daemon) stop(t testing.TB) {
+	t.Helper()
+	if d.cmd == nil {
+		return
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Errorf("virtvboxd exited with %v after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = d.cmd.Process.Kill()
+		t.Errorf("virtvboxd did not exit within 15s of SIGTERM")
+	}
+	d.cmd = nil
+}
+
+// restart stops the daemon and starts a new one on the same sockets and simulator.
+func (d *daemon) restart(t testing.TB) {
+	t.Helper()
+	d.stop(t)
+	d.start(t)
+}
+
+// URI is the connection URI for the stock clients.
+func (d *daemon) URI() string { return "vbox:///session?socket=" + d.RW }
+
+// virsh runs virsh against the daemon and returns stdout, stderr and the error.
+func (d *daemon) virsh(t testing.TB, args ...string) (string, string, error) {
+	t.Helper()
+	virsh := requireTool(t, "virsh")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, virsh, append([]string{"-q", "-c", d.URI()}, args...)...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "LIBVIRT_AUTOSTART=0")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// mustVirsh runs virsh and fails the test if it fails.
+func (d *daemon) mustVirsh(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errs, err := d.virsh(t, args...)
+	if err != nil {
+		t.Fatalf("virsh %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errs)
+	}
+	return out
+}
+
+// virshFails runs virsh, requires it to fail, and returns its stderr.
+func (d *daemon) virshFails(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errs, err := d.virsh(t, args...)
+	if err == nil {
+		t.Fatalf("virsh %s succeeded, want failure\nstdout: %s", strings.Join(args, " "), out)
+	}
+	return errs
+}
+
+// python runs a python3-libvirt script from testdata with the URI as argv[1].
+func (d *daemon) python(t testing.TB, script string, args ...string) string {
+	t.Helper()
+	py := requirePythonLibvirt(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, append([]string{filepath.Join("testdata", script), d.URI()}, args...)...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "LIBVIRT_AUTOSTART=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3 %s: %v\n%s", script, err, out)
+	}
+	return string(out)
+}
+
+// contains fails the test unless s contains every want.
+func contains(t testing.TB, what, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s: missing %q in:\n%s", what, w, s)
+		}
+	}
+}
