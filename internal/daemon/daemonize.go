@@ -131,4 +131,3 @@ func (s *Status) Report(err error) {
 
 // IsChild reports whether s is a daemonized child's status pipe.
 func (s *Status) IsChild() bool { return s != nil }
-

@@ -78,4 +78,3 @@ func TestStacks(t *testing.T) {
 }
 
 func containsBytes(b []byte, s string) bool { return strings.Contains(string(b), s) }
-
