@@ -1,0 +1,335 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/virtvboxd/virtvboxd/internal/buildinfo"
+)
+
+// AdminBackend is what the ADMIN program needs from the daemon. The daemon
+// (internal/daemon) implements it. Methods may be called concurrently.
+type AdminBackend interface {
+	// Servers returns the daemon's servers by name ("virtvboxd", "admin").
+	Servers() map[string]*Server
+	// LoggingOutputs returns the log outputs in libvirt's syntax, e.g.
+	// "3:stderr" or "1:file:/var/log/x.log 3:journald".
+	LoggingOutputs() string
+	// LoggingFilters returns the log filters in libvirt's syntax ("" for none).
+	LoggingFilters() string
+	// SetLoggingOutputs replaces the outputs; "" restores the default. Errors
+	// should carry errdefs classes (ErrConfigUnsupported, ErrInvalidArg).
+	SetLoggingOutputs(outputs string) error
+	// SetLoggingFilters replaces the filters; "" removes them all.
+	SetLoggingFilters(filters string) error
+	// SetDaemonTimeout sets the idle auto-shutdown timeout; 0 disables it.
+	SetDaemonTimeout(seconds uint32) error
+}
+
+// adminProgram is the ADMIN program (admin_protocol.x).
+type adminProgram struct {
+	b AdminBackend
+}
+
+// NewAdminProgram returns the ADMIN program over b. Register it on the admin
+// server only: a server carrying it accepts nobody but the daemon's own uid.
+func NewAdminProgram(b AdminBackend) Program { return &adminProgram{b: b} }
+
+func (p *adminProgram) Number() uint32               { return AdminProgram }
+func (p *adminProgram) highPriority(proc int32) bool { return false }
+func (p *adminProgram) clientClosed(c *Client)       {}
+
+// flagsError is virCheckFlags' complaint about flags we do not know.
+func flagsError(flags uint32, api string) error {
+	return newError(errInvalidArg, fromAdmin, fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, api))
+}
+
+func (p *adminProgram) server(name string) (*Server, error) {
+	if s := p.b.Servers()[name]; s != nil {
+		return s, nil
+	}
+	return nil, newError(errNoServer, fromRPC, fmt.Sprintf("No server named '%s'", name))
+}
+
+func (p *adminProgram) client(a adminClient) (*Client, error) {
+	s, err := p.server(a.Srv.Name)
+	if err != nil {
+		return nil, err
+	}
+	if c := s.Client(a.ID); c != nil {
+		return c, nil
+	}
+	return nil, newError(errNoClient, fromRPC, fmt.Sprintf("No client with matching ID '%d'", a.ID))
+}
+
+func adminClientOf(s *Server, c *Client) adminClient {
+	return adminClient{Srv: adminServer{Name: s.Name()}, ID: c.ID(), Timestamp: c.ConnectedAt().Unix(),
+		Transport: 0} // VIR_CLIENT_TRANS_UNIX
+}
+
+// countEntries counts the space-separated entries of a logging setting.
+func countEntries(s string) uint32 { return uint32(len(strings.Fields(s))) }
+
+func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) error {
+	switch cl.hdr.Procedure {
+	case adminProcConnectOpen:
+		var a adminConnectOpenArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		if a.Flags != 0 {
+			return flagsError(a.Flags, "adminDispatchConnectOpen")
+		}
+		return nil
+
+	case adminProcConnectClose:
+		cl.closeAfter = true
+		return nil
+
+	case adminProcConnectGetLibVersion:
+		out.putU64(buildinfo.LibVersion)
+		return nil
+
+	case adminProcConnectListServers:
+		var a adminConnectListServersArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		servers := p.b.Servers()
+		names := make([]string, 0, len(servers))
+		for n := range servers {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		r := adminConnectListServersRet{Servers: []adminServer{}, Ret: uint32(len(names))}
+		if a.NeedResults != 0 {
+			for _, n := range names[:min(len(names), adminServerListMax)] {
+				r.Servers = append(r.Servers, adminServer{Name: n})
+			}
+		}
+		return out.encode(r)
+
+	case adminProcConnectLookupServer:
+		var a adminConnectLookupServerArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		s, err := p.server(a.Name)
+		if err != nil {
+			return err
+		}
+		return out.encode(adminServer{Name: s.Name()})
+
+	case adminProcServerGetThreadpoolParams:
+		var a adminServerArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		s, err := p.server(a.Srv.Name)
+		if err != nil {
+			return err
+		}
+		tp := s.ThreadPool()
+		return out.encode([]typedParam{
+			uintParam("minWorkers", tp.MinWorkers),
+			uintParam("maxWorkers", tp.MaxWorkers),
+			uintParam("nWorkers", tp.NWorkers),
+			uintParam("freeWorkers", tp.FreeWorkers),
+			uintParam("prioWorkers", tp.PrioWorkers),
+			uintParam("jobQueueDepth", tp.JobQueueDepth),
+		})
+
+	case adminProcServerSetThreadpoolParams:
+		a, err := decodeSetParamsArgs(cl.payload, adminThreadpoolParamsMax)
+		if err != nil {
+			return err
+		}
+		s, err := p.server(a.Srv.Name)
+		if err != nil {
+			return err
+		}
+		v, err := uintParams(a.Params, "minWorkers", "maxWorkers", "prioWorkers")
+		if err != nil {
+			return err
+		}
+		return s.SetThreadPool(optUint(v, "minWorkers"), optUint(v, "maxWorkers"), optUint(v, "prioWorkers"))
+
+	case adminProcServerListClients:
+		var a adminServerListClientsArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		s, err := p.server(a.Srv.Name)
+		if err != nil {
+			return err
+		}
+		clients := s.Clients()
+		r := adminServerListClientsRet{Clients: []adminClient{}, Ret: uint32(len(clients))}
+		if a.NeedResults != 0 {
+			for _, c := range clients[:min(len(clients), adminClientListMax)] {
+				r.Clients = append(r.Clients, adminClientOf(s, c))
+			}
+		}
+		return out.encode(r)
+
+	case adminProcServerLookupClient:
+		var a adminServerLookupClientArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		c, err := p.client(adminClient{Srv: a.Srv, ID: a.ID})
+		if err != nil {
+			return err
+		}
+		s, _ := p.server(a.Srv.Name)
+		return out.encode(adminClientOf(s, c))
+
+	case adminProcClientGetInfo:
+		var a adminClientArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		c, err := p.client(a.Clnt)
+		if err != nil {
+			return err
+		}
+		return out.encode(clientInfo(c))
+
+	case adminProcClientClose:
+		var a adminClientArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		c, err := p.client(a.Clnt)
+		if err != nil {
+			return err
+		}
+		c.Close()
+		return nil
+
+	case adminProcServerGetClientLimits:
+		var a adminServerArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		s, err := p.server(a.Srv.Name)
+		if err != nil {
+			return err
+		}
+		l := s.ClientLimits()
+		return out.encode([]typedParam{
+			uintParam("nclients_max", l.MaxClients),
+			uintParam("nclients", l.Clients),
+			uintParam("nclients_unauth_max", l.MaxUnauthClients),
+			uintParam("nclients_unauth", l.UnauthClients),
+		})
+
+	case adminProcServerSetClientLimits:
+		a, err := decodeSetParamsArgs(cl.payload, adminClientLimitsMax)
+		if err != nil {
+			return err
+		}
+		s, err := p.server(a.Srv.Name)
+		if err != nil {
+			return err
+		}
+		v, err := uintParams(a.Params, "nclients_max", "nclients_unauth_max")
+		if err != nil {
+			return err
+		}
+		return s.SetClientLimits(optUint(v, "nclients_max"), optUint(v, "nclients_unauth_max"))
+
+	case adminProcConnectGetLoggingOutputs:
+		var a adminFlagsArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		o := p.b.LoggingOutputs()
+		return out.encode(adminGetLoggingOutputsRet{Outputs: o, NOutputs: countEntries(o)})
+
+	case adminProcConnectGetLoggingFilters:
+		var a adminFlagsArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		f := p.b.LoggingFilters()
+		r := adminGetLoggingFiltersRet{NFilters: countEntries(f)}
+		if f != "" {
+			r.Filters = []string{f}
+		}
+		return out.encode(r)
+
+	case adminProcConnectSetLoggingOutputs, adminProcConnectSetLoggingFilters:
+		var a adminSetLoggingArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		var v string
+		if len(a.Value) > 0 {
+			v = a.Value[0]
+		}
+		var err error
+		if cl.hdr.Procedure == adminProcConnectSetLoggingOutputs {
+			err = p.b.SetLoggingOutputs(v)
+		} else {
+			err = p.b.SetLoggingFilters(v)
+		}
+		if err != nil {
+			return toWire(err, fromNone)
+		}
+		return nil
+
+	case adminProcServerUpdateTLSFiles:
+		var a adminServerArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		// UNIX sockets only: like libvirt for a server without a TLS
+		// context, there is nothing to reload.
+		_, err := p.server(a.Srv.Name)
+		return err
+
+	case adminProcConnectSetDaemonTimeout:
+		var a adminSetDaemonTimeoutArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		if a.Flags != 0 {
+			return flagsError(a.Flags, "adminConnectSetDaemonTimeout")
+		}
+		if err := p.b.SetDaemonTimeout(a.Timeout); err != nil {
+			return toWire(err, fromNone)
+		}
+		return nil
+	}
+	return rpcError(fmt.Sprintf("unknown procedure: %d", cl.hdr.Procedure))
+}
+
+func optUint(m map[string]uint, k string) *uint {
+	if v, ok := m[k]; ok {
+		return &v
+	}
+	return nil
+}
+
+// clientInfo is virAdmClientGetInfo's answer for a local client.
+func clientInfo(c *Client) []typedParam {
+	params := []typedParam{boolParam("readonly", c.ReadOnly())}
+	cred, ok := c.Cred()
+	if !ok {
+		return params
+	}
+	params = append(params, intParam("unix_user_id", int32(cred.UID)))
+	if u, err := user.LookupId(strconv.FormatUint(uint64(cred.UID), 10)); err == nil {
+		params = append(params, stringParam("unix_user_name", u.Username))
+	}
+	params = append(params, intParam("unix_group_id", int32(cred.GID)))
+	if g, err := user.LookupGroupId(strconv.FormatUint(uint64(cred.GID), 10)); err == nil {
+		params = append(params, stringParam("unix_group_name", g.Name))
+	}
+	return append(params, intParam("unix_process_id", cred.PID))
+}

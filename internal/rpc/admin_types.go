@@ -1,0 +1,250 @@
+package rpc
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+)
+
+// ADMIN procedure numbers (src/admin/admin_protocol.x, libvirt 9.0).
+const (
+	adminProcConnectOpen               = 1
+	adminProcConnectClose              = 2
+	adminProcConnectGetLibVersion      = 3
+	adminProcConnectListServers        = 4
+	adminProcConnectLookupServer       = 5
+	adminProcServerGetThreadpoolParams = 6
+	adminProcServerSetThreadpoolParams = 7
+	adminProcServerListClients         = 8
+	adminProcServerLookupClient        = 9
+	adminProcClientGetInfo             = 10
+	adminProcClientClose               = 11
+	adminProcServerGetClientLimits     = 12
+	adminProcServerSetClientLimits     = 13
+	adminProcConnectGetLoggingOutputs  = 14
+	adminProcConnectGetLoggingFilters  = 15
+	adminProcConnectSetLoggingOutputs  = 16
+	adminProcConnectSetLoggingFilters  = 17
+	adminProcServerUpdateTLSFiles      = 18
+	adminProcConnectSetDaemonTimeout   = 19
+	adminProcMax                       = 19
+	adminServerListMax                 = 16384 // ADMIN_SERVER_LIST_MAX
+	adminClientListMax                 = 16384 // ADMIN_CLIENT_LIST_MAX
+	adminThreadpoolParamsMax           = 32    // ADMIN_SERVER_THREADPOOL_PARAMETERS_MAX
+	adminClientLimitsMax               = 32    // ADMIN_SERVER_CLIENT_LIMITS_MAX
+)
+
+// The admin_protocol.x types. go-libvirt has none; field order is the
+// protocol's.
+
+type adminServer struct { // admin_nonnull_server
+	Name string
+}
+
+type adminClient struct { // admin_nonnull_client
+	Srv       adminServer
+	ID        uint64
+	Timestamp int64
+	Transport uint32
+}
+
+type adminConnectOpenArgs struct{ Flags uint32 }
+
+type adminFlagsArgs struct{ Flags uint32 } // the *_logging_*_args and others with flags only
+
+type adminConnectListServersArgs struct {
+	NeedResults uint32
+	Flags       uint32
+}
+
+type adminConnectListServersRet struct {
+	Servers []adminServer
+	Ret     uint32
+}
+
+type adminConnectLookupServerArgs struct {
+	Name  string
+	Flags uint32
+}
+
+type adminServerArgs struct { // {srv, flags}: threadpool get, client limits get, update TLS
+	Srv   adminServer
+	Flags uint32
+}
+
+type adminServerListClientsArgs struct {
+	Srv         adminServer
+	NeedResults uint32
+	Flags       uint32
+}
+
+type adminServerListClientsRet struct {
+	Clients []adminClient
+	Ret     uint32
+}
+
+type adminServerLookupClientArgs struct {
+	Srv   adminServer
+	ID    uint64
+	Flags uint32
+}
+
+type adminClientArgs struct { // {clnt, flags}: client info, client close
+	Clnt  adminClient
+	Flags uint32
+}
+
+type adminGetLoggingOutputsRet struct {
+	Outputs  string
+	NOutputs uint32
+}
+
+type adminGetLoggingFiltersRet struct {
+	Filters  libvirt.OptString
+	NFilters uint32
+}
+
+type adminSetLoggingArgs struct { // set outputs / filters
+	Value libvirt.OptString
+	Flags uint32
+}
+
+type adminSetDaemonTimeoutArgs struct {
+	Timeout uint32
+	Flags   uint32
+}
+
+// typedParam is admin_typed_param (the same layout as remote_typed_param).
+type typedParam = libvirt.TypedParam
+
+// Typed parameter types (virTypedParameterType).
+const (
+	paramInt     = 1
+	paramUint    = 2
+	paramLLong   = 3
+	paramULLong  = 4
+	paramDouble  = 5
+	paramBoolean = 6
+	paramString  = 7
+)
+
+func uintParam(field string, v uint) typedParam {
+	return typedParam{Field: field, Value: *libvirt.NewTypedParamValueUint(uint32(v))}
+}
+
+func intParam(field string, v int32) typedParam {
+	return typedParam{Field: field, Value: *libvirt.NewTypedParamValueInt(v)}
+}
+
+func boolParam(field string, v bool) typedParam {
+	return typedParam{Field: field, Value: libvirt.TypedParamValue{D: paramBoolean, I: b2i(v)}}
+}
+
+func stringParam(field, v string) typedParam {
+	return typedParam{Field: field, Value: *libvirt.NewTypedParamValueString(v)}
+}
+
+// adminSetParamsArgs is the server_set_{threadpool,client_limits}_args:
+// {srv, params<>, flags}. xdr2 cannot decode the params' union, so it is
+// read by hand.
+type adminSetParamsArgs struct {
+	Srv    adminServer
+	Params []typedParam
+	Flags  uint32
+}
+
+// xdrReader reads XDR primitives from a payload, bounded by its length.
+type xdrReader struct {
+	b   []byte
+	err error
+}
+
+func (r *xdrReader) fail() { r.err = rpcError("Unable to decode message payload") }
+
+func (r *xdrReader) u32() uint32 {
+	if r.err != nil || len(r.b) < 4 {
+		r.fail()
+		return 0
+	}
+	v := binary.BigEndian.Uint32(r.b)
+	r.b = r.b[4:]
+	return v
+}
+
+func (r *xdrReader) u64() uint64 {
+	hi := uint64(r.u32())
+	return hi<<32 | uint64(r.u32())
+}
+
+func (r *xdrReader) str() string {
+	n := r.u32()
+	padded := (uint64(n) + 3) &^ 3
+	if r.err != nil || n > stringMax || uint64(len(r.b)) < padded {
+		r.fail()
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[padded:]
+	return s
+}
+
+func decodeSetParamsArgs(payload []byte, max int) (adminSetParamsArgs, error) {
+	r := &xdrReader{b: payload}
+	var a adminSetParamsArgs
+	a.Srv.Name = r.str()
+	n := r.u32()
+	if r.err == nil && n > uint32(max) {
+		return a, rpcError("Unable to decode message payload")
+	}
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		p := typedParam{Field: r.str()}
+		p.Value.D = r.u32()
+		switch p.Value.D {
+		case paramInt, paramBoolean:
+			p.Value.I = int32(r.u32())
+		case paramUint:
+			p.Value.I = r.u32()
+		case paramLLong:
+			p.Value.I = int64(r.u64())
+		case paramULLong:
+			p.Value.I = r.u64()
+		case paramDouble:
+			p.Value.I = math.Float64frombits(r.u64())
+		case paramString:
+			p.Value.I = r.str()
+		default:
+			r.fail()
+		}
+		a.Params = append(a.Params, p)
+	}
+	a.Flags = r.u32()
+	return a, r.err
+}
+
+var paramTypeNames = map[uint32]string{paramInt: "int", paramUint: "uint", paramLLong: "llong",
+	paramULLong: "ullong", paramDouble: "double", paramBoolean: "boolean", paramString: "string"}
+
+// uintParams validates params against the allowed UINT fields, as
+// virTypedParamsValidate does, and returns their values by name.
+func uintParams(params []typedParam, allowed ...string) (map[string]uint, error) {
+	out := map[string]uint{}
+	for _, p := range params {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == p.Field
+		}
+		if !ok {
+			return nil, newError(errArgumentUnsupported, fromNone,
+				fmt.Sprintf("parameter '%s' not supported", p.Field))
+		}
+		v, isUint := p.Value.I.(uint32)
+		if p.Value.D != paramUint || !isUint {
+			return nil, newError(errInvalidArg, fromNone, fmt.Sprintf(
+				"invalid type '%s' for parameter '%s', expected 'uint'", paramTypeNames[p.Value.D], p.Field))
+		}
+		out[p.Field] = uint(v)
+	}
+	return out, nil
+}

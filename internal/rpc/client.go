@@ -1,0 +1,368 @@
+package rpc
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// PeerCred are a UNIX peer's credentials (SO_PEERCRED) at connect time.
+type PeerCred struct {
+	UID, GID uint32
+	PID      int32
+}
+
+// Client is one connection to a Server (virNetServerClient).
+type Client struct {
+	srv       *Server
+	id        uint64
+	conn      net.Conn
+	svc       Service
+	cred      PeerCred
+	haveCred  bool
+	connected time.Time
+	log       *logrus.Entry
+
+	authenticated atomic.Bool
+
+	wmu sync.Mutex // serialises writes to conn
+
+	mu       sync.Mutex
+	cond     sync.Cond // in-flight count fell, or the client is closing
+	inflight int
+	warned   bool // the max_client_requests warning was logged
+	stopping bool // read no more calls
+	closed   bool // conn is closed
+	progData map[uint32]any
+
+	// keepalive, once the client asked for it (feature 10).
+	lastRx    atomic.Int64 // clock nanoseconds of the last packet received
+	kaMissed  atomic.Int32 // pings sent since then
+	kaStarted atomic.Bool
+	kaMu      sync.Mutex
+	kaTimer   Timer
+}
+
+// ID returns the client's id, unique within its server and starting at 1.
+func (c *Client) ID() uint64 { return c.id }
+
+// ConnectedAt returns when the client connected.
+func (c *Client) ConnectedAt() time.Time { return c.connected }
+
+// ReadOnly reports whether the client came through a read-only listener.
+func (c *Client) ReadOnly() bool { return c.svc.ReadOnly }
+
+// Cred returns the peer's credentials and whether they are known.
+func (c *Client) Cred() (PeerCred, bool) { return c.cred, c.haveCred }
+
+// Close disconnects the client (virt-admin client-disconnect).
+func (c *Client) Close() { c.close() }
+
+// data returns the program's private value for this client, creating it
+// with mk on first use.
+func (c *Client) data(prog uint32, mk func() any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.progData[prog]
+	if !ok {
+		v = mk()
+		c.progData[prog] = v
+	}
+	return v
+}
+
+// call is one CALL on its way through a program.
+type call struct {
+	client     *Client
+	hdr        Header
+	payload    []byte
+	closeAfter bool // close the connection once the reply is sent
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+var pktPool = sync.Pool{New: func() any { return &packet{b: make([]byte, 0, 512)} }}
+
+// serve is the connection loop: wait for a request slot, read one packet,
+// hand it on, repeat. Only a framing error, EOF or close ends it.
+func (c *Client) serve() {
+	s := c.srv
+	defer s.readers.Done()
+	br := bufio.NewReaderSize(c.conn, 4096)
+	for {
+		if !c.acquire() {
+			break
+		}
+		bp := bufPool.Get().(*[]byte)
+		h, payload, buf, err := readPacket(br, *bp)
+		*bp = buf[:0]
+		if err != nil {
+			c.release()
+			bufPool.Put(bp)
+			c.logReadError(err)
+			break
+		}
+		c.lastRx.Store(s.clock.Now().UnixNano())
+		c.kaMissed.Store(0)
+		if !c.handle(h, payload, bp) {
+			c.release()
+			if cap(*bp) <= 1<<16 {
+				bufPool.Put(bp)
+			}
+		}
+	}
+	c.close()
+	// Wait for the calls still running before the programs let go of the
+	// client's state.
+	c.mu.Lock()
+	for c.inflight > 0 {
+		c.cond.Wait()
+	}
+	c.mu.Unlock()
+	c.log.Debug("client disconnected")
+	s.removeClient(c)
+}
+
+func (c *Client) logReadError(err error) {
+	switch {
+	case errors.Is(err, io.EOF):
+		c.log.Debug("client closed the connection")
+	case errors.Is(err, errFraming):
+		c.log.WithError(err).Warn("closing connection after a bad packet")
+	default:
+		c.mu.Lock()
+		closing := c.stopping || c.closed
+		c.mu.Unlock()
+		if closing {
+			c.log.Debug("connection closed")
+		} else {
+			c.log.WithError(err).Debug("read failed")
+		}
+	}
+}
+
+// handle routes one packet. It returns true when a job now owns the request
+// slot and the buffer.
+func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
+	s := c.srv
+	if h.Program == KeepaliveProgram && h.Type == TypeMessage {
+		switch h.Procedure {
+		case keepalivePing:
+			c.sendKeepalive(keepalivePong)
+		case keepalivePong:
+		default:
+			c.log.WithField("proc", h.Procedure).Debug("dropping unknown keepalive message")
+		}
+		return false
+	}
+	if h.Type != TypeCall && h.Type != TypeCallWithFDs {
+		c.log.WithFields(logrus.Fields{"prog": h.Program, "type": h.Type, "serial": h.Serial}).
+			Debug("dropping non-CALL message")
+		return false
+	}
+	s.mu.Lock()
+	prog := s.programs[h.Program]
+	s.mu.Unlock()
+	if prog == nil || h.Version != programVersion {
+		c.replyError(&h, rpcError(fmt.Sprintf("Cannot find program %d version %d", h.Program, h.Version)))
+		return false
+	}
+	cl := &call{client: c, hdr: h, payload: payload}
+	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), run: func() {
+		c.run(prog, cl)
+		c.release()
+		if cap(*bp) <= 1<<16 {
+			*bp = (*bp)[:0]
+			bufPool.Put(bp)
+		}
+	}})
+	return ok
+}
+
+// run executes a call on a worker and sends its reply.
+func (c *Client) run(prog Program, cl *call) {
+	h := cl.hdr
+	if h.Type == TypeCallWithFDs {
+		// The fd count precedes the payload; fds are never passed here.
+		if len(cl.payload) < 4 || cl.payload[0]|cl.payload[1]|cl.payload[2]|cl.payload[3] != 0 {
+			c.replyError(&h, rpcError("Unable to decode message payload"))
+			return
+		}
+		cl.payload = cl.payload[4:]
+		h.Type = TypeCall
+	}
+	if h.Status != StatusOK {
+		c.replyError(&h, rpcError(fmt.Sprintf("Unexpected message status %d", h.Status)))
+		return
+	}
+	out := pktPool.Get().(*packet)
+	rh := Header{Program: h.Program, Version: h.Version, Procedure: h.Procedure,
+		Type: TypeReply, Serial: h.Serial, Status: StatusOK}
+	out.reset(&rh)
+	if err := prog.dispatch(c.srv.baseCtx, cl, out); err != nil {
+		we := toWire(err, fromRPC)
+		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial,
+			"code": we.Code}).Debug(we.Message())
+		out.setError()
+		out.putError(we)
+	}
+	c.send(out.finish())
+	if cap(out.b) <= 1<<16 {
+		pktPool.Put(out)
+	}
+	if cl.closeAfter {
+		c.close()
+	}
+}
+
+// replyError sends an error reply to the CALL h.
+func (c *Client) replyError(h *Header, err error) {
+	var p packet
+	rh := Header{Program: h.Program, Version: h.Version, Procedure: h.Procedure,
+		Type: TypeReply, Serial: h.Serial, Status: StatusError}
+	p.reset(&rh)
+	we := toWire(err, fromRPC)
+	c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial}).
+		Debug(we.Message())
+	p.putError(we)
+	c.send(p.finish())
+}
+
+// send writes one whole packet; a failed write closes the connection.
+func (c *Client) send(b []byte) {
+	c.wmu.Lock()
+	_, err := c.conn.Write(b)
+	c.wmu.Unlock()
+	if err != nil {
+		c.log.WithError(err).Debug("write failed")
+		c.close()
+	}
+}
+
+func (c *Client) sendKeepalive(proc int32) {
+	var b [minLength]byte
+	h := Header{Program: KeepaliveProgram, Version: programVersion, Procedure: proc, Type: TypeMessage}
+	p := packet{b: b[:0]}
+	p.reset(&h)
+	c.send(p.finish())
+}
+
+// acquire waits for a free request slot (max_client_requests). It returns
+// false once the client stops reading.
+func (c *Client) acquire() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if c.stopping || c.closed {
+			return false
+		}
+		limit := int(c.srv.cfg.Load().MaxClientRequests)
+		if limit < 1 {
+			limit = 1
+		}
+		if c.inflight < limit {
+			c.inflight++
+			return true
+		}
+		if !c.warned {
+			c.warned = true
+			c.log.Warnf("client hit max requests limit %d; stopped reading until a reply is sent "+
+				"(consider raising max_client_requests)", limit)
+		}
+		c.cond.Wait()
+	}
+}
+
+func (c *Client) release() {
+	c.mu.Lock()
+	c.inflight--
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// stopReading makes the connection loop take no further calls; calls in
+// flight still reply, then the connection closes.
+func (c *Client) stopReading() {
+	c.mu.Lock()
+	c.stopping = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	// Wake a blocked read.
+	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// close closes the connection; the connection loop then winds down.
+func (c *Client) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.kaMu.Lock()
+	if c.kaTimer != nil {
+		c.kaTimer.Stop()
+	}
+	c.kaMu.Unlock()
+	c.conn.Close()
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// startKeepalive makes the server ping this client after keepalive_interval
+// idle seconds (the client asked for VIR_DRV_FEATURE_PROGRAM_KEEPALIVE).
+func (c *Client) startKeepalive() {
+	interval := c.srv.cfg.Load().KeepaliveInterval
+	if interval <= 0 || !c.kaStarted.CompareAndSwap(false, true) {
+		return
+	}
+	c.armKeepalive(time.Duration(interval) * time.Second)
+}
+
+func (c *Client) armKeepalive(d time.Duration) {
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	if c.isClosed() {
+		return
+	}
+	c.kaTimer = c.srv.clock.AfterFunc(d, c.keepaliveTick)
+}
+
+// keepaliveTick runs when the keepalive timer fires: it pings an idle client
+// and drops one that left keepalive_count pings unanswered.
+func (c *Client) keepaliveTick() {
+	if c.isClosed() {
+		return
+	}
+	cfg := c.srv.cfg.Load()
+	if cfg.KeepaliveInterval <= 0 {
+		return
+	}
+	interval := time.Duration(cfg.KeepaliveInterval) * time.Second
+	idle := time.Duration(c.srv.clock.Now().UnixNano() - c.lastRx.Load())
+	if idle < interval && c.kaMissed.Load() == 0 {
+		c.armKeepalive(interval - idle)
+		return
+	}
+	if uint(c.kaMissed.Load()) >= cfg.KeepaliveCount {
+		c.log.Warn("connection closed due to keepalive timeout")
+		c.close()
+		return
+	}
+	c.kaMissed.Add(1)
+	c.sendKeepalive(keepalivePing)
+	c.armKeepalive(interval)
+}

@@ -1,0 +1,161 @@
+package rpc
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+)
+
+// This file is the one place where failures become libvirt errors: an
+// errdefs class picks the virErrorNumber and its message template (libvirt's
+// src/util/virerror.c table), the caller's context picks the virErrorDomain.
+
+// virErrorNumber values (include/libvirt/virterror.h).
+const (
+	errInternal            int32 = 1
+	errNoSupport           int32 = 3
+	errInvalidArg          int32 = 8
+	errOperationFailed     int32 = 9
+	errXML                 int32 = 27
+	errDomExist            int32 = 28
+	errOperationDenied     int32 = 29
+	errSystem              int32 = 38
+	errRPC                 int32 = 39
+	errAuthFailed          int32 = 45
+	errNoDomain            int32 = 42
+	errOperationInvalid    int32 = 55
+	errConfigUnsupported   int32 = 67
+	errOperationTimeout    int32 = 68
+	errNoDomainSnapshot    int32 = 72
+	errArgumentUnsupported int32 = 74
+	errNoServer            int32 = 95
+	errNoClient            int32 = 96
+)
+
+// virErrorDomain values (include/libvirt/virterror.h).
+const (
+	fromNone           int32 = 0
+	fromDom            int32 = 6 // libvirt-host.c reports as VIR_FROM_DOM
+	fromRPC            int32 = 7
+	fromStorage        int32 = 18
+	fromNetwork        int32 = 19
+	fromDomain         int32 = 20
+	fromNodedev        int32 = 22
+	fromVBox           int32 = 25
+	fromInterface      int32 = 26
+	fromSecret         int32 = 30
+	fromNWFilter       int32 = 33
+	fromAuth           int32 = 46
+	fromDomainSnapshot int32 = 35
+	fromAdmin          int32 = 62
+	fromCheckpoint     int32 = 69
+)
+
+// templates holds virerror.c's "msginfo" template for each code we send: the
+// message is the template with the detail in place of %s.
+var templates = map[int32]string{
+	errInternal:            "internal error: %s",
+	errNoSupport:           "this function is not supported by the connection driver: %s",
+	errInvalidArg:          "invalid argument: %s",
+	errOperationFailed:     "operation failed: %s",
+	errXML:                 "XML error: %s",
+	errDomExist:            "domain %s exists already",
+	errOperationDenied:     "operation forbidden: %s",
+	errSystem:              "%s",
+	errRPC:                 "%s",
+	errNoDomain:            "Domain not found: %s",
+	errAuthFailed:          "authentication failed: %s",
+	errOperationInvalid:    "Requested operation is not valid: %s",
+	errConfigUnsupported:   "unsupported configuration: %s",
+	errOperationTimeout:    "Timed out during operation: %s",
+	errNoDomainSnapshot:    "Domain snapshot not found: %s",
+	errArgumentUnsupported: "argument unsupported: %s",
+	errNoServer:            "Server not found: %s",
+	errNoClient:            "Client not found: %s",
+}
+
+// classCodes maps each errdefs class to its virErrorNumber.
+var classCodes = map[error]int32{
+	errdefs.ErrInternal:          errInternal,
+	errdefs.ErrNoSupport:         errNoSupport,
+	errdefs.ErrInvalidArg:        errInvalidArg,
+	errdefs.ErrOperationFailed:   errOperationFailed,
+	errdefs.ErrXML:               errXML,
+	errdefs.ErrDomainExists:      errDomExist,
+	errdefs.ErrOperationDenied:   errOperationDenied,
+	errdefs.ErrNoDomain:          errNoDomain,
+	errdefs.ErrOperationInvalid:  errOperationInvalid,
+	errdefs.ErrConfigUnsupported: errConfigUnsupported,
+	errdefs.ErrOperationTimeout:  errOperationTimeout,
+	errdefs.ErrNoDomainSnapshot:  errNoDomainSnapshot,
+	errdefs.ErrArgUnsupported:    errArgumentUnsupported,
+	errdefs.ErrSystem:            errSystem,
+}
+
+// wireError is a libvirt error ready for remote_error: code, domain, the
+// template (str1) and the detail (str2).
+type wireError struct {
+	Code   int32
+	Domain int32
+	Detail string
+}
+
+func (e *wireError) Error() string { return e.Message() }
+
+// Template returns the code's message template (str1).
+func (e *wireError) Template() string {
+	if t, ok := templates[e.Code]; ok {
+		return t
+	}
+	return "%s"
+}
+
+// Message returns the formatted message.
+func (e *wireError) Message() string {
+	return strings.Replace(e.Template(), "%s", e.Detail, 1)
+}
+
+// newError returns an error with an explicit code and domain, for failures
+// the RPC layer itself detects.
+func newError(code, domain int32, detail string) error {
+	return &wireError{Code: code, Domain: domain, Detail: detail}
+}
+
+// rpcError is a VIR_ERR_RPC error in the RPC domain ("%s" template).
+func rpcError(detail string) error { return newError(errRPC, fromRPC, detail) }
+
+// toWire maps err to a libvirt error. A *wireError keeps its own code and
+// domain; an errdefs class maps to its code, with domain as the error domain
+// (VBOX for the driver's errors); an unclassified error is an internal error.
+func toWire(err error, domain int32) *wireError {
+	var we *wireError
+	if errors.As(err, &we) {
+		return we
+	}
+	code, ok := classCodes[errdefs.ClassOf(err)]
+	if !ok {
+		code = errInternal
+	}
+	return &wireError{Code: code, Domain: domain, Detail: errdefs.Detail(err)}
+}
+
+// putError appends remote_error (remote_protocol.x; admin uses the same
+// layout) to p: code, domain, message, level 2 (VIR_ERR_ERROR), no domain,
+// str1 = template, str2 = detail, no str3, int1 = int2 = -1, no network.
+func (p *packet) putError(e *wireError) {
+	p.putU32(uint32(e.Code))
+	p.putU32(uint32(e.Domain))
+	p.putU32(1)
+	p.putString(e.Message())
+	p.putU32(2) // level
+	p.putU32(0) // dom
+	p.putU32(1)
+	p.putString(e.Template())
+	p.putU32(1)
+	p.putString(e.Detail)
+	p.putU32(0)          // str3
+	p.putU32(0xffffffff) // int1
+	p.putU32(0xffffffff) // int2
+	p.putU32(0)          // net
+}

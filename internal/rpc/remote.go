@@ -1,0 +1,470 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/buildinfo"
+)
+
+// remoteProgram is the REMOTE program (remote_protocol.x) over a Driver.
+type remoteProgram struct {
+	drv Driver
+	log *logrus.Entry
+}
+
+// NewRemoteProgram returns the REMOTE program serving d. Register it on the
+// main server, whose listeners are the rw and ro sockets.
+func NewRemoteProgram(d Driver, log *logrus.Entry) Program {
+	if log == nil {
+		log = logrus.NewEntry(logrus.StandardLogger())
+	}
+	return &remoteProgram{drv: d, log: log}
+}
+
+func (p *remoteProgram) Number() uint32 { return RemoteProgram }
+
+// remoteClient is the REMOTE program's per-client state.
+type remoteClient struct {
+	mu       sync.Mutex
+	conn     Conn // nil until CONNECT_OPEN
+	readOnly bool
+}
+
+func (rc *remoteClient) get() (Conn, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.conn, rc.readOnly
+}
+
+func (p *remoteProgram) state(c *Client) *remoteClient {
+	return c.data(RemoteProgram, func() any { return &remoteClient{} }).(*remoteClient)
+}
+
+func (p *remoteProgram) clientClosed(c *Client) {
+	rc := p.state(c)
+	rc.mu.Lock()
+	conn := rc.conn
+	rc.conn = nil
+	rc.mu.Unlock()
+	if conn != nil {
+		if err := conn.Close(); err != nil {
+			c.log.WithError(err).Warn("closing the hypervisor connection")
+		}
+	}
+}
+
+// highPriority: calls answered without the hypervisor may use the priority
+// workers, so that they keep flowing while every normal worker waits on
+// VBoxManage.
+func (p *remoteProgram) highPriority(proc int32) bool {
+	switch proc {
+	case procConnectGetLibVersion, procConnectGetType, procConnectGetURI, procConnectIsSecure,
+		procConnectSupportsFeature, procAuthList, procConnectClose,
+		procConnectRegisterCloseCallback, procConnectUnregisterCloseCallback:
+		return true
+	}
+	return false
+}
+
+// remoteHandler serves one procedure on an open connection.
+type remoteHandler func(ctx context.Context, cn Conn, cl *call, out *packet) error
+
+// preOpen are the procedures that run before CONNECT_OPEN.
+func preOpen(proc int32) bool {
+	switch proc {
+	case procAuthList, procAuthSaslInit, procAuthSaslStart, procAuthSaslStep, procAuthPolkit,
+		procConnectOpen, procConnectClose, procConnectSupportsFeature:
+		return true
+	}
+	return false
+}
+
+func preAuth(proc int32) bool {
+	switch proc {
+	case procAuthList, procAuthSaslInit, procAuthSaslStart, procAuthSaslStep, procAuthPolkit:
+		return true
+	}
+	return false
+}
+
+// errNotOpen is libvirt's answer to a hypervisor call before CONNECT_OPEN.
+var errNotOpen = newError(errInternal, fromRPC, "hypervisor connection not open")
+
+func (p *remoteProgram) dispatch(ctx context.Context, cl *call, out *packet) error {
+	proc := cl.hdr.Procedure
+	if proc <= 0 || int(proc) > remoteProcMax {
+		return rpcError(fmt.Sprintf("unknown procedure: %d", proc))
+	}
+	c := cl.client
+	if !c.authenticated.Load() && !preAuth(proc) {
+		return rpcError("authentication required")
+	}
+	rc := p.state(c)
+	if preOpen(proc) {
+		return p.dispatchPreOpen(ctx, rc, cl, out)
+	}
+	cn, ro := rc.get()
+	if cn == nil {
+		return errNotOpen
+	}
+	if ro {
+		if err := checkReadOnly(proc); err != nil {
+			return err
+		}
+	}
+	h := remoteHandlers[proc]
+	if h == nil {
+		api := remoteProcAPI[proc]
+		return newError(errNoSupport, objectDomain(api), api)
+	}
+	if proc == procDomainGetXMLDesc && ro {
+		var a libvirt.DomainGetXMLDescArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		if err := checkReadOnlyXMLFlags(uint32(a.Flags)); err != nil {
+			return err
+		}
+	}
+	if err := h(ctx, cn, cl, out); err != nil {
+		return driverError(proc, err)
+	}
+	return nil
+}
+
+// driverError maps a driver's error: libvirt's public API layer reports
+// "not supported" in the API's object domain, the vbox driver everything else
+// in the VBOX domain. Errors of the RPC layer itself pass through.
+func driverError(proc int32, err error) error {
+	if we, ok := err.(*wireError); ok {
+		return we
+	}
+	we := toWire(err, fromVBox)
+	if we.Code == errNoSupport {
+		we.Domain = objectDomain(remoteProcAPI[proc])
+	}
+	return we
+}
+
+// VIR_DRV_FEATURE_* numbers answered by the daemon itself.
+const (
+	featureFDPassing           = 8
+	featureProgramKeepalive    = 10
+	featureRemoteEventCallback = 14
+	featureRemoteCloseCallback = 15
+)
+
+const connectRO = 1 // VIR_CONNECT_RO
+
+func (p *remoteProgram) dispatchPreOpen(ctx context.Context, rc *remoteClient, cl *call, out *packet) error {
+	c := cl.client
+	switch cl.hdr.Procedure {
+	case procAuthList:
+		t := libvirt.AuthType(AuthNone)
+		if !c.authenticated.Load() {
+			t = libvirt.AuthType(c.svc.Auth)
+		}
+		return out.encode(libvirt.AuthListRet{Types: []libvirt.AuthType{t}})
+
+	case procConnectSupportsFeature:
+		var a libvirt.ConnectSupportsFeatureArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		if a.Feature == featureProgramKeepalive {
+			c.startKeepalive()
+			return out.encode(libvirt.ConnectSupportsFeatureRet{Supported: 1})
+		}
+		if cn, _ := rc.get(); cn == nil {
+			return errNotOpen
+		}
+		var ok int32
+		switch a.Feature {
+		case featureFDPassing, featureRemoteEventCallback, featureRemoteCloseCallback:
+			ok = 1
+		}
+		return out.encode(libvirt.ConnectSupportsFeatureRet{Supported: ok})
+
+	case procConnectOpen:
+		var a libvirt.ConnectOpenArgs
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if rc.conn != nil {
+			// libvirt 9.0 also drops the open connection on this path; we
+			// keep it, which no client can tell from the reply.
+			return newError(errInternal, fromRPC, "connection already open")
+		}
+		req := OpenRequest{ReadOnly: c.svc.ReadOnly || a.Flags&connectRO != 0}
+		if len(a.Name) > 0 {
+			req.URI = a.Name[0]
+		}
+		if cred, ok := c.Cred(); ok {
+			req.UID, req.PID = cred.UID, cred.PID
+		}
+		cn, err := p.drv.Open(ctx, req)
+		if err != nil {
+			c.log.WithError(err).WithField("uri", req.URI).Info("CONNECT_OPEN failed")
+			return toWire(err, fromVBox)
+		}
+		rc.conn, rc.readOnly = cn, req.ReadOnly
+		c.log.WithFields(logrus.Fields{"uri": req.URI, "readonly": req.ReadOnly}).Debug("connection opened")
+		return nil
+
+	case procConnectClose:
+		cl.closeAfter = true
+		return nil
+
+	default: // SASL and polkit
+		return newError(errAuthFailed, fromAuth, "authentication is not supported by virtvboxd")
+	}
+}
+
+// remoteHandlers serve the procedures that need an open connection; a
+// procedure without one answers "not supported".
+var remoteHandlers [remoteProcMax + 1]remoteHandler
+
+// void is for handlers that answer nothing.
+func void(ctx context.Context, cn Conn, cl *call, out *packet) error { return nil }
+
+// onDomain adapts a handler whose args are {remote_nonnull_domain dom; ...}.
+func toDomain(d libvirt.Domain) Domain { return Domain{Name: d.Name, UUID: d.UUID, ID: d.ID} }
+
+func fromDomainValue(d Domain) libvirt.Domain {
+	return libvirt.Domain{Name: d.Name, UUID: libvirt.UUID(d.UUID), ID: d.ID}
+}
+
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// withArgs returns a handler that decodes A and calls f.
+func withArgs[A any](f func(ctx context.Context, cn Conn, a *A, out *packet) error) remoteHandler {
+	return func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		var a A
+		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		return f(ctx, cn, &a, out)
+	}
+}
+
+// VIR_CONNECT_LIST_DOMAINS_ACTIVE / _INACTIVE.
+const (
+	listActive   = 1
+	listInactive = 2
+)
+
+func listDomains(ctx context.Context, cn Conn, flags uint32) ([]Domain, error) {
+	doms, err := cn.ListAllDomains(ctx, flags)
+	if err != nil {
+		return nil, err
+	}
+	if len(doms) > domainListMax {
+		return nil, newError(errRPC, fromRPC, fmt.Sprintf("Too many domains '%d' for limit '%d'",
+			len(doms), domainListMax))
+	}
+	return doms, nil
+}
+
+func init() {
+	h := &remoteHandlers
+
+	// Connection and host.
+	h[procConnectGetType] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		out.putString(cn.Type())
+		return nil
+	}
+	h[procConnectGetVersion] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		v, err := cn.Version(ctx)
+		if err != nil {
+			return err
+		}
+		out.putU64(v)
+		return nil
+	}
+	h[procConnectGetLibVersion] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		out.putU64(buildinfo.LibVersion)
+		return nil
+	}
+	h[procConnectGetHostname] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		name, err := cn.Hostname(ctx)
+		if err != nil {
+			return err
+		}
+		out.putString(name)
+		return nil
+	}
+	h[procConnectGetURI] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		out.putString(cn.URI())
+		return nil
+	}
+	h[procConnectIsSecure] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		out.putU32(1) // UNIX sockets are secure
+		return nil
+	}
+	h[procConnectRegisterCloseCallback] = void
+	h[procConnectUnregisterCloseCallback] = void
+	h[procConnectGetCapabilities] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		caps, err := cn.Capabilities(ctx)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.ConnectGetCapabilitiesRet{Capabilities: caps})
+	}
+	h[procConnectGetSysinfo] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectGetSysinfoArgs, out *packet) error {
+		s, err := cn.Sysinfo(ctx, a.Flags)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.ConnectGetSysinfoRet{Sysinfo: s})
+	})
+	h[procConnectGetMaxVcpus] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectGetMaxVcpusArgs, out *packet) error {
+		var typ string
+		if len(a.Type) > 0 {
+			typ = a.Type[0]
+		}
+		n, err := cn.MaxVcpus(ctx, typ)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.ConnectGetMaxVcpusRet{MaxVcpus: n})
+	})
+	h[procNodeGetInfo] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		ni, err := cn.NodeInfo(ctx)
+		if err != nil {
+			return err
+		}
+		r := libvirt.NodeGetInfoRet{Memory: ni.MemoryKiB, Cpus: ni.CPUs, Mhz: ni.MHz, Nodes: ni.Nodes,
+			Sockets: ni.Sockets, Cores: ni.Cores, Threads: ni.Threads}
+		for i := 0; i < len(ni.Model) && i < len(r.Model)-1; i++ {
+			r.Model[i] = int8(ni.Model[i])
+		}
+		return out.encode(r)
+	}
+	h[procNodeGetFreeMemory] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		m, err := cn.NodeFreeMemory(ctx)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.NodeGetFreeMemoryRet{FreeMem: m})
+	}
+	h[procNodeGetMemoryStats] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.NodeGetMemoryStatsArgs, out *packet) error {
+		stats, err := cn.NodeMemoryStats(ctx, a.CellNum, a.Flags)
+		if err != nil {
+			return err
+		}
+		// As virNodeGetMemoryStats: nparams 0 asks for the count.
+		r := libvirt.NodeGetMemoryStatsRet{Nparams: int32(len(stats))}
+		if a.Nparams != 0 {
+			if int(a.Nparams) < len(stats) {
+				stats = stats[:a.Nparams]
+			}
+			for _, s := range stats {
+				r.Params = append(r.Params, libvirt.NodeGetMemoryStats{Field: s.Field, Value: s.Value})
+			}
+		}
+		return out.encode(r)
+	})
+	h[procNodeGetSecurityModel] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		// No security driver: an empty model and DOI, as libvirt's "none".
+		return out.encode(libvirt.NodeGetSecurityModelRet{})
+	}
+
+	// Listing and lookup.
+	h[procConnectListAllDomains] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectListAllDomainsArgs, out *packet) error {
+		doms, err := listDomains(ctx, cn, uint32(a.Flags))
+		if err != nil {
+			return err
+		}
+		r := libvirt.ConnectListAllDomainsRet{Ret: uint32(len(doms))}
+		if a.NeedResults != 0 {
+			r.Domains = make([]libvirt.Domain, len(doms))
+			for i, d := range doms {
+				r.Domains[i] = fromDomainValue(d)
+			}
+		}
+		return out.encode(r)
+	})
+	h[procConnectNumOfDomains] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		doms, err := listDomains(ctx, cn, listActive)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.ConnectNumOfDomainsRet{Num: int32(len(doms))})
+	}
+	h[procConnectListDomains] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectListDomainsArgs, out *packet) error {
+		if a.Maxids < 0 || a.Maxids > domainListMax {
+			return rpcError("maxids > REMOTE_DOMAIN_LIST_MAX")
+		}
+		doms, err := listDomains(ctx, cn, listActive)
+		if err != nil {
+			return err
+		}
+		r := libvirt.ConnectListDomainsRet{Ids: []int32{}}
+		for _, d := range doms {
+			if len(r.Ids) == int(a.Maxids) {
+				break
+			}
+			r.Ids = append(r.Ids, d.ID)
+		}
+		return out.encode(r)
+	})
+	h[procConnectNumOfDefinedDomains] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+		doms, err := listDomains(ctx, cn, listInactive)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.ConnectNumOfDefinedDomainsRet{Num: int32(len(doms))})
+	}
+	h[procConnectListDefinedDomains] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectListDefinedDomainsArgs, out *packet) error {
+		if a.Maxnames < 0 || a.Maxnames > domainListMax {
+			return rpcError("maxnames > REMOTE_DOMAIN_LIST_MAX")
+		}
+		doms, err := listDomains(ctx, cn, listInactive)
+		if err != nil {
+			return err
+		}
+		r := libvirt.ConnectListDefinedDomainsRet{Names: []string{}}
+		for _, d := range doms {
+			if len(r.Names) == int(a.Maxnames) {
+				break
+			}
+			r.Names = append(r.Names, d.Name)
+		}
+		return out.encode(r)
+	})
+	h[procDomainLookupByID] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainLookupByIDArgs, out *packet) error {
+		d, err := cn.LookupByID(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainLookupByIDRet{Dom: fromDomainValue(d)})
+	})
+	h[procDomainLookupByName] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainLookupByNameArgs, out *packet) error {
+		d, err := cn.LookupByName(ctx, a.Name)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainLookupByNameRet{Dom: fromDomainValue(d)})
+	})
+	h[procDomainLookupByUUID] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainLookupByUUIDArgs, out *packet) error {
+		d, err := cn.LookupByUUID(ctx, a.UUID)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainLookupByUUIDRet{Dom: fromDomainValue(d)})
+	})
+
+	registerDomainHandlers(h)
+}

@@ -1,0 +1,193 @@
+package rpc
+
+import (
+	"context"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+)
+
+// The domain procedures: decode the go-libvirt Args, call one Conn method,
+// encode the Ret.
+
+func domainRet(out *packet, d Domain, err error) error {
+	if err != nil {
+		return err
+	}
+	return out.encode(fromDomainValue(d))
+}
+
+func int32Ret(out *packet, v int32, err error) error {
+	if err != nil {
+		return err
+	}
+	out.putU32(uint32(v))
+	return nil
+}
+
+func boolRet(out *packet, v bool, err error) error { return int32Ret(out, b2i(v), err) }
+
+func registerDomainHandlers(h *[remoteProcMax + 1]remoteHandler) {
+	// Query.
+	h[procDomainGetInfo] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetInfoArgs, out *packet) error {
+		info, err := cn.DomainGetInfo(ctx, toDomain(a.Dom))
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainGetInfoRet{State: uint8(info.State), MaxMem: info.MaxMemKiB,
+			Memory: info.MemoryKiB, NrVirtCPU: info.NrVirtCPU, CPUTime: info.CPUTime})
+	})
+	h[procDomainGetState] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetStateArgs, out *packet) error {
+		st, reason, err := cn.DomainGetState(ctx, toDomain(a.Dom), a.Flags)
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainGetStateRet{State: int32(st), Reason: reason})
+	})
+	h[procDomainGetXMLDesc] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetXMLDescArgs, out *packet) error {
+		x, err := cn.DomainGetXMLDesc(ctx, toDomain(a.Dom), uint32(a.Flags))
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainGetXMLDescRet{XML: x})
+	})
+	h[procDomainGetOSType] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetOsTypeArgs, out *packet) error {
+		t, err := cn.DomainGetOSType(ctx, toDomain(a.Dom))
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainGetOsTypeRet{Type: t})
+	})
+	h[procDomainIsActive] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainIsActiveArgs, out *packet) error {
+		v, err := cn.DomainIsActive(ctx, toDomain(a.Dom))
+		return boolRet(out, v, err)
+	})
+	h[procDomainIsPersistent] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainIsPersistentArgs, out *packet) error {
+		v, err := cn.DomainIsPersistent(ctx, toDomain(a.Dom))
+		return boolRet(out, v, err)
+	})
+	h[procDomainIsUpdated] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainIsUpdatedArgs, out *packet) error {
+		v, err := cn.DomainIsUpdated(ctx, toDomain(a.Dom))
+		return boolRet(out, v, err)
+	})
+	h[procDomainGetAutostart] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetAutostartArgs, out *packet) error {
+		v, err := cn.DomainGetAutostart(ctx, toDomain(a.Dom))
+		return boolRet(out, v, err)
+	})
+	h[procDomainHasManagedSaveImage] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainHasManagedSaveImageArgs, out *packet) error {
+		v, err := cn.DomainHasManagedSaveImage(ctx, toDomain(a.Dom), a.Flags)
+		return boolRet(out, v, err)
+	})
+	h[procDomainGetMaxVcpus] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetMaxVcpusArgs, out *packet) error {
+		v, err := cn.DomainGetMaxVcpus(ctx, toDomain(a.Dom))
+		return int32Ret(out, v, err)
+	})
+	h[procDomainGetVcpusFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetVcpusFlagsArgs, out *packet) error {
+		v, err := cn.DomainGetVcpusFlags(ctx, toDomain(a.Dom), a.Flags)
+		return int32Ret(out, v, err)
+	})
+	h[procDomainGetMaxMemory] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetMaxMemoryArgs, out *packet) error {
+		v, err := cn.DomainGetMaxMemory(ctx, toDomain(a.Dom))
+		if err != nil {
+			return err
+		}
+		return out.encode(libvirt.DomainGetMaxMemoryRet{Memory: v})
+	})
+	h[procDomainGetSecurityLabel] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainGetSecurityLabelArgs, out *packet) error {
+		// No security driver: an empty label, not enforcing.
+		return out.encode(libvirt.DomainGetSecurityLabelRet{})
+	})
+
+	// Definition.
+	h[procDomainDefineXML] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainDefineXMLArgs, out *packet) error {
+		d, err := cn.DomainDefineXML(ctx, a.XML, 0)
+		return domainRet(out, d, err)
+	})
+	h[procDomainDefineXMLFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainDefineXMLFlagsArgs, out *packet) error {
+		d, err := cn.DomainDefineXML(ctx, a.XML, uint32(a.Flags))
+		return domainRet(out, d, err)
+	})
+	h[procDomainUndefine] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainUndefineArgs, out *packet) error {
+		return cn.DomainUndefine(ctx, toDomain(a.Dom), 0)
+	})
+	h[procDomainUndefineFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainUndefineFlagsArgs, out *packet) error {
+		return cn.DomainUndefine(ctx, toDomain(a.Dom), uint32(a.Flags))
+	})
+
+	// Lifecycle.
+	h[procDomainCreateXML] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainCreateXMLArgs, out *packet) error {
+		d, err := cn.DomainCreateXML(ctx, a.XMLDesc, uint32(a.Flags))
+		return domainRet(out, d, err)
+	})
+	h[procDomainCreate] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainCreateArgs, out *packet) error {
+		_, err := cn.DomainCreate(ctx, toDomain(a.Dom), 0)
+		return err
+	})
+	h[procDomainCreateWithFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainCreateWithFlagsArgs, out *packet) error {
+		d, err := cn.DomainCreate(ctx, toDomain(a.Dom), a.Flags)
+		return domainRet(out, d, err)
+	})
+	h[procDomainShutdown] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainShutdownArgs, out *packet) error {
+		return cn.DomainShutdown(ctx, toDomain(a.Dom), 0)
+	})
+	h[procDomainShutdownFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainShutdownFlagsArgs, out *packet) error {
+		return cn.DomainShutdown(ctx, toDomain(a.Dom), uint32(a.Flags))
+	})
+	h[procDomainReboot] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainRebootArgs, out *packet) error {
+		return cn.DomainReboot(ctx, toDomain(a.Dom), uint32(a.Flags))
+	})
+	h[procDomainReset] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainResetArgs, out *packet) error {
+		return cn.DomainReset(ctx, toDomain(a.Dom), a.Flags)
+	})
+	h[procDomainDestroy] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainDestroyArgs, out *packet) error {
+		return cn.DomainDestroy(ctx, toDomain(a.Dom), 0)
+	})
+	h[procDomainDestroyFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainDestroyFlagsArgs, out *packet) error {
+		return cn.DomainDestroy(ctx, toDomain(a.Dom), uint32(a.Flags))
+	})
+	h[procDomainSuspend] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSuspendArgs, out *packet) error {
+		return cn.DomainSuspend(ctx, toDomain(a.Dom))
+	})
+	h[procDomainResume] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainResumeArgs, out *packet) error {
+		return cn.DomainResume(ctx, toDomain(a.Dom))
+	})
+	h[procDomainSave] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSaveArgs, out *packet) error {
+		return cn.DomainSave(ctx, toDomain(a.Dom), a.To, "", 0)
+	})
+	h[procDomainSaveFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSaveFlagsArgs, out *packet) error {
+		var dxml string
+		if len(a.Dxml) > 0 {
+			dxml = a.Dxml[0]
+		}
+		return cn.DomainSave(ctx, toDomain(a.Dom), a.To, dxml, a.Flags)
+	})
+	h[procDomainManagedSave] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainManagedSaveArgs, out *packet) error {
+		return cn.DomainManagedSave(ctx, toDomain(a.Dom), a.Flags)
+	})
+	h[procDomainManagedSaveRemove] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainManagedSaveRemoveArgs, out *packet) error {
+		return cn.DomainManagedSaveRemove(ctx, toDomain(a.Dom), a.Flags)
+	})
+
+	// Configuration.
+	h[procDomainSetMemory] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetMemoryArgs, out *packet) error {
+		return cn.DomainSetMemory(ctx, toDomain(a.Dom), a.Memory, 0)
+	})
+	h[procDomainSetMaxMemory] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetMaxMemoryArgs, out *packet) error {
+		return cn.DomainSetMemory(ctx, toDomain(a.Dom), a.Memory, domainMemMaximum)
+	})
+	h[procDomainSetMemoryFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetMemoryFlagsArgs, out *packet) error {
+		return cn.DomainSetMemory(ctx, toDomain(a.Dom), a.Memory, a.Flags)
+	})
+	h[procDomainSetVcpus] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetVcpusArgs, out *packet) error {
+		return cn.DomainSetVcpus(ctx, toDomain(a.Dom), a.Nvcpus, 0)
+	})
+	h[procDomainSetVcpusFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetVcpusFlagsArgs, out *packet) error {
+		return cn.DomainSetVcpus(ctx, toDomain(a.Dom), a.Nvcpus, a.Flags)
+	})
+	h[procDomainSetAutostart] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetAutostartArgs, out *packet) error {
+		return cn.DomainSetAutostart(ctx, toDomain(a.Dom), a.Autostart != 0)
+	})
+}
+
+// domainMemMaximum is VIR_DOMAIN_MEM_MAXIMUM: virDomainSetMaxMemory is
+// virDomainSetMemoryFlags with it.
+const domainMemMaximum = 4

@@ -1,0 +1,470 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// ServerConfig holds one server's limits: libvirt's min_workers, max_workers,
+// prio_workers, max_clients, max_anonymous_clients, max_client_requests,
+// keepalive_interval and keepalive_count (or their admin_ variants).
+// max_queued_clients is the listen backlog and belongs to whoever creates the
+// socket.
+type ServerConfig struct {
+	Name                            string // "virtvboxd" or "admin"
+	MinWorkers, MaxWorkers          uint
+	PrioWorkers                     uint
+	MaxClients, MaxAnonymousClients uint
+	MaxClientRequests               uint
+	KeepaliveInterval               int // seconds; <=0: never ping
+	KeepaliveCount                  uint
+}
+
+// AuthType is the authentication a listener requires (remote_auth_type).
+type AuthType int32
+
+// The authentication types of AUTH_LIST.
+const (
+	AuthNone   AuthType = 0
+	AuthSASL   AuthType = 1
+	AuthPolkit AuthType = 2
+)
+
+// Service describes one listener: whether its clients are read-only (the ro
+// socket) and the authentication it requires.
+type Service struct {
+	ReadOnly bool
+	Auth     AuthType
+}
+
+// Program is an RPC program a Server dispatches CALLs to: the REMOTE program
+// (NewRemoteProgram) or the ADMIN program (NewAdminProgram). KEEPALIVE is
+// built into the connection loop.
+type Program interface {
+	// Number returns the program number (e.g. RemoteProgram).
+	Number() uint32
+	// dispatch runs one CALL and appends the reply payload to out. An error
+	// becomes a remote_error reply.
+	dispatch(ctx context.Context, c *call, out *packet) error
+	// highPriority reports whether proc may run on the priority workers.
+	highPriority(proc int32) bool
+	// clientClosed releases what the program holds for c, once c's last call
+	// has finished.
+	clientClosed(c *Client)
+}
+
+// Server is one libvirt RPC server (virNetServer): a set of listeners, their
+// clients, one worker pool and the programs it serves. All methods are safe
+// for concurrent use.
+type Server struct {
+	log   *logrus.Entry
+	clock Clock
+	euid  uint32
+	cfg   atomic.Pointer[ServerConfig]
+	pool  *workerPool
+
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+	readers    sync.WaitGroup // one per client connection loop
+
+	mu        sync.Mutex
+	cond      sync.Cond // clients left, limits changed, or closing
+	programs  map[uint32]Program
+	clients   map[uint64]*Client
+	nextID    uint64
+	nUnauth   int
+	listeners map[net.Listener]struct{}
+	closing   bool
+	onChange  []func()
+}
+
+// NewServer returns a server configured by cfg that logs through log. Its
+// workers start at once; it accepts nothing until Serve.
+func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = logrus.NewEntry(l)
+	}
+	s := &Server{
+		log:       log.WithField("server", cfg.Name),
+		clock:     realClock{},
+		euid:      uint32(os.Geteuid()),
+		programs:  map[uint32]Program{},
+		clients:   map[uint64]*Client{},
+		listeners: map[net.Listener]struct{}{},
+	}
+	s.cond.L = &s.mu
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	c := cfg
+	s.cfg.Store(&c)
+	s.pool = newWorkerPool(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
+	return s
+}
+
+// Name returns the server's name ("virtvboxd", "admin").
+func (s *Server) Name() string { return s.cfg.Load().Name }
+
+// Config returns the server's current limits.
+func (s *Server) Config() ServerConfig { return *s.cfg.Load() }
+
+// SetClock replaces the keepalive time source. Call it before Serve; it is
+// meant for tests.
+func (s *Server) SetClock(c Clock) { s.clock = c }
+
+// Register adds a program. Call it before Serve.
+func (s *Server) Register(p Program) {
+	s.mu.Lock()
+	s.programs[p.Number()] = p
+	s.mu.Unlock()
+}
+
+// SetLimits applies new limits (a configuration reload): the worker pool is
+// resized, client limits apply to the next accept and the next read, and the
+// keepalive settings to the next timer. The name is kept.
+func (s *Server) SetLimits(cfg ServerConfig) {
+	cfg.Name = s.Name()
+	s.cfg.Store(&cfg)
+	s.pool.setLimits(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
+	s.mu.Lock()
+	s.cond.Broadcast()
+	clients := s.clientListLocked()
+	s.mu.Unlock()
+	for _, c := range clients {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+// NumClients returns the number of connected clients.
+func (s *Server) NumClients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+// OnClientsChanged registers f to be called after every connect and
+// disconnect (for the daemon's idle timer). f must not block.
+func (s *Server) OnClientsChanged(f func()) {
+	s.mu.Lock()
+	s.onChange = append(s.onChange, f)
+	s.mu.Unlock()
+}
+
+func (s *Server) clientsChanged() {
+	s.mu.Lock()
+	fs := append([]func(){}, s.onChange...)
+	s.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+func (s *Server) hasProgram(n uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.programs[n]
+	return ok
+}
+
+// Serve accepts clients on ln until ctx is done, Shutdown is called or ln
+// fails, and returns nil in the first two cases. It blocks; run one per
+// listener. At max_clients (or max_anonymous_clients unauthenticated
+// clients) it stops accepting until a client leaves; pending connections wait
+// in the listen backlog. Serve closes ln when it returns; the clients it
+// accepted stay until they leave or Shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+
+	var stopped atomic.Bool
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			stopped.Store(true)
+			ln.Close()
+			s.mu.Lock()
+			s.cond.Broadcast()
+			s.mu.Unlock()
+		case <-done:
+		}
+	}()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+		ln.Close()
+	}()
+
+	var backoff time.Duration
+	for {
+		s.mu.Lock()
+		for !s.closing && !stopped.Load() && s.fullLocked() {
+			s.cond.Wait()
+		}
+		closing := s.closing || stopped.Load()
+		s.mu.Unlock()
+		if closing {
+			return nil
+		}
+		conn, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing || stopped.Load()
+			s.mu.Unlock()
+			if closing || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.WithError(err).Warn("accept failed; retrying")
+				time.Sleep(backoff)
+				continue
+			}
+			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
+		}
+		backoff = 0
+		s.addClient(conn, svc)
+	}
+}
+
+// fullLocked reports whether max_clients or max_anonymous_clients is reached.
+func (s *Server) fullLocked() bool {
+	cfg := s.cfg.Load()
+	if cfg.MaxClients > 0 && uint(len(s.clients)) >= cfg.MaxClients {
+		return true
+	}
+	return cfg.MaxAnonymousClients > 0 && uint(s.nUnauth) >= cfg.MaxAnonymousClients
+}
+
+// Shutdown stops accepting, stops reading new calls, lets the calls in flight
+// finish and closes every client. If ctx ends first the remaining
+// connections are closed at once and ctx's error is returned. It is quick on
+// an idle server.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	s.cond.Broadcast()
+	clients := s.clientListLocked()
+	s.mu.Unlock()
+
+	for _, c := range clients {
+		c.stopReading()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.readers.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.cancelBase()
+		s.mu.Lock()
+		clients = s.clientListLocked()
+		s.mu.Unlock()
+		for _, c := range clients {
+			c.close()
+		}
+		<-done
+	}
+	s.cancelBase()
+	s.pool.stop()
+	return err
+}
+
+func (s *Server) clientListLocked() []*Client {
+	l := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		l = append(l, c)
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].id < l[j].id })
+	return l
+}
+
+// Clients returns the connected clients ordered by id.
+func (s *Server) Clients() []*Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clientListLocked()
+}
+
+// Client returns the client with id, or nil.
+func (s *Server) Client(id uint64) *Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clients[id]
+}
+
+// ThreadPool returns the worker pool's parameters and counters.
+func (s *Server) ThreadPool() ThreadPoolInfo { return s.pool.info() }
+
+// SetThreadPool changes the worker limits, as virt-admin srv-threadpool-set
+// does; a nil value keeps the current one.
+func (s *Server) SetThreadPool(minW, maxW, prioW *uint) error {
+	cfg := s.Config()
+	cur := s.pool.info()
+	newMin, newMax, newPrio := cur.MinWorkers, cur.MaxWorkers, cur.PrioWorkers
+	if minW != nil {
+		newMin = *minW
+	}
+	if maxW != nil {
+		newMax = *maxW
+	}
+	if prioW != nil {
+		newPrio = *prioW
+	}
+	if newMin > newMax {
+		return newError(errInvalidArg, fromNone, "minWorkers cannot be larger than maxWorkers")
+	}
+	if newMax == 0 {
+		return newError(errInvalidArg, fromNone, "maxWorkers must not be 0")
+	}
+	cfg.MinWorkers, cfg.MaxWorkers, cfg.PrioWorkers = newMin, newMax, newPrio
+	s.SetLimits(cfg)
+	return nil
+}
+
+// ClientLimits is the admin view of the client limits
+// (virAdmServerGetClientLimits).
+type ClientLimits struct {
+	MaxClients, Clients             uint
+	MaxUnauthClients, UnauthClients uint
+}
+
+// ClientLimits returns the client limits and counts.
+func (s *Server) ClientLimits() ClientLimits {
+	cfg := s.cfg.Load()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ClientLimits{
+		MaxClients: cfg.MaxClients, Clients: uint(len(s.clients)),
+		MaxUnauthClients: cfg.MaxAnonymousClients, UnauthClients: uint(s.nUnauth),
+	}
+}
+
+// SetClientLimits changes max_clients and max_anonymous_clients; nil keeps
+// the current value.
+func (s *Server) SetClientLimits(maxClients, maxUnauth *uint) error {
+	cfg := s.Config()
+	if maxClients != nil {
+		cfg.MaxClients = *maxClients
+	}
+	if maxUnauth != nil {
+		cfg.MaxAnonymousClients = *maxUnauth
+	}
+	if cfg.MaxClients < cfg.MaxAnonymousClients {
+		return newError(errInvalidArg, fromRPC, "The overall maximum number of clients waiting for "+
+			"authentication must not be less than the overall maximum number of clients")
+	}
+	s.SetLimits(cfg)
+	return nil
+}
+
+// addClient registers a new connection and starts its connection loop.
+func (s *Server) addClient(conn net.Conn, svc Service) {
+	cred, haveCred := peerCred(conn)
+	s.mu.Lock()
+	_, admin := s.programs[AdminProgram]
+	s.mu.Unlock()
+	// A session daemon serves only its own user; the admin server, only the
+	// daemon's user even when it runs as root.
+	if (admin || s.euid != 0) && (!haveCred || cred.UID != s.euid) {
+		s.log.WithFields(logrus.Fields{"pid": cred.PID, "uid": cred.UID}).
+			Warnf("Disallowing client %d with uid %d", cred.PID, cred.UID)
+		conn.Close()
+		return
+	}
+
+	c := &Client{
+		srv:       s,
+		conn:      conn,
+		svc:       svc,
+		cred:      cred,
+		haveCred:  haveCred,
+		connected: time.Now(),
+		progData:  map[uint32]any{},
+	}
+	c.cond.L = &c.mu
+	// Auth NONE clients are authenticated from the start; a polkit socket
+	// trusts root.
+	c.authenticated.Store(svc.Auth == AuthNone || (svc.Auth == AuthPolkit && haveCred && cred.UID == 0))
+	c.lastRx.Store(s.clock.Now().UnixNano())
+
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	s.nextID++
+	c.id = s.nextID
+	s.clients[c.id] = c
+	if !c.authenticated.Load() {
+		s.nUnauth++
+	}
+	s.readers.Add(1)
+	s.mu.Unlock()
+
+	c.log = s.log.WithFields(logrus.Fields{"client": c.id, "uid": cred.UID, "pid": cred.PID})
+	c.log.WithField("readonly", svc.ReadOnly).Debug("client connected")
+	s.clientsChanged()
+	go c.serve()
+}
+
+// removeClient forgets c once its connection loop and calls are over.
+func (s *Server) removeClient(c *Client) {
+	s.mu.Lock()
+	progs := make([]Program, 0, len(s.programs))
+	for _, p := range s.programs {
+		progs = append(progs, p)
+	}
+	s.mu.Unlock()
+	for _, p := range progs {
+		p.clientClosed(c)
+	}
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	if !c.authenticated.Load() {
+		s.nUnauth--
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	s.clientsChanged()
+}
+
+// markAuthenticated records that c passed authentication.
+func (s *Server) markAuthenticated(c *Client) {
+	s.mu.Lock()
+	if !c.authenticated.Load() {
+		c.authenticated.Store(true)
+		s.nUnauth--
+		s.cond.Broadcast()
+	}
+	s.mu.Unlock()
+}
