@@ -1,0 +1,378 @@
+package main
+
+// Black-box tests: they run the built virtvboxd binary as a user would, with
+// its own config file, sockets and pid file under a short temporary
+// directory, and look at exit codes, stderr, files and sockets.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const pkgPath = "github.com/virtvboxd/virtvboxd"
+
+var (
+	buildOnce sync.Once
+	binDir    string // holds virtvboxd (and virtvboxd-relocated)
+	buildErr  error
+)
+
+// TestMain removes the binaries it built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" && os.Getenv("VIRTVBOXD_BIN_DIR") == "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// bin returns the daemon binary: $VIRTVBOXD_BIN_DIR/virtvboxd when make test
+// set it, else one built once for this test binary.
+func bin(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("VIRTVBOXD_BIN_DIR"); d != "" {
+		p := filepath.Join(d, "virtvboxd")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	build(t)
+	return filepath.Join(binDir, "virtvboxd")
+}
+
+// relocatedBin returns a binary built with SYSCONFDIR and RUNSTATEDIR moved
+// under dir (as a packager would with -ldflags -X), so a root daemon's
+// default paths can be exercised without touching /etc and /run.
+func relocatedBin(t testing.TB, sysconf, runstate string) string {
+	t.Helper()
+	build(t)
+	out := filepath.Join(binDir, fmt.Sprintf("relocated-%d", time.Now().UnixNano()))
+	ld := fmt.Sprintf("-X %s/internal/buildinfo.SysconfDir=%s -X %s/internal/buildinfo.RunstateDir=%s",
+		pkgPath, sysconf, pkgPath, runstate)
+	cmd := exec.Command("go", "build", "-ldflags", ld, "-o", out, ".")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build (relocated): %v\n%s", err, b)
+	}
+	return out
+}
+
+func build(t testing.TB) {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "vvdbin")
+		if buildErr != nil {
+			return
+		}
+		// Other users (the session-mode tests) must be able to run it.
+		if buildErr = os.Chmod(binDir, 0o755); buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "virtvboxd"), ".")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, b)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+}
+
+// needTool returns the path of an external tool, skipping the test when it
+// is missing (failing under VIRTVBOXD_E2E_REQUIRE=1).
+func needTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("VIRTVBOXD_E2E_REQUIRE") == "1" {
+			t.Fatalf("%s is required: %v", name, err)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// shortDir returns a fresh directory whose socket paths fit in sun_path.
+func shortDir(t testing.TB) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "vvd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// result is a finished run of the binary.
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// runBin runs the binary to completion (bounded) with args and extra env.
+func runBin(t testing.TB, path string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s %q did not exit within 20s\nstderr: %s", path, args, errb.String())
+	}
+	return result{code: exitCode(err), stdout: out.String(), stderr: errb.String()}
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// daemonProc is a running daemon started by startDaemon.
+type daemonProc struct {
+	Dir     string // scratch directory
+	Config  string
+	PidFile string
+	Sock    string // rw socket
+	SockRO  string
+	Admin   string
+	Log     string // file log output (level 1)
+
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// daemonSetup prepares the files of a root daemon whose sockets live in a
+// scratch directory (unix_sock_dir) and whose log goes to a file.
+func daemonSetup(t testing.TB, extraConf string) *daemonProc {
+	t.Helper()
+	dir := shortDir(t)
+	d := &daemonProc{
+		Dir:     dir,
+		Config:  filepath.Join(dir, "virtvboxd.conf"),
+		PidFile: filepath.Join(dir, "virtvboxd.pid"),
+		Sock:    filepath.Join(dir, "virtvboxd-sock"),
+		SockRO:  filepath.Join(dir, "virtvboxd-sock-ro"),
+		Admin:   filepath.Join(dir, "virtvboxd-admin-sock"),
+		Log:     filepath.Join(dir, "virtvboxd.log"),
+	}
+	writeFile(t, d.Config, fmt.Sprintf("unix_sock_dir = %q\nlog_outputs = \"1:file:%s\"\n%s", dir, d.Log, extraConf))
+	return d
+}
+
+// start runs the daemon in the foreground and waits until its rw socket
+// answers AUTH_LIST. The daemon is stopped at cleanup.
+func (d *daemonProc) start(t testing.TB, path string, env []string, args ...string) {
+	t.Helper()
+	d.launch(t, path, env, args...)
+	d.waitReady(t)
+}
+
+func (d *daemonProc) launch(t testing.TB, path string, env []string, args ...string) {
+	t.Helper()
+	if args == nil {
+		args = []string{"-f", d.Config, "-p", d.PidFile}
+	}
+	d.cmd = exec.Command(path, args...)
+	d.cmd.Env = append(os.Environ(), env...)
+	d.stderr = &syncBuffer{}
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d.done = make(chan struct{})
+	go func() {
+		d.err = d.cmd.Wait()
+		close(d.done)
+	}()
+	t.Cleanup(func() {
+		if !d.exited() {
+			d.cmd.Process.Signal(syscall.SIGKILL)
+			<-d.done
+		}
+	})
+}
+
+func (d *daemonProc) exited() bool {
+	select {
+	case <-d.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitReady waits (bounded) until the rw socket answers AUTH_LIST.
+func (d *daemonProc) waitReady(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if d.exited() {
+			t.Fatalf("daemon exited during start-up: %v\nstderr: %s", d.err, d.stderr.String())
+		}
+		if err := authList(d.Sock); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon not answering on %s after 10s\nstderr: %s", d.Sock, d.stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// wait waits (bounded) for the daemon to exit and returns its exit code.
+func (d *daemonProc) wait(t testing.TB, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-d.done:
+		return exitCode(d.err)
+	case <-time.After(limit):
+		t.Fatalf("daemon still running after %v\nstderr: %s", limit, d.stderr.String())
+		return -1
+	}
+}
+
+// signal sends sig to the daemon.
+func (d *daemonProc) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// logContains waits (bounded) until the log file holds want.
+func (d *daemonProc) waitLog(t testing.TB, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(d.Log)
+		if strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log never showed %q; log:\n%s\nstderr: %s", want, b, d.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// authListCall is the 28-byte AUTH_LIST call: length, REMOTE program, version
+// 1, procedure 66, type CALL, serial 0, status OK.
+var authListCall = mustHex("0000001c" + "20008086" + "00000001" + "00000042" + "00000000" + "00000000" + "00000000")
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// authList sends AUTH_LIST on the socket at path and checks the 36-byte
+// reply (one auth type, NONE).
+func authList(path string) error {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(authListCall); err != nil {
+		return err
+	}
+	reply := make([]byte, 36)
+	if _, err := io.ReadFull(c, reply); err != nil {
+		return fmt.Errorf("reading AUTH_LIST reply: %w", err)
+	}
+	want := mustHex("00000024" + "20008086" + "00000001" + "00000042" + "00000001" + "00000000" + "00000000" + "00000001" + "00000000")
+	if !bytes.Equal(reply, want) {
+		return fmt.Errorf("AUTH_LIST reply %x, want %x", reply, want)
+	}
+	return nil
+}
+
+// holdConn opens a raw connection that counts as a client until closed.
+func holdConn(t testing.TB, path string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// readLines returns the lines of r as they come, on a channel.
+func readLines(r io.Reader) <-chan string {
+	ch := make(chan string, 16)
+	go func() {
+		defer close(ch)
+		s := bufio.NewScanner(r)
+		for s.Scan() {
+			ch <- s.Text()
+		}
+	}()
+	return ch
+}
