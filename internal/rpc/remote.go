@@ -191,8 +191,8 @@ func (p *remoteProgram) dispatchPreOpen(ctx context.Context, rc *remoteClient, c
 		return out.encode(libvirt.ConnectSupportsFeatureRet{Supported: ok})
 
 	case procConnectOpen:
-		var a libvirt.ConnectOpenArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
+		a, err := decodeConnectOpenArgs(cl.payload)
+		if err != nil {
 			return err
 		}
 		rc.mu.Lock()
@@ -467,4 +467,17 @@ func init() {
 	})
 
 	registerDomainHandlers(h)
+}
+
+// decodeConnectOpenArgs decodes remote_connect_open_args by hand: like
+// glibc's xdr_bool behind rpcgen's optional pointers, any non-zero
+// discriminant means "present". go-libvirt relies on it (it sends 0x01000000).
+func decodeConnectOpenArgs(payload []byte) (libvirt.ConnectOpenArgs, error) {
+	r := &xdrReader{b: payload}
+	var a libvirt.ConnectOpenArgs
+	if r.u32() != 0 {
+		a.Name = libvirt.OptString{r.str()}
+	}
+	a.Flags = libvirt.ConnectFlags(r.u32())
+	return a, r.err
 }
