@@ -374,3 +374,26 @@ func TestOptionsCoverConfig(t *testing.T) {
 		t.Errorf("Config.%s is not in Options", f)
 	}
 }
+
+func TestInForce(t *testing.T) {
+	old := Defaults(false)
+	n := old.Clone()
+	n.UnixSockDir = "/run/other"
+	n.AccessDrivers = []string{"x"}
+	n.MaxClients = 7
+	n.LogFilters = "1:rpc"
+	got := n.InForce(old)
+	if got.UnixSockDir != old.UnixSockDir || !reflect.DeepEqual(got.AccessDrivers, old.AccessDrivers) {
+		t.Errorf("restart-only options took the new values: %+v", got)
+	}
+	if got.MaxClients != 7 || got.LogFilters != "1:rpc" {
+		t.Errorf("reloadable options kept the old values: %+v", got)
+	}
+	if len(n.RestartNeeded(got)) != 2 {
+		t.Errorf("the next reload would not report the pending options: %v", n.RestartNeeded(got))
+	}
+	got.AccessDrivers[0] = "changed"
+	if old.AccessDrivers[0] != "none" {
+		t.Error("InForce shares slices with old")
+	}
+}

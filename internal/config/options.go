@@ -72,6 +72,22 @@ func (c *Config) Changed(old *Config) []string {
 	return out
 }
 
+// InForce returns the configuration in force after a reload from old to c:
+// a copy of c in which every option that needs a restart keeps old's value.
+// Storing it (rather than c) keeps the running Config truthful about the
+// sockets and auth actually in use, and makes the next reload report those
+// options again while they still differ from the file.
+func (c *Config) InForce(old *Config) *Config {
+	n := c.Clone()
+	o := old.Clone()
+	for _, opt := range Options {
+		if opt.Restart {
+			opt.value(n).Set(opt.value(o))
+		}
+	}
+	return n
+}
+
 // RestartNeeded lists the options that differ between old (the running
 // configuration) and c (a newly loaded one) and that only take effect at
 // the next start, in Options order. A reload logs them and keeps running
