@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -34,6 +35,10 @@ func main() {
 		os.Exit(0)
 	}
 	if err := run(context.Background(), opts); err != nil {
+		var quiet *exitNow
+		if errors.As(err, &quiet) {
+			os.Exit(int(quiet.code))
+		}
 		fmt.Fprintf(os.Stderr, "%s: %v\n", argv0, err)
 		os.Exit(int(daemon.CodeOf(err)))
 	}
