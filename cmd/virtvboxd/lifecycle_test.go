@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -470,4 +471,39 @@ func TestNoVBoxManageAtStartup(t *testing.T) {
 	}
 	d.signal(t, syscall.SIGTERM)
 	d.wait(t, 10*time.Second)
+}
+
+// TestVirtAdmin drives the admin socket with the stock virt-admin: the two
+// servers are listed, log filters change at run time, and daemon-timeout
+// arms the idle timer of a daemon started without -t.
+func TestVirtAdmin(t *testing.T) {
+	va := needTool(t, "virt-admin")
+	d := daemonSetup(t, "")
+	d.start(t, bin(t), nil)
+	uri := "virtvboxd:///system?socket=" + d.Admin
+	admin := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(va, append([]string{"-c", uri}, args...)...)
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("virt-admin %q: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	out := admin("srv-list")
+	if !strings.Contains(out, " virtvboxd") || !strings.Contains(out, " admin") {
+		t.Errorf("srv-list:\n%s", out)
+	}
+	admin("daemon-log-filters", "1:rpc 3:vbox")
+	if out := admin("daemon-log-filters"); !strings.Contains(out, "Logging filters: 1:*rpc* 3:*vbox*") {
+		t.Errorf("daemon-log-filters after setting them:\n%s", out)
+	}
+	admin("daemon-timeout", "--timeout", "1")
+	if code := d.wait(t, 15*time.Second); code != 0 {
+		t.Errorf("exit %d after daemon-timeout 1", code)
+	}
+	if exists(d.Sock) || exists(d.PidFile) {
+		t.Error("socket or pid file left behind by the idle exit")
+	}
 }

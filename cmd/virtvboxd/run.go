@@ -199,6 +199,13 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 			d.log.WithError(err).Warn("closing the VirtualBox driver")
 		}
 	}()
+	// The idle timer exists before any server, so that the admin program
+	// (daemon-timeout) and the client callbacks always find it.
+	d.idle = daemon.NewIdleTimer(time.Duration(d.opts.timeout)*time.Second,
+		d.numClients, drv.ActiveDomains, func() {
+			d.log.Info("Stopping: no client and no running domain for the idle timeout")
+			d.stop()
+		})
 	mainSrv := rpc.NewServer(mainServerConfig(cfg), d.logs.For("rpc"))
 	mainSrv.Register(rpc.NewRemoteProgram(drv, d.logs.For("remote")))
 	adminSrv := rpc.NewServer(adminServerConfig(cfg), d.logs.For("rpc"))
@@ -215,11 +222,6 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 		}
 	}()
 
-	d.idle = daemon.NewIdleTimer(time.Duration(d.opts.timeout)*time.Second,
-		d.numClients, drv.ActiveDomains, func() {
-			d.log.Info("Stopping: no client and no running domain for the idle timeout")
-			d.stop()
-		})
 	for _, s := range d.servers {
 		s.OnClientsChanged(d.idle.Update)
 	}
@@ -408,6 +410,8 @@ func (d *instance) reload() {
 	for _, name := range cfg.RestartNeeded(old) {
 		d.log.Warnf("Option '%s' changed: the new value takes effect at the next start", name)
 	}
-	d.cfg.Store(cfg)
+	// Restart-only options keep their running values, so that the next
+	// reload reports them again while the file still differs.
+	d.cfg.Store(cfg.InForce(old))
 	d.log.Info("Configuration reloaded")
 }
