@@ -385,28 +385,23 @@ func (r *reader) bool(name string, dst *bool) {
 // (SASL builds) and "polkit"; virtvboxd implements neither SASL nor polkit,
 // so both are refused rather than silently downgraded to "none".
 func (r *reader) auth(name string, dst *string) {
-	var s string
-	set := false
-	if v, ok := r.lookup(name); ok {
-		set = true
-		if v.Type != String {
-			r.internal("expected a string for '%s' parameter", name)
-			return
-		}
-		s = v.Str
+	v, ok := r.lookup(name)
+	if !ok {
+		return
 	}
-	if !set {
+	if v.Type != String {
+		r.internal("expected a string for '%s' parameter", name)
 		return
 	}
 	var why string
-	switch s {
+	switch v.Str {
 	case AuthNone:
-		*dst = s
+		*dst = v.Str
 		return
 	case AuthPolkit:
 		why = " (virtvboxd has no polkit support: use \"none\" and limit access with unix_sock_rw_perms and unix_sock_group)"
 	}
-	detail := fmt.Sprintf("%s: %s: unsupported auth %s%s", r.file.Name, name, s, why)
+	detail := fmt.Sprintf("%s: %s: unsupported auth %s%s", r.file.Name, name, v.Str, why)
 	r.err = &Error{File: r.file.Name, Msg: "unsupported configuration: " + detail,
 		Err: errdefs.New(errdefs.ErrConfigUnsupported, detail)}
 }

@@ -176,11 +176,9 @@ func (l *Logging) Apply(s Settings) error {
 	if level == 0 {
 		level = DefaultLevel
 	}
-	if level < 0 {
-		return CheckLevel(0)
-	}
-	if err := CheckLevel(uint(level)); err != nil {
-		return err
+	if level < LevelDebug || level > LevelError {
+		return errdefs.Newf(errdefs.ErrInvalidArg,
+			"Failed to set logging priority, argument '%d' is invalid", level)
 	}
 	filters, err := ParseFilters(s.Filters)
 	if err != nil {
