@@ -1,0 +1,197 @@
+package vboxsim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// HRESULT names and values printed in "Details: code NAME (0x...)".
+var hresults = map[string]uint32{
+	"VBOX_E_OBJECT_NOT_FOUND":     0x80bb0001,
+	"VBOX_E_INVALID_VM_STATE":     0x80bb0002,
+	"VBOX_E_VM_ERROR":             0x80bb0003,
+	"VBOX_E_FILE_ERROR":           0x80bb0004,
+	"VBOX_E_IPRT_ERROR":           0x80bb0005,
+	"VBOX_E_INVALID_OBJECT_STATE": 0x80bb0007,
+	"VBOX_E_OBJECT_IN_USE":        0x80bb000c,
+	"E_ACCESSDENIED":              0x80070005,
+	"E_FAIL":                      0x80004005,
+	"NS_ERROR_INVALID_ARG":        0x80070057,
+	"E_INVALIDARG":                0x80070057,
+}
+
+// apiError is a COM failure as VBoxManage reports it: the message, then the
+// Details and Context lines.
+type apiError struct {
+	Msg       string
+	Code      string // HRESULT name
+	Component string // VirtualBoxWrap, MachineWrap, SessionMachine, ConsoleWrap, MediumWrap...
+	Interface string // IVirtualBox, IMachine, IConsole, IMedium...
+	Context   string // the C++ call text
+	Line      int
+	File      string // VBoxManageInfo.cpp...
+}
+
+func (e apiError) format() string {
+	var b strings.Builder
+	if e.Msg != "" {
+		for _, l := range strings.Split(e.Msg, "\n") {
+			fmt.Fprintf(&b, "VBoxManage: error: %s\n", l)
+		}
+	}
+	fmt.Fprintf(&b, "VBoxManage: error: Details: code %s (0x%08x), component %s, interface %s, callee nsISupports\n",
+		e.Code, hresults[e.Code], e.Component, e.Interface)
+	fmt.Fprintf(&b, "VBoxManage: error: Context: \"%s\" at line %d of file %s\n", e.Context, e.Line, e.File)
+	return b.String()
+}
+
+// usage holds a command's brief (7.x "Usage - <brief>:") and synopsis lines.
+type usage struct {
+	brief    string
+	synopsis []string
+}
+
+var usages = map[string]usage{
+	"list": {"List system information and configuration", []string{
+		"VBoxManage list [--long] [--sorted] [ bridgedifs | dhcpservers | dvds | extpacks | groups | hddbackends | hdds | hostcpuids | hostdrives | hostdvds | hostfloppies | hostinfo | hostonlyifs | hostonlynets | intnets | natnets | ostypes | runningvms | screenshotformats | systemproperties | usbfilters | usbhost | vms | webcams ]"}},
+	"showvminfo": {"Show configuration information or log file contents for a virtual machine", []string{
+		"VBoxManage showvminfo <uuid | vmname> [--details] [--machinereadable] [--password-id id] [--password file|-]",
+		"VBoxManage showvminfo <uuid | vmname> <--log=index> [--password-id id] [--password file|-]"}},
+	"createvm": {"Create a new virtual machine", []string{
+		"VBoxManage createvm <--name=name> [--basefolder=basefolder] [--default] [--groups=group-ID[,...]] [--ostype=ostype] [--register] [--uuid=uuid] [--cipher cipher] [--password-id password-id] [--password file]"}},
+	"modifyvm": {"Change settings for a virtual machine that is stopped", []string{
+		"VBoxManage modifyvm <uuid | vmname> [--name=name] [--groups=group [,group...]] [--description=description] [--os-type=OS-type] [--icon-file=filename] [--memory=size-in-MB] [--page-fusion=on | off] [--vram=size-in-MB] [--acpi=on | off] [--ioapic=on | off] [--hardware-uuid=UUID] [--cpus=CPU-count] ..."}},
+	"startvm": {"Start a virtual machine", []string{
+		"VBoxManage startvm <uuid | vmname...> [--putenv=name[=value]] [--type= [gui | headless | sdl | separate] ] --password file --password-id password identifier"}},
+	"controlvm": {"Change state and settings for a running virtual machine", []string{
+		"VBoxManage controlvm <uuid | vmname> pause",
+		"VBoxManage controlvm <uuid | vmname> resume",
+		"VBoxManage controlvm <uuid | vmname> reset",
+		"VBoxManage controlvm <uuid | vmname> poweroff",
+		"VBoxManage controlvm <uuid | vmname> savestate",
+		"VBoxManage controlvm <uuid | vmname> acpipowerbutton",
+		"VBoxManage controlvm <uuid | vmname> acpisleepbutton",
+		"VBoxManage controlvm <uuid | vmname> keyboardputscancode <hex> [hex...]",
+		"VBoxManage controlvm <uuid | vmname> setlinkstateN on | off",
+		"VBoxManage controlvm <uuid | vmname> nicN null | nat | bridged | intnet | hostonly | generic | natnetwork [device-name]",
+		"VBoxManage controlvm <uuid | vmname> screenshotpng filename [display]"}},
+	"discardstate": {"Discard the saved state of a virtual machine", []string{"VBoxManage discardstate <uuid | vmname>"}},
+	"unregistervm": {"Unregister a virtual machine", []string{"VBoxManage unregistervm <uuid | vmname> [--delete] [--delete-all]"}},
+	"storagectl": {"Manage a storage controller", []string{
+		"VBoxManage storagectl <uuid | vmname> --name=controller-name [--add= floppy | ide | pcie | sas | sata | scsi | usb | virtio ] [--controller= BusLogic | I82078 | ICH6 | IntelAhci | LSILogic | LSILogicSAS | NVMe | PIIX3 | PIIX4 | USB | VirtIO ] [--bootable= on | off ] [--hostiocache= on | off ] [--portcount=count] [--remove] [--rename=new-controller-name]"}},
+	"storageattach": {"Attach, remove, and modify storage media used by a virtual machine", []string{
+		"VBoxManage storageattach <uuid | vmname> --storagectl=name [--device=number] [--discard= on | off ] [--port=number] [--hotpluggable= on | off ] [--medium= none | emptydrive | additions | uuid | filename | host:drive ] [--mtype= normal | writethrough | immutable | shareable | readonly | multiattach ] [--nonrotational= on | off ] [--type= dvddrive | fdd | hdd ]"}},
+	"createmedium": {"Create a new medium", []string{
+		"VBoxManage createmedium [ disk | dvd | floppy ] <--filename=filename> [ --size=megabytes | --sizebyte=bytes ] [--diffparent= UUID | filename ] [--format= VDI | VMDK | VHD ] [--variant Standard | Fixed | Split2G | Stream | ESX | Formatted | RawDisk ]"}},
+	"closemedium": {"Remove a hard disk, DVD, or floppy image from the media registry", []string{
+		"VBoxManage closemedium [ disk | dvd | floppy ] <uuid | filename> [--delete]"}},
+	"showmediuminfo": {"Show medium information", []string{"VBoxManage showmediuminfo [ disk | dvd | floppy ] <uuid | filename>"}},
+	"snapshot": {"Manage virtual machine snapshots", []string{
+		"VBoxManage snapshot <uuid | vmname>",
+		"VBoxManage snapshot <uuid | vmname> take <snapshot-name> [--description=description] [--live] [--uniquename Number,Timestamp,Space,Force]",
+		"VBoxManage snapshot <uuid | vmname> delete <snapshot-name>",
+		"VBoxManage snapshot <uuid | vmname> restore <snapshot-name>",
+		"VBoxManage snapshot <uuid | vmname> restorecurrent",
+		"VBoxManage snapshot <uuid | vmname> edit < snapshot-name | --current > [--description=description] [--name=new-name]",
+		"VBoxManage snapshot <uuid | vmname> list [[--details] | [--machinereadable]]",
+		"VBoxManage snapshot <uuid | vmname> showvminfo <snapshot-name>"}},
+	"clonevm": {"Create a clone of an existing virtual machine", []string{
+		"VBoxManage clonevm <vmname | uuid> [--basefolder=basefolder] [--groups=group,...] [--mode= machine | machineandchildren | all ] [--name=name] [--options=option,...] [--register] [--snapshot=snapshot-name] [--uuid=uuid]"}},
+	"hostonlyif": {"Manage host-only network interfaces", []string{
+		"VBoxManage hostonlyif ipconfig <ifname> [--dhcp | --ip=IPv4-address [--netmask=IPv4-netmask] | --ipv6=IPv6-address [--netmasklengthv6=length]]",
+		"VBoxManage hostonlyif create",
+		"VBoxManage hostonlyif remove <ifname>"}},
+	"natnetwork": {"Create or modify NAT network settings", []string{
+		"VBoxManage natnetwork add [--disable | --enable] <--netname=name> <--network=network> [--dhcp=on|off] [--ipv6=on|off] [--loopback-4=rule] [--loopback-6=rule] [--port-forward-4=rule] [--port-forward-6=rule]",
+		"VBoxManage natnetwork remove <--netname=name>",
+		"VBoxManage natnetwork list [filter-pattern]"}},
+	"setextradata": {"Set a keyword value that is associated with a virtual machine or configuration", []string{
+		"VBoxManage setextradata < global | uuid | vmname > <keyword> [value]"}},
+	"getextradata": {"View keyword values that are associated with a virtual machine or configuration", []string{
+		"VBoxManage getextradata < global | uuid | vmname > < keyword | enumerate >"}},
+	"sharedfolder": {"Add and remove shared folders", []string{
+		"VBoxManage sharedfolder add < uuid | vmname > <--name=name> <--hostpath=hostpath> [--readonly] [--transient] [--automount] [--auto-mount-point=path]",
+		"VBoxManage sharedfolder remove < uuid | vmname > <--name=name> [--transient]"}},
+}
+
+// classic61 lists the commands that 6.1 still handled with the old usage
+// printer (logo + "Usage:" + synopsis + "Syntax error: ...").
+var classic61 = map[string]bool{
+	"list": true, "showvminfo": true, "createvm": true, "modifyvm": true, "startvm": true, "controlvm": true,
+	"storagectl": true, "storageattach": true, "createmedium": true, "closemedium": true, "showmediuminfo": true,
+	"unregistervm": true, "hostonlyif": true, "natnetwork": true, "discardstate": true, "setextradata": true,
+	"getextradata": true, "sharedfolder": true,
+}
+
+func (s *Sim) usageText(cmd string) string {
+	u, ok := usages[cmd]
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	if s.p.Is61() && classic61[cmd] {
+		b.WriteString("Usage:\n\n")
+		for i, l := range u.synopsis {
+			if i == 0 {
+				b.WriteString(strings.Replace(l, "VBoxManage ", "VBoxManage ", 1))
+			} else {
+				b.WriteString(strings.Replace(l, "VBoxManage ", "           ", 1))
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "Usage - %s:\n\n", u.brief)
+	for _, l := range u.synopsis {
+		b.WriteString("  " + l + "\n\n")
+	}
+	return b.String()
+}
+
+// syntaxError prints a syntax error in the personality's format and returns
+// the exit code (2 unless the command is one of the exit-1 exceptions).
+func (s *Sim) syntaxError(cmd, msg string, code int) int {
+	if s.p.Is61() && classic61[cmd] {
+		fmt.Fprint(s.stderr, s.p.Logo())
+		fmt.Fprint(s.stderr, s.usageText(cmd))
+		fmt.Fprintf(s.stderr, "\nSyntax error: %s\n", msg)
+		return code
+	}
+	fmt.Fprintf(s.stderr, "VBoxManage: error: %s\n", msg)
+	if u := s.usageText(cmd); u != "" {
+		fmt.Fprintf(s.stderr, "\n%s", u)
+	}
+	return code
+}
+
+// getoptError prints an option-parser failure ("Unknown option: --x",
+// "Invalid parameter 'x'", "Missing the 1st value for option --x").
+func (s *Sim) getoptError(cmd, msg string, code int) int {
+	if s.p.Is61() && classic61[cmd] {
+		fmt.Fprint(s.stderr, s.p.Logo())
+		fmt.Fprint(s.stderr, s.usageText(cmd))
+		fmt.Fprintf(s.stderr, "VBoxManage: error: %s\n", msg)
+		return code
+	}
+	return s.syntaxError(cmd, msg, code)
+}
+
+// fail prints a single "VBoxManage: error: msg" line and returns 1.
+func (s *Sim) fail(format string, args ...any) int {
+	fmt.Fprintf(s.stderr, "VBoxManage: error: "+format+"\n", args...)
+	return 1
+}
+
+// api prints an API error block and returns 1.
+func (s *Sim) api(e apiError) int {
+	fmt.Fprint(s.stderr, e.format())
+	return 1
+}
+
+func (s *Sim) notFound(name, context, file string, line int) int {
+	return s.api(apiError{
+		Msg:  fmt.Sprintf("Could not find a registered machine named '%s'", name),
+		Code: "VBOX_E_OBJECT_NOT_FOUND", Component: "VirtualBoxWrap", Interface: "IVirtualBox",
+		Context: context, Line: line, File: file,
+	})
+}

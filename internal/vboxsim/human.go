@@ -1,0 +1,270 @@
+package vboxsim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// humanInfo renders the human showvminfo block (also used by list -l vms).
+func (s *Sim) humanInfo(vm *VM) string {
+	var b strings.Builder
+	p, hw := s.p, &vm.HW
+	l := func(label, format string, args ...any) {
+		fmt.Fprintf(&b, "%-28s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
+	fl := func(name string) string { return onOff(hw.Flags[name]) }
+	running := isOnline(vm.State)
+
+	l("Name", "%s", vm.Name)
+	if p.Is70() {
+		b.WriteString("Encryption:     disabled\n")
+	} else if p.Is71() {
+		l("Encryption", "disabled")
+	}
+	l("Groups", "%s", strings.Join(vm.Groups, ", "))
+	if p.Is71() {
+		l("Platform Architecture", "x86")
+	}
+	l("Guest OS", "%s", osDescription(hw.OSType))
+	l("UUID", "%s", vm.UUID)
+	l("Config file", "%s", vm.CfgFile)
+	l("Snapshot folder", "%s", vm.SnapFolder)
+	l("Log folder", "%s", vm.logFolder())
+	l("Hardware UUID", "%s", vm.HardwareUUID)
+	l("Memory size", "%dMB", hw.Memory)
+	l("Page Fusion", "%s", fl("pagefusion"))
+	l("VRAM size", "%dMB", hw.VRAM)
+	l("CPU exec cap", "%d%%", hw.CPUExecCap)
+	l("HPET", "%s", fl("hpet"))
+	l("CPUProfile", "host")
+	l("Chipset", "%s", hw.Chipset)
+	l("Firmware", "%s", hw.Firmware)
+	l("Number of CPUs", "%d", hw.CPUs)
+	l("PAE", "%s", fl("pae"))
+	l("Long Mode", "%s", fl("longmode"))
+	l("Triple Fault Reset", "%s", fl("triplefaultreset"))
+	l("APIC", "%s", fl("apic"))
+	l("X2APIC", "%s", fl("x2apic"))
+	l("Nested VT-x/AMD-V", "%s", fl("nested-hw-virt"))
+	l("CPUID Portability Level", "0")
+	l("CPUID overrides", "None")
+	l("Boot menu mode", "%s", map[string]string{"disabled": "disabled", "menuonly": "menu only",
+		"messageandmenu": "message and menu"}[hw.BootMenu])
+	for i, d := range hw.Boot {
+		dev := map[string]string{"none": "Not Assigned", "floppy": "Floppy", "dvd": "DVD", "disk": "HardDisk",
+			"net": "Network", "usb": "USB", "sharedfolder": "SharedFolder"}[d]
+		l(fmt.Sprintf("Boot Device %d", i+1), "%s", dev)
+	}
+	l("ACPI", "%s", fl("acpi"))
+	l("IOAPIC", "%s", fl("ioapic"))
+	l("BIOS APIC mode", "APIC")
+	l("Time offset", "0ms")
+	if p.Is61() {
+		l("RTC", "%s", map[bool]string{true: "UTC", false: "local time"}[hw.Flags["rtcuseutc"]])
+	} else {
+		l("RTC", "%s", map[bool]string{true: "UTC", false: "local time"}[hw.Flags["rtcuseutc"]])
+	}
+	l("Hardware Virtualization", "%s", fl("hwvirtex"))
+	l("Nested Paging", "%s", fl("nestedpaging"))
+	l("Large Pages", "%s", fl("largepages"))
+	l("VT-x VPID", "%s", fl("vtxvpid"))
+	l("VT-x Unrestricted Exec.", "%s", fl("vtxux"))
+	if !p.Is61() {
+		l("AMD-V Virt. Vmsave/Vmload", "%s", fl("virtvmsavevmload"))
+		l("IOMMU", "None")
+	}
+	l("Paravirt. Provider", "%s", strings.ToUpper(hw.ParavirtProvider[:1])+hw.ParavirtProvider[1:])
+	l("Effective Paravirt. Prov.", "%s", map[string]string{"kvm": "KVM", "hyperv": "HyperV", "none": "None",
+		"minimal": "Minimal", "legacy": "Legacy"}[effParavirt(vm)])
+	l("State", "%s (since %s)", stateHuman(vm.State), vboxTime(vm.StateChange))
+	l("Graphics Controller", "%s", strings.ToUpper(hw.GraphicsController))
+	l("Monitor count", "%d", hw.MonitorCount)
+	l("3D Acceleration", "%s", fl("accelerate3d"))
+	l("2D Video Acceleration", "off")
+	l("Teleporter Enabled", "off")
+	l("Teleporter Port", "0")
+	l("Teleporter Address", "")
+	l("Teleporter Password", "")
+	l("Tracing Enabled", "off")
+	l("Allow Tracing to Access VM", "off")
+	l("Tracing Configuration", "")
+	l("Autostart Enabled", "%s", onOff(vm.AutostartOn))
+	l("Autostart Delay", "%d", vm.AutostartDel)
+	l("Default Frontend", "")
+	l("VM process priority", "default")
+
+	if p.Is61() {
+		for i, c := range hw.Controllers {
+			maxPorts, _ := controllerLimits(c.Bus)
+			l(fmt.Sprintf("Storage Controller Name (%d)", i), "%s", c.Name)
+			l(fmt.Sprintf("Storage Controller Type (%d)", i), "%s", c.Type)
+			l(fmt.Sprintf("Storage Controller Instance Number (%d)", i), "0")
+			l(fmt.Sprintf("Storage Controller Max Port Count (%d)", i), "%d", maxPorts)
+			l(fmt.Sprintf("Storage Controller Port Count (%d)", i), "%d", c.PortCount)
+			l(fmt.Sprintf("Storage Controller Bootable (%d)", i), "%s", onOff(c.Bootable))
+		}
+		for _, c := range hw.Controllers {
+			for _, a := range hw.Attachments {
+				if a.Controller != c.Name {
+					continue
+				}
+				label := fmt.Sprintf("%s (%d, %d)", c.Name, a.Port, a.Device)
+				if m := s.mediumByUUID(a.Medium); m != nil {
+					l(label, "%s (UUID: %s)", m.Location, m.UUID)
+				} else {
+					l(label, "Empty")
+				}
+			}
+		}
+	} else {
+		b.WriteString("Storage Controllers:\n")
+		for i, c := range hw.Controllers {
+			maxPorts, _ := controllerLimits(c.Bus)
+			boot := ""
+			if c.Bootable {
+				boot = ", Bootable"
+			}
+			fmt.Fprintf(&b, "#%d: '%s', Type: %s, Instance: 0, Ports: %d (max %d)%s\n", i, c.Name, c.Type, c.PortCount, maxPorts, boot)
+			for _, a := range hw.Attachments {
+				if a.Controller != c.Name {
+					continue
+				}
+				if m := s.mediumByUUID(a.Medium); m != nil {
+					fmt.Fprintf(&b, "  Port %d, Unit %d: UUID: %s\n    Location: \"%s\"\n", a.Port, a.Device, m.UUID, m.Location)
+				} else {
+					fmt.Fprintf(&b, "  Port %d, Unit %d: Empty\n", a.Port, a.Device)
+				}
+			}
+		}
+	}
+	for i, n := range hw.NICs {
+		label := fmt.Sprintf("NIC %d", i+1)
+		if n.Attach == "none" || n.Attach == "" {
+			l(label, "disabled")
+			continue
+		}
+		att := map[string]string{"null": "none", "nat": "NAT", "bridged": fmt.Sprintf("Bridged Interface '%s'", n.Bridge),
+			"hostonly": fmt.Sprintf("Host-only Interface '%s'", n.HostOnly), "intnet": fmt.Sprintf("Internal Network '%s'", n.IntNet),
+			"generic": fmt.Sprintf("Generic '%s'", n.Generic), "natnetwork": fmt.Sprintf("NAT Network '%s'", n.NATNetwork)}[n.Attach]
+		l(label, "MAC: %s, Attachment: %s, Cable connected: %s, Trace: off (file: none), Type: %s, Reported speed: 0 Mbps, Boot priority: 0, Promisc Policy: deny, Bandwidth group: none",
+			n.MAC, att, onOff(n.Cable), n.Type)
+		for j, r := range n.Forwarding {
+			f := strings.Split(r, ",")
+			if len(f) == 6 {
+				l(fmt.Sprintf("NIC %d Rule(%d)", i+1, j), "name = %s, protocol = %s, host ip = %s, host port = %s, guest ip = %s, guest port = %s",
+					f[0], f[1], f[2], f[3], f[4], f[5])
+			}
+		}
+	}
+	l("Pointing Device", "%s", map[string]string{"ps2mouse": "PS/2 Mouse", "usbtablet": "USB Tablet", "usbmouse": "USB Mouse",
+		"none": "None", "combomouse": "USB Tablet and PS/2 Mouse", "usbmultitouch": "USB Multi-Touch"}[hw.HIDPointing])
+	l("Keyboard Device", "%s", map[string]string{"ps2kbd": "PS/2 Keyboard", "usbkbd": "USB Keyboard", "none": "None",
+		"combokbd": "USB and PS/2 Keyboard"}[hw.HIDKeyboard])
+	for i, u := range hw.UARTs {
+		if u.Enabled {
+			l(fmt.Sprintf("UART %d", i+1), "I/O base: %s, IRQ: %d, %s", u.IOBase, u.IRQ, u.Mode)
+		} else {
+			l(fmt.Sprintf("UART %d", i+1), "disabled")
+		}
+	}
+	l("LPT 1", "disabled")
+	l("LPT 2", "disabled")
+	if hw.Audio.Enabled {
+		l("Audio", "enabled (Driver: %s, Controller: %s, Codec: %s)", audioDriverHuman(hw.Audio.Driver), hw.Audio.Controller, hw.Audio.Codec)
+	} else {
+		l("Audio", "disabled")
+	}
+	l("Audio playback", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.Audio.Out])
+	l("Audio capture", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.Audio.In])
+	l("Clipboard Mode", "%s", map[string]string{"disabled": "disabled", "hosttoguest": "HostToGuest",
+		"guesttohost": "GuestToHost", "bidirectional": "Bidirectional"}[hw.Clipboard])
+	l("Drag and drop Mode", "%s", map[string]string{"disabled": "disabled", "hosttoguest": "HostToGuest",
+		"guesttohost": "GuestToHost", "bidirectional": "Bidirectional"}[hw.DragAndDrop])
+	if running {
+		l("Session name", "%s", vm.SessionType)
+		l("Video mode", "1024x768x32 at 0,0 enabled")
+	}
+	if hw.VRDE.Enabled {
+		l("VRDE", "enabled (Address %s, Ports %s, MultiConn: %s, ReuseSingleConn: %s, Authentication type: %s)",
+			hw.VRDE.Address, hw.VRDE.Ports, onOff(hw.VRDE.MultiCon), onOff(hw.VRDE.ReuseCon), hw.VRDE.AuthType)
+	} else {
+		l("VRDE", "disabled")
+	}
+	l("OHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.OHCI])
+	l("EHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.EHCI])
+	l("xHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.XHCI])
+	b.WriteString("\nUSB Device Filters:\n\n<none>\n\n")
+	if len(hw.SharedFolders) == 0 {
+		b.WriteString("Shared folders:<none>\n\n")
+	} else {
+		b.WriteString("Shared folders:\n\n")
+		for _, f := range hw.SharedFolders {
+			kind := "machine mapping"
+			if f.Transient {
+				kind = "transient mapping"
+			}
+			ro := "writable"
+			if f.ReadOnly {
+				ro = "readonly"
+			}
+			fmt.Fprintf(&b, "Name: '%s', Host path: '%s' (%s), %s\n", f.Name, f.Path, kind, ro)
+		}
+		b.WriteString("\n")
+	}
+	if vm.Description != "" {
+		b.WriteString("Description:\n" + vm.Description + "\n")
+	}
+	guestHdr, snapHdr := "Guest:", "Snapshots:"
+	if !p.Is61() {
+		guestHdr, snapHdr = "* Guest:", "* Snapshots:"
+	}
+	b.WriteString(guestHdr + "\n\n")
+	l("Configured memory balloon", "0MB")
+	if running {
+		l("OS type", "%s", hw.OSType)
+		l("Additions run level", "0")
+	}
+	b.WriteString("\n")
+	if vm.Snapshot != nil {
+		b.WriteString(snapHdr + "\n\n")
+		var walk func(sn *Snapshot, indent string)
+		walk = func(sn *Snapshot, indent string) {
+			cur := ""
+			if sn.UUID == vm.CurrentSnap {
+				cur = " *"
+			}
+			fmt.Fprintf(&b, "%sName: %s (UUID: %s)%s\n", indent, sn.Name, sn.UUID, cur)
+			if sn.Description != "" {
+				fmt.Fprintf(&b, "%sDescription: %s\n", indent, sn.Description)
+			}
+			for _, c := range sn.Children {
+				walk(c, indent+"   ")
+			}
+		}
+		walk(vm.Snapshot, "   ")
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func audioDriverHuman(d string) string {
+	switch d {
+	case "pulse":
+		return "PulseAudio"
+	case "alsa":
+		return "ALSA"
+	case "oss":
+		return "OSS"
+	case "null":
+		return "Null"
+	case "default":
+		return "Default"
+	case "coreaudio":
+		return "CoreAudio"
+	case "dsound":
+		return "DSOUND"
+	case "was":
+		return "Windows Audio Session"
+	}
+	return d
+}
