@@ -102,6 +102,9 @@ func New() *Logging {
 	l.logger.Formatter = discardFormatter{}
 	l.logger.ReportCaller = false
 	l.logger.AddHook(hook{l})
+	// logrus's own mutex only guards Out, Formatter and Hooks, which never
+	// change after this point; the hook does its own locking.
+	l.logger.SetNoLock()
 	l.st = &state{
 		level:          DefaultLevel,
 		outputs:        []*output{{spec: OutputSpec{Priority: DefaultLevel, Dest: DestStderr}, sink: &writerSink{l: l}}},
