@@ -1,0 +1,376 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+)
+
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	var clean strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if i := strings.Index(line, "//"); i >= 0 {
+			line = line[:i]
+		}
+		clean.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	b, err := hex.DecodeString(clean.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestXDREncoding checks how xdr2 encodes go-libvirt's types against the
+// wire layouts of reference 6.1.
+func TestXDREncoding(t *testing.T) {
+	uuid := libvirt.UUID{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00}
+	cases := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"domain_get_info_ret: uchar and ushort take 4 bytes", libvirt.DomainGetInfoRet{State: 5, MaxMem: 1024,
+			Memory: 512, NrVirtCPU: 2, CPUTime: 7}, `
+			00000005          // state (uchar)
+			00000000 00000400 // maxMem
+			00000000 00000200 // memory
+			00000002          // nrVirtCpu (ushort)
+			00000000 00000007 // cpuTime`},
+		{"remote_nonnull_domain: uuid is 16 raw bytes, inactive id -1", libvirt.Domain{Name: "vm1", UUID: uuid, ID: -1}, `
+			00000003 766d3100                   // name "vm1" padded
+			11223344 55667788 99aabbcc ddeeff00 // uuid, no length word
+			ffffffff                            // id -1`},
+		{"remote_string present", libvirt.OptString{"ab"}, `
+			00000001          // present
+			00000002 61620000 // "ab"`},
+		{"remote_string absent", libvirt.OptString{}, `
+			00000000 // absent`},
+		{"connect_list_all_domains_ret", libvirt.ConnectListAllDomainsRet{Domains: []libvirt.Domain{{Name: "a", UUID: uuid, ID: 3}}, Ret: 1}, `
+			00000001                            // one domain
+			00000001 61000000                   // "a"
+			11223344 55667788 99aabbcc ddeeff00 // uuid
+			00000003                            // id
+			00000001                            // ret`},
+		{"typed param uint", uintParam("maxWorkers", 20), `
+			0000000a 6d6178576f726b6572730000 // "maxWorkers"
+			00000002                          // VIR_TYPED_PARAM_UINT
+			00000014                          // 20`},
+		{"typed param string", stringParam("u", "root"), `
+			00000001 75000000 // "u"
+			00000007          // VIR_TYPED_PARAM_STRING
+			00000004 726f6f74 // "root"`},
+		{"node_get_info_ret: char model[32] is 32 ints", libvirt.NodeGetInfoRet{Model: [32]int8{'x'}}, `
+			00000078` + strings.Repeat(" 00000000", 31) + `
+			00000000 00000000 // memory
+			00000000 00000000 00000000 00000000 00000000 00000000 // cpus mhz nodes sockets cores threads`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p packet
+			p.b = nil
+			if err := p.encode(c.v); err != nil {
+				t.Fatal(err)
+			}
+			if want := unhex(t, c.want); !bytes.Equal(p.b, want) {
+				t.Errorf("got  %x\nwant %x", p.b, want)
+			}
+		})
+	}
+}
+
+// TestHandEncodingMatchesXDR checks the hand-written fast paths against xdr2.
+func TestHandEncodingMatchesXDR(t *testing.T) {
+	var a, b packet
+	a.putU64(9000000)
+	a.putString("hello")
+	a.putU32(1)
+	if err := b.encode(struct {
+		V uint64
+		S string
+		I int32
+	}{9000000, "hello", 1}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.b, b.b) {
+		t.Errorf("hand %x\nxdr2 %x", a.b, b.b)
+	}
+}
+
+func TestDecodeArgsBounds(t *testing.T) {
+	// A count of 2^31 domains in a 12-byte payload must fail, not allocate.
+	var a libvirt.ConnectListAllDomainsRet
+	if err := decodeArgs(unhex(t, "80000000 00000000 00000000"), &a); err == nil {
+		t.Fatal("huge count accepted")
+	}
+	var s libvirt.DomainLookupByNameArgs
+	if err := decodeArgs(unhex(t, "7fffffff 41424344"), &s); err == nil {
+		t.Fatal("huge string accepted")
+	}
+	if err := decodeArgs(unhex(t, "00000001 41000000 ffffffff"), &s); err != nil || s.Name != "A" {
+		t.Fatalf("trailing bytes: %v %q", err, s.Name)
+	}
+}
+
+func TestConnectOpenArgsOptional(t *testing.T) {
+	for _, c := range []struct{ hex, name string }{
+		{"00000001 00000001 61000000 00000006", "a"},
+		{"01000000 00000001 61000000 00000000", "a"}, // go-libvirt's encoding
+		{"00000000 00000006", ""},
+	} {
+		a, err := decodeConnectOpenArgs(unhex(t, c.hex))
+		if err != nil {
+			t.Fatalf("%s: %v", c.hex, err)
+		}
+		if got := strings.Join(a.Name, ""); got != c.name {
+			t.Errorf("%s: name %q", c.hex, got)
+		}
+	}
+}
+
+func TestProcTable(t *testing.T) {
+	for proc := 1; proc <= remoteProcMax; proc++ {
+		if !strings.HasPrefix(remoteProcAPI[proc], "vir") {
+			t.Errorf("procedure %d has no API name", proc)
+		}
+	}
+	for proc, want := range map[int]string{1: "virConnectOpen", 14: "virDomainGetXMLDesc",
+		110: "virConnectGetURI", 23: "virDomainLookupByName", 22: "virDomainLookupByID",
+		24: "virDomainLookupByUUID", 273: "virConnectListAllDomains", 443: "virDomainFDAssociate",
+		252: "virDomainSetBlockIoTune", 175: "virNWFilterLookupByName"} {
+		if remoteProcAPI[proc] != want {
+			t.Errorf("procedure %d = %s, want %s", proc, remoteProcAPI[proc], want)
+		}
+	}
+}
+
+func TestReadOnlyTable(t *testing.T) {
+	known := map[string]bool{}
+	for _, api := range remoteProcAPI {
+		known[api] = true
+	}
+	// A typo in the denied list would silently allow the API.
+	for _, api := range readOnlyDeniedAPIs {
+		if !known[api] {
+			t.Errorf("%s names no REMOTE procedure", api)
+		}
+	}
+	for _, c := range []struct {
+		proc   int32
+		denied bool
+		domain int32
+	}{
+		{procDomainDestroy, true, fromDomain}, {procDomainCreate, true, fromDomain},
+		{procDomainGetVcpusFlags, true, fromDomain}, {procDomainMigratePerform3Params, true, fromDomain},
+		{procNetworkCreate, true, fromNetwork}, {procSecretGetValue, true, fromSecret},
+		{procDomainSnapshotDelete, true, fromDomainSnapshot},
+		{procDomainGetInfo, false, 0}, {procConnectListAllDomains, false, 0}, {procDomainGetState, false, 0},
+		{procDomainGetXMLDesc, false, 0}, {procDomainLookupByName, false, 0},
+	} {
+		err := checkReadOnly(c.proc)
+		if (err != nil) != c.denied {
+			t.Errorf("%s: denied = %v", remoteProcAPI[c.proc], err != nil)
+			continue
+		}
+		if err != nil {
+			we := toWire(err, 0)
+			want := "operation forbidden: read only access prevents " + remoteProcAPI[c.proc]
+			if we.Code != errOperationDenied || we.Domain != c.domain || we.Message() != want {
+				t.Errorf("%s: %+v %q", remoteProcAPI[c.proc], we, we.Message())
+			}
+		}
+	}
+	if err := checkReadOnlyXMLFlags(domainXMLSecure); err == nil ||
+		err.Error() != "operation forbidden: virDomainGetXMLDesc with secure flag" {
+		t.Errorf("secure flag: %v", err)
+	}
+	if err := checkReadOnlyXMLFlags(0); err != nil {
+		t.Errorf("no flags: %v", err)
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	cases := []struct {
+		err  error
+		code int32
+		msg  string
+	}{
+		{errdefs.New(errdefs.ErrNoDomain, "no domain with matching name 'x'"), 42, "Domain not found: no domain with matching name 'x'"},
+		{errdefs.New(errdefs.ErrNoSupport, "virDomainReboot"), 3, "this function is not supported by the connection driver: virDomainReboot"},
+		{errdefs.New(errdefs.ErrOperationInvalid, "domain is not running"), 55, "Requested operation is not valid: domain is not running"},
+		{errdefs.New(errdefs.ErrOperationFailed, "x"), 9, "operation failed: x"},
+		{errdefs.New(errdefs.ErrInvalidArg, "x"), 8, "invalid argument: x"},
+		{errdefs.New(errdefs.ErrXML, "x"), 27, "XML error: x"},
+		{errdefs.New(errdefs.ErrConfigUnsupported, "x"), 67, "unsupported configuration: x"},
+		{errdefs.New(errdefs.ErrInternal, "x"), 1, "internal error: x"},
+		{errdefs.New(errdefs.ErrOperationDenied, "x"), 29, "operation forbidden: x"},
+		{errdefs.New(errdefs.ErrDomainExists, "'vm1'"), 28, "domain 'vm1' exists already"},
+		{errdefs.New(errdefs.ErrOperationTimeout, "x"), 68, "Timed out during operation: x"},
+		{errdefs.New(errdefs.ErrNoDomainSnapshot, "x"), 72, "Domain snapshot not found: x"},
+		{errdefs.New(errdefs.ErrArgUnsupported, "x"), 74, "argument unsupported: x"},
+		{errdefs.New(errdefs.ErrSystem, "x"), 38, "x"},
+		{errors.New("plain"), 1, "internal error: plain"},
+		{fmtWrap(errdefs.New(errdefs.ErrNoDomain, "d")), 42, "Domain not found: d"},
+	}
+	for _, c := range cases {
+		we := toWire(c.err, fromVBox)
+		if we.Code != c.code || we.Message() != c.msg || we.Domain != fromVBox {
+			t.Errorf("%v: got code %d domain %d %q", c.err, we.Code, we.Domain, we.Message())
+		}
+	}
+	// Every class has a code and a template.
+	for class, code := range classCodes {
+		if _, ok := templates[code]; !ok {
+			t.Errorf("class %v: code %d has no template", class, code)
+		}
+	}
+	// Driver "not supported" errors take the API's object domain.
+	we := driverError(procDomainReboot, errdefs.New(errdefs.ErrNoSupport, "virDomainReboot")).(*wireError)
+	if we.Domain != fromDomain {
+		t.Errorf("no-support domain = %d", we.Domain)
+	}
+}
+
+func fmtWrap(err error) error { return &wrapped{err} }
+
+type wrapped struct{ err error }
+
+func (w *wrapped) Error() string { return "context: " + w.err.Error() }
+func (w *wrapped) Unwrap() error { return w.err }
+
+func FuzzReadPacket(f *testing.F) {
+	f.Add(unhex(f, "0000001c 20008086 00000001 00000042 00000000 00000000 00000000"))
+	f.Add(unhex(f, "00000020 20008086 00000001 0000003c 00000000 00000001 00000000 0000000a"))
+	f.Add(unhex(f, "0000001c 6b656570 00000001 00000001 00000002 00000000 00000000"))
+	f.Add(unhex(f, "00000002"))
+	f.Add(unhex(f, "02000005 20008086"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := bytes.NewReader(data)
+		var buf []byte
+		for {
+			h, payload, b, err := readPacket(r, buf)
+			buf = b
+			if err != nil {
+				return
+			}
+			if len(payload) > MessageMax {
+				t.Fatalf("payload of %d bytes", len(payload))
+			}
+			_ = h
+		}
+	})
+}
+
+func TestReadPacketLimits(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		framing bool
+	}{
+		{"00000002", true},
+		{"0000001b" + strings.Repeat("00", 23), true},
+		{"02000005", true},
+		{"0000001c 20008086", false}, // short body: unexpected EOF
+	} {
+		_, _, _, err := readPacket(bytes.NewReader(unhex(t, c.in)), nil)
+		if errors.Is(err, errFraming) != c.framing || err == nil {
+			t.Errorf("%s: %v", c.in, err)
+		}
+	}
+	b := unhex(t, "00000020 20008086 00000001 0000003c 00000000 00000009 00000000 0000000a ffff")
+	h, payload, _, err := readPacket(bytes.NewReader(b), nil)
+	if err != nil || h.Procedure != 60 || h.Serial != 9 || !bytes.Equal(payload, unhex(t, "0000000a")) {
+		t.Errorf("%+v %x %v", h, payload, err)
+	}
+}
+
+func TestWorkerPool(t *testing.T) {
+	p := newWorkerPool(1, 2, 1)
+	defer p.stop()
+	block := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(2)
+	for i := 0; i < 2; i++ {
+		p.submit(job{run: func() { started.Done(); <-block }})
+	}
+	started.Wait() // the pool grew to max_workers, both blocked
+	if info := p.info(); info.NWorkers != 2 || info.FreeWorkers != 0 {
+		t.Errorf("info = %+v", info)
+	}
+	// A normal job waits; a priority job runs on the priority worker.
+	normalDone := make(chan struct{})
+	p.submit(job{run: func() { close(normalDone) }})
+	prioDone := make(chan struct{})
+	p.submit(job{prio: true, run: func() { close(prioDone) }})
+	select {
+	case <-prioDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("priority job did not run while normal workers were busy")
+	}
+	if info := p.info(); info.NWorkers != 2 {
+		t.Errorf("pool grew past max_workers: %+v", info)
+	}
+	close(block)
+	<-normalDone
+}
+
+// TestPeerUIDRefused checks that a session daemon drops peers of another uid.
+func TestPeerUIDRefused(t *testing.T) {
+	dir, err := os.MkdirTemp("", "vvd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := logrus.New()
+	logger.SetOutput(writerFunc(func(b []byte) (int, error) { logMu.Lock(); defer logMu.Unlock(); return logs.Write(b) }))
+	s := NewServer(ServerConfig{Name: "virtvboxd", MinWorkers: 1, MaxWorkers: 2, MaxClients: 10,
+		MaxClientRequests: 5}, logrus.NewEntry(logger))
+	s.euid = uint32(os.Geteuid()) + 4242 // pretend we run as another user
+	s.Register(NewRemoteProgram(nil, nil))
+	ln, err := net.Listen("unix", filepath.Join(dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(context.Background(), ln, Service{}) }()
+	c, err := net.Dial("unix", filepath.Join(dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read = %v, want EOF", err)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if !strings.Contains(logs.String(), "Disallowing client") {
+		t.Errorf("log: %s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
