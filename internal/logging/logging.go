@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,8 +247,11 @@ func (l *Logging) current() *state {
 }
 
 // openOutputs parses spec (or def when spec has no entry) and opens every
-// output; on failure it closes those it opened.
+// output; on failure it closes those it opened. An output identical to one
+// in force is reused, except files, which are always reopened so that a
+// reload after the file was rotated writes to a new file at the path.
 func (l *Logging) openOutputs(spec, def string) ([]*output, error) {
+	cur := l.current()
 	specs, err := ParseOutputs(spec)
 	if err != nil {
 		return nil, err
@@ -258,11 +262,22 @@ func (l *Logging) openOutputs(spec, def string) ([]*output, error) {
 		}
 	}
 	outs := make([]*output, 0, len(specs))
+next:
 	for _, sp := range specs {
+		if sp.Dest != DestFile {
+			for _, o := range cur.outputs {
+				if o.spec == sp {
+					outs = append(outs, o)
+					continue next
+				}
+			}
+		}
 		sk, err := l.openSink(sp)
 		if err != nil {
 			for _, o := range outs {
-				_ = o.sink.close()
+				if !slices.Contains(cur.outputs, o) {
+					_ = o.sink.close()
+				}
 			}
 			return nil, err
 		}

@@ -588,3 +588,29 @@ func TestDefaultOutputs(t *testing.T) {
 		t.Errorf("foreground with journald (stdin terminal: %v): %q, want %q", stdinIsTerminal(), got, want)
 	}
 }
+
+func TestReapplyKeepsIdenticalStreamOutputs(t *testing.T) {
+	// Re-applying the same settings (a SIGHUP with an unchanged file) keeps
+	// stderr as it is: no second pair of init lines.
+	l, buf := newTest(t)
+	s := Settings{Level: 3, Outputs: "3:stderr"}
+	if err := l.Apply(s); err != nil {
+		t.Fatal(err)
+	}
+	l.For("daemon").Warn("one")
+	if err := l.Apply(s); err != nil {
+		t.Fatal(err)
+	}
+	l.For("daemon").Warn("two")
+	if n := strings.Count(buf.String(), "libvirt version"); n != 1 {
+		t.Errorf("init lines written %d times:\n%s", n, buf.String())
+	}
+	// A different priority is a different output.
+	if err := l.Apply(Settings{Level: 3, Outputs: "4:stderr"}); err != nil {
+		t.Fatal(err)
+	}
+	l.For("daemon").Error("three")
+	if n := strings.Count(buf.String(), "libvirt version"); n != 2 {
+		t.Errorf("init lines written %d times after a change:\n%s", n, buf.String())
+	}
+}
