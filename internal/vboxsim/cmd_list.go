@@ -49,6 +49,11 @@ func (s *Sim) cmdList(args []string) int {
 				vms = append(vms, &VM{Name: "<inaccessible>", UUID: e.UUID, State: "inaccessible"})
 				continue
 			}
+			if !long && pos[0] == "vms" {
+				// The registry's copy of the name is enough; no VM file is read.
+				vms = append(vms, &VM{Name: e.Name, UUID: e.UUID})
+				continue
+			}
 			vm, err := s.loadVM(e.UUID)
 			if err != nil {
 				return s.internalError(err)
@@ -239,7 +244,7 @@ func natGateway(cidr string) string {
 func (s *Sim) listHostInfo() {
 	w := s.stdout
 	n := runtime.NumCPU()
-	fmt.Fprintf(w, "Host Information:\n\nHost time: %s\n", time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z"))
+	fmt.Fprintf(w, "Host Information:\n\nHost time: %sZ\n", vboxTime(time.Now()))
 	fmt.Fprintf(w, "Processor online count: %d\nProcessor count: %d\nProcessor online core count: %d\nProcessor core count: %d\n", n, n, (n+1)/2, (n+1)/2)
 	fmt.Fprint(w, "Processor supports HW virtualization: yes\nProcessor supports PAE: yes\nProcessor supports long mode: yes\nProcessor supports nested paging: yes\n")
 	if !s.p.Is61() {
