@@ -297,3 +297,6 @@ func retryable(p RetryPolicy, k Kind) bool {
 	}
 	return false
 }
+
+// asCmd is errors.As for *CmdError.
+func asCmd(err error, target **CmdError) bool { return errors.As(err, target) }

@@ -1,0 +1,578 @@
+package vbox
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+	"github.com/virtvboxd/virtvboxd/internal/rpc"
+)
+
+// conn is one client's connection. It holds no state of its own beyond the
+// URI: every cache lives in the Driver.
+type conn struct {
+	rpc.Unsupported
+	d        *Driver
+	uri      string
+	readOnly bool
+}
+
+var _ rpc.Conn = (*conn)(nil)
+
+// libvirt flag values used below (include/libvirt/libvirt-domain.h).
+const (
+	listActive        = 1 << 0
+	listInactive      = 1 << 1
+	listPersistent    = 1 << 2
+	listTransient     = 1 << 3
+	listRunning       = 1 << 4
+	listPaused        = 1 << 5
+	listShutoff       = 1 << 6
+	listOther         = 1 << 7
+	listManagedSave   = 1 << 8
+	listNoManagedSave = 1 << 9
+	listAutostart     = 1 << 10
+	listNoAutostart   = 1 << 11
+	listHasSnapshot   = 1 << 12
+	listNoSnapshot    = 1 << 13
+	listHasCheckpoint = 1 << 14
+	listNoCheckpoint  = 1 << 15
+	listAll           = 1<<16 - 1
+
+	affectLive   = 1 << 0
+	affectConfig = 1 << 1
+	memMaximum   = 1 << 2
+	vcpuMaximum  = 1 << 2
+	vcpuGuest    = 1 << 3
+
+	startPaused    = 1 << 0
+	startForceBoot = 1 << 3
+	startValidate  = 1 << 4
+
+	shutdownACPI = 1 << 0
+
+	xmlSecure     = 1 << 0
+	xmlInactive   = 1 << 1
+	xmlUpdateCPU  = 1 << 2
+	xmlMigratable = 1 << 3
+
+	undefineManagedSave       = 1 << 0
+	undefineSnapshotsMetadata = 1 << 1
+	undefineNVRAM             = 1 << 2
+	undefineKeepNVRAM         = 1 << 3
+	undefineCheckpoints       = 1 << 4
+
+	defineValidate = 1 << 0
+)
+
+func unsupportedFlags(flags uint32, fn string) error {
+	return errdefs.Newf(errdefs.ErrInvalidArg, "unsupported flags (0x%x) in function %s", flags, fn)
+}
+
+// URI implements rpc.Conn.
+func (c *conn) URI() string { return c.uri }
+
+// Type implements rpc.Conn.
+func (c *conn) Type() string { return "VBOX" }
+
+// Close implements rpc.Conn.
+func (c *conn) Close() error { return nil }
+
+// Version implements rpc.Conn: major*1e6 + minor*1e3 + micro.
+func (c *conn) Version(ctx context.Context) (uint64, error) {
+	v, err := c.d.Version(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return v.Number(), nil
+}
+
+// Hostname implements rpc.Conn.
+func (c *conn) Hostname(ctx context.Context) (string, error) {
+	h, err := os.Hostname()
+	if err != nil {
+		return "", errdefs.Wrap(errdefs.ErrSystem, err, "cannot get the host name: "+err.Error())
+	}
+	return h, nil
+}
+
+// hostArch is the host architecture in libvirt's spelling.
+func hostArch() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64"
+	case "386":
+		return "i686"
+	case "arm64":
+		return "aarch64"
+	}
+	return runtime.GOARCH
+}
+
+// Capabilities implements rpc.Conn: the host arch and hvm guests of type
+// vbox for x86_64 and i686.
+func (c *conn) Capabilities(ctx context.Context) (string, error) {
+	caps := libvirtxml.Caps{
+		Host: libvirtxml.CapsHost{
+			CPU:             &libvirtxml.CapsHostCPU{Arch: hostArch()},
+			PowerManagement: &libvirtxml.CapsHostPowerManagement{},
+			IOMMU:           &libvirtxml.CapsHostIOMMU{Support: "no"},
+		},
+	}
+	for _, g := range []struct{ arch, word string }{{"x86_64", "64"}, {"i686", "32"}} {
+		caps.Guests = append(caps.Guests, libvirtxml.CapsGuest{
+			OSType: "hvm",
+			Arch: libvirtxml.CapsGuestArch{Name: g.arch, WordSize: g.word,
+				Domains: []libvirtxml.CapsGuestDomain{{Type: "vbox"}}},
+		})
+	}
+	s, err := caps.Marshal()
+	if err != nil {
+		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format capabilities: "+err.Error())
+	}
+	return s + "\n", nil
+}
+
+// MaxVcpus implements rpc.Conn: VirtualBox's "Maximum guest CPU count".
+func (c *conn) MaxVcpus(ctx context.Context, typ string) (int32, error) {
+	if typ != "" && !strings.EqualFold(typ, "vbox") {
+		return 0, errdefs.Newf(errdefs.ErrInvalidArg, "unknown type '%s'", typ)
+	}
+	sp, err := c.d.systemProperties(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := sp.LeadingInt("Maximum guest CPU count", 0)
+	if n <= 0 {
+		return 0, errdefs.New(errdefs.ErrInternal, "list systemproperties: no \"Maximum guest CPU count\"")
+	}
+	return int32(n), nil
+}
+
+// NodeInfo implements rpc.Conn from `list hostinfo`.
+func (c *conn) NodeInfo(ctx context.Context) (rpc.NodeInfo, error) {
+	hi, err := c.d.hostInformation(ctx)
+	if err != nil {
+		return rpc.NodeInfo{}, err
+	}
+	cpus := hi.LeadingInt("Processor online count", 0)
+	if cpus <= 0 {
+		cpus = hi.LeadingInt("Processor count", 1)
+	}
+	cores := hi.LeadingInt("Processor online core count", 0)
+	if cores <= 0 {
+		cores = hi.LeadingInt("Processor core count", cpus)
+	}
+	if cores <= 0 || cores > cpus {
+		cores = cpus
+	}
+	threads := cpus / cores
+	if threads < 1 || threads*cores != cpus {
+		cores, threads = cpus, 1
+	}
+	return rpc.NodeInfo{
+		Model:     hostArch(),
+		MemoryKiB: uint64(hi.LeadingInt("Memory size", 0)) * 1024,
+		CPUs:      int32(cpus),
+		MHz:       int32(hi.LeadingInt("Processor#0 speed", 0)),
+		Nodes:     1,
+		Sockets:   1,
+		Cores:     int32(cores),
+		Threads:   int32(threads),
+	}, nil
+}
+
+// NodeFreeMemory implements rpc.Conn: "Memory available", in bytes.
+func (c *conn) NodeFreeMemory(ctx context.Context) (uint64, error) {
+	hi, err := c.d.hostInformation(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(hi.LeadingInt("Memory available", 0)) * 1024 * 1024, nil
+}
+
+// NodeMemoryStats implements rpc.Conn: total and free for the one cell.
+func (c *conn) NodeMemoryStats(ctx context.Context, cell int32, flags uint32) ([]rpc.MemoryStat, error) {
+	if flags != 0 {
+		return nil, unsupportedFlags(flags, "virNodeGetMemoryStats")
+	}
+	if cell != -1 && cell != 0 {
+		return nil, errdefs.Newf(errdefs.ErrInvalidArg, "Invalid cell number %d", cell)
+	}
+	hi, err := c.d.hostInformation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []rpc.MemoryStat{
+		{Field: "total", Value: uint64(hi.LeadingInt("Memory size", 0)) * 1024},
+		{Field: "free", Value: uint64(hi.LeadingInt("Memory available", 0)) * 1024},
+	}, nil
+}
+
+// Sysinfo implements rpc.Conn: an SMBIOS-style description of the host from
+// /sys/class/dmi/id and `list hostinfo`, as `virsh sysinfo` prints it.
+func (c *conn) Sysinfo(ctx context.Context, flags uint32) (string, error) {
+	if flags != 0 {
+		return "", unsupportedFlags(flags, "virConnectGetSysinfo")
+	}
+	hi, err := c.d.hostInformation(ctx)
+	if err != nil {
+		return "", err
+	}
+	return hostSysinfo(hi, "/sys/class/dmi/id")
+}
+
+// ListAllDomains implements rpc.Conn with every VIR_CONNECT_LIST_DOMAINS_*
+// filter, from the inventory (one VBoxManage process at most).
+func (c *conn) ListAllDomains(ctx context.Context, flags uint32) ([]rpc.Domain, error) {
+	if flags&^listAll != 0 {
+		return nil, unsupportedFlags(flags, "virConnectListAllDomains")
+	}
+	ms, err := c.d.inv.List(ctx)
+	if err != nil {
+		return nil, vboxError("cannot list machines", err)
+	}
+	out := make([]rpc.Domain, 0, len(ms))
+	for _, m := range ms {
+		if c.d.matches(m, flags) {
+			out = append(out, c.d.domainOf(m))
+		}
+	}
+	return out, nil
+}
+
+// matches applies libvirt's list filters: within each group, a machine
+// passes when the group's flags are all clear or one of them matches.
+func (d *Driver) matches(m Machine, flags uint32) bool {
+	online := IsOnline(m.State)
+	group := func(a, b uint32, isA bool) bool {
+		if flags&(a|b) == 0 {
+			return true
+		}
+		return flags&a != 0 && isA || flags&b != 0 && !isA
+	}
+	if !group(listActive, listInactive, online) ||
+		!group(listPersistent, listTransient, true) ||
+		!group(listManagedSave, listNoManagedSave, HasSavedState(m.State)) ||
+		!group(listAutostart, listNoAutostart, m.Autostart) ||
+		!group(listHasSnapshot, listNoSnapshot, m.Snapshots > 0) ||
+		!group(listHasCheckpoint, listNoCheckpoint, false) {
+		return false
+	}
+	if sf := flags & (listRunning | listPaused | listShutoff | listOther); sf != 0 {
+		st, _ := d.states.State(m)
+		switch st {
+		case rpc.StateRunning:
+			return sf&listRunning != 0
+		case rpc.StatePaused:
+			return sf&listPaused != 0
+		case rpc.StateShutoff:
+			return sf&listShutoff != 0
+		default:
+			return sf&listOther != 0
+		}
+	}
+	return true
+}
+
+func (d *Driver) domainOf(m Machine) rpc.Domain {
+	u, _ := parseUUID(m.UUID)
+	id := int32(-1)
+	if IsOnline(m.State) {
+		id = d.states.ID(m.UUID)
+	}
+	return rpc.Domain{Name: m.Name, UUID: u, ID: id}
+}
+
+// LookupByName implements rpc.Conn (exact, case-sensitive).
+func (c *conn) LookupByName(ctx context.Context, name string) (rpc.Domain, error) {
+	m, err := c.d.inv.Find(ctx, func(m Machine) bool { return m.Name == name })
+	if errors.Is(err, errNotFound) {
+		return rpc.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching name '%s'", name)
+	}
+	if err != nil {
+		return rpc.Domain{}, vboxError("cannot look up machines", err)
+	}
+	return c.d.domainOf(m), nil
+}
+
+// LookupByUUID implements rpc.Conn.
+func (c *conn) LookupByUUID(ctx context.Context, uuid [16]byte) (rpc.Domain, error) {
+	m, err := c.d.inv.Get(ctx, uuidString(uuid))
+	if errors.Is(err, errNotFound) {
+		return rpc.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%s'", uuidString(uuid))
+	}
+	if err != nil {
+		return rpc.Domain{}, vboxError("cannot look up machines", err)
+	}
+	return c.d.domainOf(m), nil
+}
+
+// LookupByID implements rpc.Conn with the stable IDs.
+func (c *conn) LookupByID(ctx context.Context, id int32) (rpc.Domain, error) {
+	notFound := errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching id %d", id)
+	if id <= 0 {
+		return rpc.Domain{}, notFound
+	}
+	// Refresh (if stale) first, so that the ID table reflects the machines.
+	if _, err := c.d.inv.List(ctx); err != nil {
+		return rpc.Domain{}, vboxError("cannot look up machines", err)
+	}
+	u, ok := c.d.states.ByID(id)
+	if !ok {
+		return rpc.Domain{}, notFound
+	}
+	m, err := c.d.inv.Get(ctx, u)
+	if err != nil || !IsOnline(m.State) {
+		return rpc.Domain{}, notFound
+	}
+	return c.d.domainOf(m), nil
+}
+
+// machine resolves a domain handle to the cached machine.
+func (d *Driver) machine(ctx context.Context, dom rpc.Domain) (Machine, error) {
+	u := uuidString(dom.UUID)
+	m, err := d.inv.Get(ctx, u)
+	if errors.Is(err, errNotFound) {
+		return Machine{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%s' (%s)", u, dom.Name)
+	}
+	if err != nil {
+		return Machine{}, vboxError("cannot read machine "+dom.Name, err)
+	}
+	return m, nil
+}
+
+// DomainGetInfo implements rpc.Conn. VirtualBox has one memory size, so
+// maximum and current memory are equal; CPU time is not available (0).
+func (c *conn) DomainGetInfo(ctx context.Context, dom rpc.Domain) (rpc.DomainInfo, error) {
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return rpc.DomainInfo{}, err
+	}
+	st, _ := c.d.states.State(m)
+	kib := uint64(m.MemoryMB) * 1024
+	return rpc.DomainInfo{State: st, MaxMemKiB: kib, MemoryKiB: kib, NrVirtCPU: uint16(m.CPUs)}, nil
+}
+
+// DomainGetState implements rpc.Conn with real reasons.
+func (c *conn) DomainGetState(ctx context.Context, dom rpc.Domain, flags uint32) (rpc.DomainState, int32, error) {
+	if flags != 0 {
+		return 0, 0, unsupportedFlags(flags, "virDomainGetState")
+	}
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return 0, 0, err
+	}
+	st, reason := c.d.states.State(m)
+	return st, reason, nil
+}
+
+// DomainGetOSType implements rpc.Conn: always hvm.
+func (c *conn) DomainGetOSType(ctx context.Context, dom rpc.Domain) (string, error) {
+	if _, err := c.d.machine(ctx, dom); err != nil {
+		return "", err
+	}
+	return "hvm", nil
+}
+
+// DomainIsActive implements rpc.Conn.
+func (c *conn) DomainIsActive(ctx context.Context, dom rpc.Domain) (bool, error) {
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return false, err
+	}
+	return IsOnline(m.State), nil
+}
+
+// DomainIsPersistent implements rpc.Conn: every VirtualBox machine is.
+func (c *conn) DomainIsPersistent(ctx context.Context, dom rpc.Domain) (bool, error) {
+	if _, err := c.d.machine(ctx, dom); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// DomainIsUpdated implements rpc.Conn: never (no live-only changes exist).
+func (c *conn) DomainIsUpdated(ctx context.Context, dom rpc.Domain) (bool, error) {
+	if _, err := c.d.machine(ctx, dom); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// DomainGetAutostart implements rpc.Conn from VirtualBox's autostart setting.
+func (c *conn) DomainGetAutostart(ctx context.Context, dom rpc.Domain) (bool, error) {
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return false, err
+	}
+	return m.Autostart, nil
+}
+
+// DomainHasManagedSaveImage implements rpc.Conn: a VirtualBox saved state.
+func (c *conn) DomainHasManagedSaveImage(ctx context.Context, dom rpc.Domain, flags uint32) (bool, error) {
+	if flags != 0 {
+		return false, unsupportedFlags(flags, "virDomainHasManagedSaveImage")
+	}
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return false, err
+	}
+	return HasSavedState(m.State), nil
+}
+
+// DomainGetMaxVcpus implements rpc.Conn: the machine's CPU count (VirtualBox
+// has no separate maximum).
+func (c *conn) DomainGetMaxVcpus(ctx context.Context, dom rpc.Domain) (int32, error) {
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return 0, err
+	}
+	return int32(m.CPUs), nil
+}
+
+// DomainGetVcpusFlags implements rpc.Conn: current and maximum are the
+// machine's CPU count; AFFECT_LIVE needs an active domain.
+func (c *conn) DomainGetVcpusFlags(ctx context.Context, dom rpc.Domain, flags uint32) (int32, error) {
+	if flags&^(affectLive|affectConfig|vcpuMaximum|vcpuGuest) != 0 {
+		return 0, unsupportedFlags(flags, "virDomainGetVcpusFlags")
+	}
+	if flags&affectLive != 0 && flags&affectConfig != 0 {
+		return 0, errdefs.New(errdefs.ErrInvalidArg, "flags 'affect live' and 'affect config' are mutually exclusive")
+	}
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return 0, err
+	}
+	if flags&vcpuGuest != 0 {
+		return 0, errdefs.New(errdefs.ErrArgUnsupported, "querying the guest's vCPU count needs a guest agent")
+	}
+	if flags&affectLive != 0 && !IsOnline(m.State) {
+		return 0, errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+	}
+	return int32(m.CPUs), nil
+}
+
+// DomainGetMaxMemory implements rpc.Conn (KiB).
+func (c *conn) DomainGetMaxMemory(ctx context.Context, dom rpc.Domain) (uint64, error) {
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(m.MemoryMB) * 1024, nil
+}
+
+func uuidString(u [16]byte) string {
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func parseUUID(s string) ([16]byte, bool) {
+	var u [16]byte
+	h := strings.ReplaceAll(s, "-", "")
+	if len(h) != 32 {
+		return u, false
+	}
+	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
+		return u, false
+	}
+	return u, true
+}
+
+// hostInformation returns `list hostinfo`, cached for the inventory's
+// freshness period.
+func (d *Driver) hostInformation(ctx context.Context) (Record, error) {
+	d.hostMu.Lock()
+	defer d.hostMu.Unlock()
+	if d.hostInfo.index != nil && d.inv.now().Sub(d.hostAt) < d.inv.maxAge {
+		return d.hostInfo, nil
+	}
+	out, _, err := d.runPolicy(ctx, RetryTransient, "list", "hostinfo")
+	if err != nil {
+		return Record{}, vboxError("cannot read host information", err)
+	}
+	hi, err := ParseHostInfo(out)
+	if err != nil {
+		return Record{}, errdefs.Wrap(errdefs.ErrInternal, err, err.Error())
+	}
+	d.hostInfo, d.hostAt = hi, d.inv.now()
+	return hi, nil
+}
+
+// systemProperties returns `list systemproperties`, read once.
+func (d *Driver) systemProperties(ctx context.Context) (Record, error) {
+	d.hostMu.Lock()
+	defer d.hostMu.Unlock()
+	if d.sysProps != nil {
+		return *d.sysProps, nil
+	}
+	out, _, err := d.runPolicy(ctx, RetryTransient, "list", "systemproperties")
+	if err != nil {
+		return Record{}, vboxError("cannot read system properties", err)
+	}
+	sp, err := ParseSystemProperties(out)
+	if err != nil {
+		return Record{}, errdefs.Wrap(errdefs.ErrInternal, err, err.Error())
+	}
+	d.sysProps = &sp
+	return sp, nil
+}
+
+// hostSysinfo builds libvirt's <sysinfo type='smbios'> from DMI files and
+// the host processor line of `list hostinfo`.
+func hostSysinfo(hi Record, dmiDir string) (string, error) {
+	read := func(name string) string {
+		b, err := os.ReadFile(dmiDir + "/" + name)
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	entries := func(pairs ...string) []libvirtxml.SysInfoEntry {
+		var es []libvirtxml.SysInfoEntry
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if v := read(pairs[i+1]); v != "" {
+				es = append(es, libvirtxml.SysInfoEntry{Name: pairs[i], Value: v})
+			}
+		}
+		return es
+	}
+	sm := &libvirtxml.SysInfoSMBIOS{
+		BIOS: &libvirtxml.SysInfoBIOS{Entry: entries("vendor", "bios_vendor", "version", "bios_version",
+			"date", "bios_date", "release", "bios_release")},
+		System: &libvirtxml.SysInfoSystem{Entry: entries("manufacturer", "sys_vendor", "product", "product_name",
+			"version", "product_version", "serial", "product_serial", "uuid", "product_uuid",
+			"sku", "product_sku", "family", "product_family")},
+	}
+	if bb := entries("manufacturer", "board_vendor", "product", "board_name", "version", "board_version",
+		"serial", "board_serial", "asset", "board_asset_tag"); len(bb) > 0 {
+		sm.BaseBoard = []libvirtxml.SysInfoBaseBoard{{Entry: bb}}
+	}
+	if ch := entries("manufacturer", "chassis_vendor", "version", "chassis_version", "serial", "chassis_serial",
+		"asset", "chassis_asset_tag"); len(ch) > 0 {
+		sm.Chassis = &libvirtxml.SysInfoChassis{Entry: ch}
+	}
+	if p := hi.Str("Processor#0 description"); p != "" {
+		proc := []libvirtxml.SysInfoEntry{{Name: "version", Value: p}}
+		if mhz := hi.LeadingInt("Processor#0 speed", 0); mhz > 0 {
+			proc = append(proc, libvirtxml.SysInfoEntry{Name: "max_speed", Value: fmt.Sprintf("%d MHz", mhz)})
+		}
+		sm.Processor = []libvirtxml.SysInfoProcessor{{Entry: proc}}
+	}
+	if mb := hi.LeadingInt("Memory size", 0); mb > 0 {
+		sm.Memory = []libvirtxml.SysInfoMemory{{Entry: []libvirtxml.SysInfoEntry{{Name: "size", Value: fmt.Sprintf("%d MB", mb)}}}}
+	}
+	si := libvirtxml.SysInfo{SMBIOS: sm}
+	s, err := si.Marshal()
+	if err != nil {
+		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format sysinfo: "+err.Error())
+	}
+	return s + "\n", nil
+}

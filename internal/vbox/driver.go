@@ -1,0 +1,259 @@
+// Package vbox is virtvboxd's VirtualBox driver: it implements rpc.Driver
+// and rpc.Conn by running VBoxManage. It owns the runner (timeouts, error
+// classification, retries), the output parsers for VirtualBox 6.1, 7.0 and
+// 7.1, an inventory cache that keeps `virsh list --all` at one VBoxManage
+// process, stable domain IDs and state reasons, and per-machine ordering of
+// the daemon's own commands. Domain XML is produced and planned by
+// internal/vbox/domxml. See docs/vbox-driver.md.
+package vbox
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+	"github.com/virtvboxd/virtvboxd/internal/rpc"
+)
+
+// Options configure a Driver.
+type Options struct {
+	VBoxManagePath string        // program to run; a bare name is looked up in PATH at Open
+	Timeout        time.Duration // per VBoxManage call (vboxmanage_timeout); 0 = none
+	Privileged     bool          // the daemon runs as root: vbox:///system is accepted
+	StateDir       string        // where domain IDs persist; "" keeps them in memory
+	Log            *logrus.Entry
+	Runner         Runner        // optional: replaces the exec runner (tests)
+	MaxAge         time.Duration // optional: inventory freshness (default DefaultMaxAge)
+}
+
+// stateFileName is the domain ID table inside Options.StateDir.
+const stateFileName = "domain-ids.json"
+
+// lockLinger is how long after a poweroff a held session lock is taken for
+// the VM process still exiting (reference §6) and retried.
+const lockLinger = 10 * time.Second
+
+// lockBackoff waits out that linger: about 3 s over 8 tries.
+var lockBackoff = Backoff{Tries: 8, Min: 50 * time.Millisecond, Max: 800 * time.Millisecond}
+
+// Driver is the VirtualBox driver. It is safe for concurrent use; all
+// connections share its caches.
+type Driver struct {
+	opts   Options
+	log    *logrus.Entry
+	states *States
+	inv    *Inventory
+	locks  vmLocks
+
+	runMu  sync.Mutex
+	runner Runner // set at the first Open (path lookup), or opts.Runner
+
+	verMu   sync.Mutex
+	version *Version
+
+	hostMu   sync.Mutex
+	hostInfo Record
+	hostAt   time.Time
+	sysProps *Record
+
+	offMu      sync.Mutex
+	poweredOff map[string]time.Time // uuid -> when we powered it off
+}
+
+// NewDriver returns a driver. It runs nothing: VBoxManage is first started
+// by the first connection, so daemon start-up stays fast.
+func NewDriver(opts Options) (*Driver, error) {
+	if opts.Log == nil {
+		l := logrus.New()
+		l.SetOutput(os.Stderr)
+		opts.Log = logrus.NewEntry(l)
+	}
+	if opts.VBoxManagePath == "" {
+		opts.VBoxManagePath = "VBoxManage"
+	}
+	path := ""
+	if opts.StateDir != "" {
+		path = filepath.Join(opts.StateDir, stateFileName)
+	}
+	states, err := LoadStates(path)
+	if err != nil {
+		// A damaged table only costs ID stability; keep going.
+		opts.Log.WithError(err).Warn("starting with an empty domain ID table")
+	}
+	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner, poweredOff: map[string]time.Time{}}
+	d.inv = NewInventory(d.runPolicy, states, opts.MaxAge)
+	return d, nil
+}
+
+// ActiveDomains returns the number of active domains as last seen, without
+// running anything (the daemon's idle timer asks often).
+func (d *Driver) ActiveDomains() int { return d.states.ActiveCount() }
+
+// Close releases the driver. Running guests are left alone.
+func (d *Driver) Close() error {
+	if err := d.states.PersistError(); err != nil {
+		return fmt.Errorf("domain ID table: %w", err)
+	}
+	return nil
+}
+
+// Open implements rpc.Driver with libvirt's vbox URI rules: vbox:///session
+// for everyone, vbox:///system too when privileged, an empty URI meaning
+// the default for the daemon's user; URIs with a host or another scheme are
+// not ours. The first successful open checks that VBoxManage works.
+func (d *Driver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, error) {
+	uri, err := d.checkURI(req.URI)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.ensureWorking(ctx); err != nil {
+		return nil, err
+	}
+	return &conn{d: d, uri: uri, readOnly: req.ReadOnly}, nil
+}
+
+func (d *Driver) checkURI(raw string) (string, error) {
+	if raw == "" {
+		if d.opts.Privileged {
+			return "vbox:///system", nil
+		}
+		return "vbox:///session", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "vbox" || u.Host != "" || u.Opaque != "" {
+		return "", errdefs.Newf(errdefs.ErrInternal, "no connection driver available for %s", raw)
+	}
+	switch {
+	case u.Path == "":
+		return "", errdefs.New(errdefs.ErrInternal, "no VirtualBox driver path specified (try vbox:///session)")
+	case u.Path == "/session", u.Path == "/system" && d.opts.Privileged:
+		return "vbox://" + u.Path, nil
+	case d.opts.Privileged:
+		return "", errdefs.Newf(errdefs.ErrInternal, "unexpected vbox URI path '%s', try vbox:///system", u.Path)
+	}
+	return "", errdefs.Newf(errdefs.ErrInternal, "unexpected vbox URI path '%s', try vbox:///session", u.Path)
+}
+
+// ensureWorking resolves VBoxManage and reads its version once; failures are
+// not cached, so a later open retries.
+func (d *Driver) ensureWorking(ctx context.Context) error {
+	d.runMu.Lock()
+	if d.runner == nil {
+		path, err := exec.LookPath(d.opts.VBoxManagePath)
+		if err != nil {
+			d.runMu.Unlock()
+			return errdefs.Wrap(errdefs.ErrInternal, err,
+				fmt.Sprintf("unable to initialize VirtualBox driver API: %s not found", d.opts.VBoxManagePath))
+		}
+		d.runner = &ExecRunner{Path: path, Timeout: d.opts.Timeout}
+	}
+	d.runMu.Unlock()
+	if _, err := d.Version(ctx); err != nil {
+		return errdefs.Wrap(errdefs.ErrInternal, err, "unable to initialize VirtualBox driver API: "+errdefs.Detail(err))
+	}
+	return nil
+}
+
+// Version returns the VirtualBox version, read once.
+func (d *Driver) Version(ctx context.Context) (Version, error) {
+	d.verMu.Lock()
+	defer d.verMu.Unlock()
+	if d.version != nil {
+		return *d.version, nil
+	}
+	out, _, err := d.runPolicy(ctx, RetryTransient, "--version")
+	if err != nil {
+		return Version{}, vboxError("VBoxManage --version", err)
+	}
+	v, err := ParseVersion(out)
+	if err != nil {
+		return Version{}, errdefs.Wrap(errdefs.ErrInternal, err, err.Error())
+	}
+	d.version = &v
+	d.log.WithField("version", v.Raw).Debug("VirtualBox found")
+	return v, nil
+}
+
+func (d *Driver) getRunner() Runner {
+	d.runMu.Lock()
+	defer d.runMu.Unlock()
+	return d.runner
+}
+
+// runPolicy runs one VBoxManage command with retries per policy and logs it.
+func (d *Driver) runPolicy(ctx context.Context, policy RetryPolicy, args ...string) ([]byte, []byte, error) {
+	r := d.getRunner()
+	if r == nil {
+		return nil, nil, errdefs.New(errdefs.ErrInternal, "VirtualBox driver used before a connection was opened")
+	}
+	b := DefaultBackoff
+	if policy == RetryTransientOrLock {
+		b = lockBackoff
+	}
+	start := time.Now()
+	out, errOut, err := runRetry(ctx, r, b, policy, args...)
+	if d.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		e := d.log.WithFields(logrus.Fields{"args": args, "elapsed": time.Since(start).Round(time.Millisecond)})
+		if err != nil {
+			e = e.WithError(err)
+		}
+		e.Debug("VBoxManage")
+	}
+	return out, errOut, err
+}
+
+// mutatePolicy is the retry policy for a command changing uuid: a held lock
+// is waited out only just after the daemon powered the machine off.
+func (d *Driver) mutatePolicy(uuid string) RetryPolicy {
+	d.offMu.Lock()
+	defer d.offMu.Unlock()
+	if t, ok := d.poweredOff[uuid]; ok {
+		if time.Since(t) < lockLinger {
+			return RetryTransientOrLock
+		}
+		delete(d.poweredOff, uuid)
+	}
+	return RetryTransient
+}
+
+func (d *Driver) notePoweroff(uuid string) {
+	d.offMu.Lock()
+	d.poweredOff[uuid] = time.Now()
+	d.offMu.Unlock()
+}
+
+// vboxError turns a VBoxManage failure into a libvirt-classed error whose
+// detail is VBoxManage's own message (never the whole stderr dump).
+func vboxError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*errdefs.Error); ok {
+		return err
+	}
+	var ce *CmdError
+	msg := err.Error()
+	kind := KindOf(err)
+	if asCmd(err, &ce) {
+		msg = ce.Message()
+	}
+	switch kind {
+	case KindTimeout:
+		return errdefs.Wrap(errdefs.ErrOperationTimeout, err, fmt.Sprintf("%s: %s", op, msg))
+	case KindInvalidState:
+		return errdefs.Wrap(errdefs.ErrOperationInvalid, err, fmt.Sprintf("%s: %s", op, msg))
+	case KindLockHeld:
+		return errdefs.Wrap(errdefs.ErrOperationFailed, err, fmt.Sprintf("%s: machine is locked by another session: %s", op, msg))
+	case KindServiceDown:
+		return errdefs.Wrap(errdefs.ErrInternal, err, fmt.Sprintf("%s: VirtualBox service unavailable: %s", op, msg))
+	}
+	return errdefs.Wrap(errdefs.ErrInternal, err, fmt.Sprintf("%s: %s", op, msg))
+}

@@ -1,0 +1,338 @@
+package vbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// DefaultMaxAge is how long a snapshot of the machine list is served without
+// asking VBoxManage again. Changes made behind the daemon's back (the GUI,
+// VBoxManage by hand) therefore show within MaxAge plus one call.
+const DefaultMaxAge = time.Second
+
+// errNotFound is returned by Inventory lookups for an unknown UUID.
+var errNotFound = errors.New("machine not found")
+
+// runFunc runs one VBoxManage command with a retry policy.
+type runFunc func(ctx context.Context, policy RetryPolicy, args ...string) (stdout, stderr []byte, err error)
+
+// Inventory caches what VBoxManage says about the registered machines.
+//
+// One `list -l vms` (a human showvminfo block for every machine, in one
+// process) refreshes a snapshot of all machines; a snapshot younger than
+// MaxAge is served as is, and concurrent refreshes share one process
+// (single flight). The daemon's own changes mark the machine dirty: the next
+// lookup of that machine alone re-reads it with `showvminfo
+// --machinereadable`, the next listing refreshes everything. Per-machine
+// details (the full machine-readable settings, for dumpxml) are cached under
+// the same freshness rule.
+//
+// Inventory also observes state changes, which feed the domain ID table and
+// the state reasons (see States). All methods are safe for concurrent use.
+type Inventory struct {
+	run    runFunc
+	maxAge time.Duration
+	now    func() time.Time
+	states *States
+
+	mu      sync.Mutex
+	snap    *snapshot
+	flight  *flight
+	seq     uint64            // incremented by every MarkDirty
+	dirty   map[string]uint64 // uuid -> seq of the mark
+	details map[string]detail // uuid -> machine-readable settings
+}
+
+type snapshot struct {
+	at     time.Time
+	order  []string // UUIDs in VirtualBox's order
+	byUUID map[string]Machine
+}
+
+type flight struct {
+	done chan struct{}
+	snap *snapshot
+	err  error
+}
+
+type detail struct {
+	at   time.Time
+	info *Info
+}
+
+// NewInventory returns an empty inventory that runs commands through run.
+func NewInventory(run runFunc, states *States, maxAge time.Duration) *Inventory {
+	if maxAge <= 0 {
+		maxAge = DefaultMaxAge
+	}
+	return &Inventory{run: run, maxAge: maxAge, now: time.Now, states: states,
+		dirty: map[string]uint64{}, details: map[string]detail{}}
+}
+
+// List returns every accessible machine in VirtualBox's order, refreshing the
+// snapshot when it is older than MaxAge or a machine is dirty.
+func (inv *Inventory) List(ctx context.Context) ([]Machine, error) {
+	inv.mu.Lock()
+	s := inv.snap
+	ok := s != nil && inv.now().Sub(s.at) < inv.maxAge && len(inv.dirty) == 0
+	inv.mu.Unlock()
+	if !ok {
+		var err error
+		if s, err = inv.refresh(ctx); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Machine, 0, len(s.order))
+	for _, u := range s.order {
+		out = append(out, s.byUUID[u])
+	}
+	return out, nil
+}
+
+// Get returns the machine with uuid. A stale snapshot is refreshed as a
+// whole (one process for all machines); a machine marked dirty by the
+// daemon's own change is re-read alone.
+func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
+	inv.mu.Lock()
+	s := inv.snap
+	fresh := s != nil && inv.now().Sub(s.at) < inv.maxAge
+	_, isDirty := inv.dirty[uuid]
+	inv.mu.Unlock()
+	if !fresh {
+		var err error
+		if s, err = inv.refresh(ctx); err != nil {
+			return Machine{}, err
+		}
+		inv.mu.Lock()
+		_, isDirty = inv.dirty[uuid]
+		inv.mu.Unlock()
+	}
+	if isDirty {
+		if _, err := inv.Detail(ctx, uuid); err != nil {
+			return Machine{}, err
+		}
+		inv.mu.Lock()
+		s = inv.snap
+		inv.mu.Unlock()
+	}
+	m, ok := s.byUUID[uuid]
+	if !ok {
+		return Machine{}, errNotFound
+	}
+	return m, nil
+}
+
+// Find returns the first accessible machine for which match is true, from a
+// snapshot no older than MaxAge.
+func (inv *Inventory) Find(ctx context.Context, match func(Machine) bool) (Machine, error) {
+	ms, err := inv.List(ctx)
+	if err != nil {
+		return Machine{}, err
+	}
+	for _, m := range ms {
+		if match(m) {
+			return m, nil
+		}
+	}
+	return Machine{}, errNotFound
+}
+
+// Detail returns the machine-readable settings of uuid, cached for MaxAge
+// unless the machine is dirty. Reading them also updates the machine's entry
+// in the snapshot.
+func (inv *Inventory) Detail(ctx context.Context, uuid string) (*Info, error) {
+	inv.mu.Lock()
+	d, ok := inv.details[uuid]
+	_, isDirty := inv.dirty[uuid]
+	inv.mu.Unlock()
+	if ok && !isDirty && inv.now().Sub(d.at) < inv.maxAge {
+		return d.info, nil
+	}
+	return inv.Reload(ctx, uuid)
+}
+
+// Reload reads uuid's settings now (`showvminfo <uuid> --machinereadable`)
+// and updates the caches. The caller usually holds the machine's lock.
+func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
+	inv.mu.Lock()
+	startSeq := inv.seq
+	inv.mu.Unlock()
+	out, _, err := inv.run(ctx, RetryTransient, "showvminfo", uuid, "--machinereadable")
+	if err != nil {
+		if KindOf(err) == KindNotFound {
+			inv.Forget(uuid)
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	info := ParseMachineReadable(out)
+	m := MachineFromInfo(info)
+	if m.UUID != uuid {
+		return nil, &CmdError{Args: []string{"showvminfo", uuid, "--machinereadable"}, Kind: KindGarbage,
+			Stderr: fmt.Sprintf("VBoxManage: error: output names machine %q, not %s", truncate(m.UUID, 40), uuid)}
+	}
+	now := inv.now()
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.details[uuid] = detail{at: now, info: info}
+	if seq, ok := inv.dirty[uuid]; ok && seq <= startSeq {
+		delete(inv.dirty, uuid)
+	}
+	if inv.snap != nil && !m.Inaccessible {
+		// Copy on write: readers hold the old snapshot without a lock.
+		ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID)+1)}
+		for k, v := range inv.snap.byUUID {
+			ns.byUUID[k] = v
+		}
+		if _, known := ns.byUUID[uuid]; !known {
+			ns.order = append(append([]string(nil), ns.order...), uuid)
+		}
+		ns.byUUID[uuid] = m
+		inv.snap = ns
+	}
+	if inv.states != nil {
+		inv.states.Observe([]Machine{m}, false)
+	}
+	return info, nil
+}
+
+// MarkDirty records that the daemon changed uuid: its next lookup re-reads it.
+func (inv *Inventory) MarkDirty(uuid string) {
+	inv.mu.Lock()
+	inv.seq++
+	inv.dirty[uuid] = inv.seq
+	delete(inv.details, uuid)
+	inv.mu.Unlock()
+}
+
+// Forget drops uuid (after it was unregistered).
+func (inv *Inventory) Forget(uuid string) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	delete(inv.dirty, uuid)
+	delete(inv.details, uuid)
+	if inv.snap == nil {
+		return
+	}
+	if _, ok := inv.snap.byUUID[uuid]; !ok {
+		return
+	}
+	ns := &snapshot{at: inv.snap.at, byUUID: make(map[string]Machine, len(inv.snap.byUUID))}
+	for _, u := range inv.snap.order {
+		if u != uuid {
+			ns.order = append(ns.order, u)
+			ns.byUUID[u] = inv.snap.byUUID[u]
+		}
+	}
+	inv.snap = ns
+	if inv.states != nil {
+		inv.states.Release(uuid)
+	}
+}
+
+// Invalidate makes the next read refresh the whole snapshot.
+func (inv *Inventory) Invalidate() {
+	inv.mu.Lock()
+	if inv.snap != nil {
+		ns := *inv.snap
+		ns.at = time.Time{}
+		inv.snap = &ns
+	}
+	inv.mu.Unlock()
+}
+
+// Cached returns the current snapshot's machines without running anything
+// (nil before the first refresh).
+func (inv *Inventory) Cached() []Machine {
+	inv.mu.Lock()
+	s := inv.snap
+	inv.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	out := make([]Machine, 0, len(s.order))
+	for _, u := range s.order {
+		out = append(out, s.byUUID[u])
+	}
+	return out
+}
+
+// refresh runs `list -l vms` once for all concurrent callers.
+func (inv *Inventory) refresh(ctx context.Context) (*snapshot, error) {
+	inv.mu.Lock()
+	if f := inv.flight; f != nil {
+		inv.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.snap, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	inv.flight = f
+	startSeq := inv.seq
+	inv.mu.Unlock()
+
+	f.snap, f.err = inv.load(context.WithoutCancel(ctx))
+
+	inv.mu.Lock()
+	if f.err == nil {
+		inv.snap = f.snap
+		for u, seq := range inv.dirty {
+			if seq <= startSeq {
+				delete(inv.dirty, u)
+			}
+		}
+	}
+	inv.flight = nil
+	inv.mu.Unlock()
+	close(f.done)
+	if f.err == nil && inv.states != nil {
+		inv.states.Observe(inv.ordered(f.snap), true)
+	}
+	return f.snap, f.err
+}
+
+func (inv *Inventory) ordered(s *snapshot) []Machine {
+	out := make([]Machine, 0, len(s.order))
+	for _, u := range s.order {
+		out = append(out, s.byUUID[u])
+	}
+	return out
+}
+
+func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
+	out, _, err := inv.run(ctx, RetryTransient, "list", "--long", "vms")
+	if err != nil {
+		return nil, err
+	}
+	ms, err := ParseListLong(out)
+	if err != nil {
+		return nil, &CmdError{Args: []string{"list", "--long", "vms"}, Kind: KindGarbage, Err: err,
+			Stderr: "VBoxManage: error: " + err.Error()}
+	}
+	s := &snapshot{at: inv.now(), byUUID: make(map[string]Machine, len(ms))}
+	for _, m := range ms {
+		if m.Inaccessible {
+			continue
+		}
+		if _, dup := s.byUUID[m.UUID]; dup {
+			continue
+		}
+		s.order = append(s.order, m.UUID)
+		s.byUUID[m.UUID] = m
+	}
+	return s, nil
+}
+
+// sortedByName returns ms sorted by name (stable for equal names).
+func sortedByName(ms []Machine) []Machine {
+	out := append([]Machine(nil), ms...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

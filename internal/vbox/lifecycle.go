@@ -1,0 +1,410 @@
+package vbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+	"github.com/virtvboxd/virtvboxd/internal/rpc"
+	"github.com/virtvboxd/virtvboxd/internal/vbox/domxml"
+)
+
+// withVM runs fn with dom's machine locked against the daemon's other
+// commands on it, and re-reads the machine afterwards so that the caches
+// show the result at once. fn receives the machine as last seen.
+func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine) error) error {
+	m, err := d.machine(ctx, dom)
+	if err != nil {
+		return err
+	}
+	unlock, err := d.locks.lock(ctx, m.UUID)
+	if err != nil {
+		return errdefs.Wrap(errdefs.ErrOperationTimeout, err, "cannot acquire the machine's lock: "+err.Error())
+	}
+	defer unlock()
+	// Another command may have changed the machine while we waited.
+	if m, err = d.machine(ctx, dom); err != nil {
+		return err
+	}
+	err = fn(m)
+	d.inv.MarkDirty(m.UUID)
+	if _, rerr := d.inv.Reload(ctx, m.UUID); rerr != nil && !errors.Is(rerr, errNotFound) {
+		d.log.WithError(rerr).WithField("vm", m.Name).Debug("re-reading the machine after a change failed")
+	}
+	return err
+}
+
+// vmCmd runs a command changing machine m and classifies its failure.
+func (d *Driver) vmCmd(ctx context.Context, m Machine, op string, args ...string) error {
+	_, _, err := d.runPolicy(ctx, d.mutatePolicy(m.UUID), args...)
+	if err == nil {
+		return nil
+	}
+	if KindOf(err) == KindNotFound {
+		return errdefs.Wrap(errdefs.ErrNoDomain, err, fmt.Sprintf("no domain with matching uuid '%s' (%s)", m.UUID, m.Name))
+	}
+	return vboxError(op, err)
+}
+
+// DomainCreate implements rpc.Conn (virsh start): `startvm --type headless`
+// unless the machine asks for a GUI front end. START_PAUSED starts and
+// pauses at once; FORCE_BOOT discards a saved state first.
+func (c *conn) DomainCreate(ctx context.Context, dom rpc.Domain, flags uint32) (rpc.Domain, error) {
+	if flags&^(startPaused|startForceBoot) != 0 {
+		return rpc.Domain{}, unsupportedFlags(flags, "virDomainCreateWithFlags")
+	}
+	var out rpc.Domain
+	err := c.d.withVM(ctx, dom, func(m Machine) error {
+		return c.d.start(ctx, m, flags)
+	})
+	if err != nil {
+		return rpc.Domain{}, err
+	}
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return rpc.Domain{}, err
+	}
+	out = c.d.domainOf(m)
+	return out, nil
+}
+
+// start boots m; the caller holds m's lock.
+func (d *Driver) start(ctx context.Context, m Machine, flags uint32) error {
+	if IsOnline(m.State) {
+		return errdefs.New(errdefs.ErrOperationInvalid, "domain is already running")
+	}
+	switch m.State {
+	case "poweroff", "saved", "aborted", "aborted-saved", "teleported":
+	default:
+		return errdefs.Newf(errdefs.ErrOperationFailed,
+			"machine is not in poweroff|saved|aborted state, so couldn't start it (state: %s)", m.State)
+	}
+	reason := int32(RunningBooted)
+	if HasSavedState(m.State) {
+		if flags&startForceBoot != 0 {
+			if err := d.vmCmd(ctx, m, "cannot discard the saved state", "discardstate", m.UUID); err != nil {
+				return err
+			}
+		} else {
+			reason = RunningRestored
+		}
+	}
+	typ, env := d.frontend(ctx, m)
+	args := []string{"startvm", m.UUID, "--type", typ}
+	if env != "" {
+		args = append(args, "--putenv", env)
+	}
+	if err := d.vmCmd(ctx, m, "cannot start domain", args...); err != nil {
+		if errdefs.ClassOf(err) == errdefs.ErrInternal {
+			return errdefs.Wrap(errdefs.ErrOperationFailed, err, "domain can't be started: "+errdefs.Detail(err))
+		}
+		return err
+	}
+	d.states.SetCause(m.UUID, "running", reason)
+	if flags&startPaused != 0 {
+		if err := d.vmCmd(ctx, m, "cannot pause domain", "controlvm", m.UUID, "pause"); err != nil {
+			return err
+		}
+		d.states.SetCause(m.UUID, "paused", PausedUser)
+	}
+	return nil
+}
+
+// frontend picks startvm's --type: the FRONTEND/Type extradata libvirt's
+// driver writes (gui, sdl; vrdp means headless), else headless, since a
+// daemon has no display. A GUI front end gets DISPLAY from FRONTEND/Display.
+func (d *Driver) frontend(ctx context.Context, m Machine) (typ, env string) {
+	out, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Type")
+	if err != nil {
+		return "headless", ""
+	}
+	switch v := extraDataValue(out); v {
+	case "gui", "sdl":
+		if o, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Display"); err == nil {
+			if disp := extraDataValue(o); disp != "" {
+				return v, "DISPLAY=" + disp
+			}
+		}
+		return v, ""
+	}
+	return "headless", ""
+}
+
+// extraDataValue reads `getextradata` output: "Value: x" or "No value set!".
+func extraDataValue(out []byte) string {
+	for _, r := range ParseRecords(out) {
+		if v, ok := r.Get("Value"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// DomainShutdown implements rpc.Conn: the ACPI power button.
+func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32) error {
+	if flags&^shutdownACPI != 0 {
+		return unsupportedFlags(flags, "virDomainShutdownFlags")
+	}
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		switch {
+		case m.State == "paused":
+			return errdefs.New(errdefs.ErrOperationFailed, "machine paused, so can't power it down")
+		case m.State == "poweroff":
+			return errdefs.New(errdefs.ErrOperationFailed, "machine already powered down")
+		case !IsOnline(m.State):
+			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+		}
+		if err := c.d.vmCmd(ctx, m, "cannot shut down domain", "controlvm", m.UUID, "acpipowerbutton"); err != nil {
+			return err
+		}
+		// When the guest powers off, the reason is SHUTDOWN.
+		c.d.states.SetCause(m.UUID, "poweroff", ShutoffShutdown)
+		return nil
+	})
+}
+
+// DomainReboot implements rpc.Conn as libvirt's driver does: a hard reset
+// (VirtualBox has no ACPI reboot without Guest Additions).
+func (c *conn) DomainReboot(ctx context.Context, dom rpc.Domain, flags uint32) error {
+	if flags != 0 {
+		return unsupportedFlags(flags, "virDomainReboot")
+	}
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if m.State != "running" {
+			return errdefs.New(errdefs.ErrOperationFailed, "machine not running, so can't reboot it")
+		}
+		return c.d.vmCmd(ctx, m, "cannot reboot domain", "controlvm", m.UUID, "reset")
+	})
+}
+
+// DomainReset implements rpc.Conn.
+func (c *conn) DomainReset(ctx context.Context, dom rpc.Domain, flags uint32) error {
+	if flags != 0 {
+		return unsupportedFlags(flags, "virDomainReset")
+	}
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if !IsOnline(m.State) {
+			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+		}
+		return c.d.vmCmd(ctx, m, "cannot reset domain", "controlvm", m.UUID, "reset")
+	})
+}
+
+// DomainDestroy implements rpc.Conn: `controlvm poweroff`.
+func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) error {
+	if flags != 0 {
+		return unsupportedFlags(flags, "virDomainDestroyFlags")
+	}
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		switch {
+		case m.State == "poweroff":
+			return errdefs.New(errdefs.ErrOperationFailed, "machine already powered down")
+		case !IsOnline(m.State):
+			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+		}
+		c.d.states.SetCause(m.UUID, "poweroff", ShutoffDestroyed)
+		if err := c.d.vmCmd(ctx, m, "cannot destroy domain", "controlvm", m.UUID, "poweroff"); err != nil {
+			return err
+		}
+		c.d.notePoweroff(m.UUID)
+		return nil
+	})
+}
+
+// DomainSuspend implements rpc.Conn.
+func (c *conn) DomainSuspend(ctx context.Context, dom rpc.Domain) error {
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if m.State != "running" {
+			return errdefs.New(errdefs.ErrOperationFailed, "machine not in running state to suspend it")
+		}
+		if err := c.d.vmCmd(ctx, m, "cannot suspend domain", "controlvm", m.UUID, "pause"); err != nil {
+			return err
+		}
+		c.d.states.SetCause(m.UUID, "paused", PausedUser)
+		return nil
+	})
+}
+
+// DomainResume implements rpc.Conn.
+func (c *conn) DomainResume(ctx context.Context, dom rpc.Domain) error {
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if m.State != "paused" {
+			return errdefs.New(errdefs.ErrOperationFailed, "machine not paused, so can't resume it")
+		}
+		if err := c.d.vmCmd(ctx, m, "cannot resume domain", "controlvm", m.UUID, "resume"); err != nil {
+			return err
+		}
+		c.d.states.SetCause(m.UUID, "running", RunningUnpaused)
+		return nil
+	})
+}
+
+// saveState runs `controlvm savestate`: the VM's state goes into its own
+// folder; VirtualBox takes no file name.
+func (c *conn) saveState(ctx context.Context, dom rpc.Domain) error {
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if !IsOnline(m.State) {
+			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+		}
+		if err := c.d.vmCmd(ctx, m, "cannot save domain state", "controlvm", m.UUID, "savestate"); err != nil {
+			return err
+		}
+		c.d.states.SetCause(m.UUID, "saved", ShutoffSaved)
+		return nil
+	})
+}
+
+// DomainSave implements rpc.Conn (virsh save). VirtualBox cannot save into
+// a file of the caller's choosing: like libvirt's driver, the state is saved
+// in the machine's folder and `to` is ignored (logged); `virsh start`
+// restores it. An XML replacement cannot be applied and is refused.
+func (c *conn) DomainSave(ctx context.Context, dom rpc.Domain, to string, dxml string, flags uint32) error {
+	if flags&^(1|2|4) != 0 { // BYPASS_CACHE, RUNNING, PAUSED
+		return unsupportedFlags(flags, "virDomainSaveFlags")
+	}
+	if dxml != "" {
+		return errdefs.New(errdefs.ErrArgUnsupported, "changing the domain XML while saving is not supported by VirtualBox")
+	}
+	c.d.log.WithFields(map[string]any{"vm": dom.Name, "file": to}).
+		Warn("virsh save: VirtualBox keeps the saved state in the machine's folder; the file name is ignored")
+	return c.saveState(ctx, dom)
+}
+
+// DomainManagedSave implements rpc.Conn: `controlvm savestate`.
+func (c *conn) DomainManagedSave(ctx context.Context, dom rpc.Domain, flags uint32) error {
+	if flags&^(1|2|4) != 0 {
+		return unsupportedFlags(flags, "virDomainManagedSave")
+	}
+	return c.saveState(ctx, dom)
+}
+
+// DomainManagedSaveRemove implements rpc.Conn: `discardstate`; a machine
+// without a saved state is left alone, as libvirt's qemu driver does.
+func (c *conn) DomainManagedSaveRemove(ctx context.Context, dom rpc.Domain, flags uint32) error {
+	if flags != 0 {
+		return unsupportedFlags(flags, "virDomainManagedSaveRemove")
+	}
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if !HasSavedState(m.State) {
+			return nil
+		}
+		if err := c.d.vmCmd(ctx, m, "cannot remove managed save image", "discardstate", m.UUID); err != nil {
+			return err
+		}
+		c.d.states.SetCause(m.UUID, "poweroff", reasonUnknown)
+		return nil
+	})
+}
+
+// DomainSetMemory implements rpc.Conn. VirtualBox has one memory size, so
+// MEM_MAXIMUM changes the same setting, and it can only change while the
+// machine is powered off: a live change is refused with libvirt's text.
+func (c *conn) DomainSetMemory(ctx context.Context, dom rpc.Domain, kib uint64, flags uint32) error {
+	if flags&^(affectLive|affectConfig|memMaximum) != 0 {
+		return unsupportedFlags(flags, "virDomainSetMemoryFlags")
+	}
+	if kib == 0 {
+		return errdefs.New(errdefs.ErrInvalidArg, "memory size must be greater than zero")
+	}
+	mb := (kib + 1023) / 1024
+	if mb > math.MaxInt32 {
+		return errdefs.Newf(errdefs.ErrInvalidArg, "memory size %d KiB is too large", kib)
+	}
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if !offline(m.State) {
+			return errdefs.New(errdefs.ErrOperationFailed, "memory size can't be changed unless domain is powered down")
+		}
+		if flags&affectLive != 0 && !IsOnline(m.State) {
+			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+		}
+		return c.d.vmCmd(ctx, m, "cannot set memory", "modifyvm", m.UUID, "--memory", fmt.Sprint(mb))
+	})
+}
+
+// offline reports whether VirtualBox lets settings change in state.
+func offline(state string) bool {
+	return state == "poweroff" || state == "aborted"
+}
+
+// DomainSetVcpus implements rpc.Conn: `modifyvm --cpus`, only while powered
+// off (current and maximum are one setting in VirtualBox).
+func (c *conn) DomainSetVcpus(ctx context.Context, dom rpc.Domain, n uint32, flags uint32) error {
+	if flags&^(affectLive|affectConfig|vcpuMaximum|vcpuGuest) != 0 {
+		return unsupportedFlags(flags, "virDomainSetVcpusFlags")
+	}
+	if flags&vcpuGuest != 0 {
+		return errdefs.New(errdefs.ErrArgUnsupported, "changing the guest's vCPU count needs a guest agent")
+	}
+	if n == 0 {
+		return errdefs.New(errdefs.ErrInvalidArg, "argument unsupported: zero vcpus")
+	}
+	if sp, err := c.d.systemProperties(ctx); err == nil {
+		if max := sp.LeadingInt("Maximum guest CPU count", 0); max > 0 && int64(n) > max {
+			return errdefs.Newf(errdefs.ErrInvalidArg, "requested vcpus is greater than max allowable vcpus for the connection: %d > %d", n, max)
+		}
+	}
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if !offline(m.State) {
+			return errdefs.New(errdefs.ErrOperationFailed, "CPU count can't be changed unless domain is powered down")
+		}
+		if flags&affectLive != 0 {
+			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+		}
+		return c.d.vmCmd(ctx, m, "cannot set vcpus", "modifyvm", m.UUID, "--cpus", fmt.Sprint(n))
+	})
+}
+
+// DomainSetAutostart implements rpc.Conn with VirtualBox's autostart.
+func (c *conn) DomainSetAutostart(ctx context.Context, dom rpc.Domain, autostart bool) error {
+	return c.d.withVM(ctx, dom, func(m Machine) error {
+		if m.Autostart == autostart {
+			return nil
+		}
+		v := "off"
+		if autostart {
+			v = "on"
+		}
+		return c.d.vmCmd(ctx, m, "cannot set autostart", "modifyvm", m.UUID, "--autostart-enabled", v)
+	})
+}
+
+// DomainGetXMLDesc implements rpc.Conn through domxml.
+func (c *conn) DomainGetXMLDesc(ctx context.Context, dom rpc.Domain, flags uint32) (string, error) {
+	if flags&^(xmlSecure|xmlInactive|xmlUpdateCPU|xmlMigratable) != 0 {
+		return "", unsupportedFlags(flags, "virDomainGetXMLDesc")
+	}
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
+		return "", err
+	}
+	info, err := c.d.inv.Detail(ctx, m.UUID)
+	if errors.Is(err, errNotFound) {
+		return "", errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%s' (%s)", m.UUID, m.Name)
+	}
+	if err != nil {
+		return "", vboxError("cannot read machine "+m.Name, err)
+	}
+	m = MachineFromInfo(info)
+	rt := domxml.Runtime{ID: -1}
+	if IsOnline(m.State) && flags&xmlInactive == 0 {
+		rt = domxml.Runtime{ID: c.d.states.ID(m.UUID), Active: true}
+	}
+	dx, err := domxml.ToDomain(toDomxmlInfo(info), rt)
+	if err != nil {
+		return "", err
+	}
+	return domxml.FormatXML(dx)
+}
+
+// toDomxmlInfo hands the pairs to domxml (bare lines are not settings).
+func toDomxmlInfo(in *Info) domxml.Info {
+	pairs := make([]domxml.KV, 0, len(in.Pairs))
+	for _, kv := range in.Pairs {
+		if !kv.Bare {
+			pairs = append(pairs, domxml.KV{Key: kv.Key, Value: kv.Value})
+		}
+	}
+	return domxml.NewInfo(pairs)
+}
