@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,7 +207,7 @@ func (c *Client) run(prog Program, cl *call) {
 	rh := Header{Program: h.Program, Version: h.Version, Procedure: h.Procedure,
 		Type: TypeReply, Serial: h.Serial, Status: StatusOK}
 	out.reset(&rh)
-	if err := prog.dispatch(c.srv.baseCtx, cl, out); err != nil {
+	if err := c.dispatch(prog, cl, out); err != nil {
 		we := toWire(err, fromRPC)
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial,
 			"code": we.Code}).Debug(we.Message())
@@ -220,6 +221,20 @@ func (c *Client) run(prog Program, cl *call) {
 	if cl.closeAfter {
 		c.close()
 	}
+}
+
+// dispatch runs the program's handler. A panic in a handler or a driver is
+// logged with its stack and answered as an internal error: one bad call must
+// not take the daemon down.
+func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}).
+				Errorf("panic serving a call: %v\n%s", r, debug.Stack())
+			err = newError(errInternal, fromRPC, "unexpected failure while serving the call")
+		}
+	}()
+	return prog.dispatch(c.srv.baseCtx, cl, out)
 }
 
 // replyError sends an error reply to the CALL h.

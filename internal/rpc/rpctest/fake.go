@@ -27,12 +27,16 @@ type FakeDomain struct {
 type FakeDriver struct {
 	Hostname string
 	Version  uint64
+	// HostnameGate, when set before the server starts, makes every
+	// Hostname call wait until it is closed; HostnameWaiting counts them.
+	HostnameGate chan struct{}
 
 	mu      sync.Mutex
 	doms    map[string]*FakeDomain
 	nextID  int32
 	opened  int
 	closed  int
+	waiting int
 	lastReq rpc.OpenRequest
 }
 
@@ -96,8 +100,32 @@ func (c *fakeConn) Close() error {
 func (c *fakeConn) URI() string  { return c.uri }
 func (c *fakeConn) Type() string { return "VBOX" }
 
-func (c *fakeConn) Version(context.Context) (uint64, error)  { return c.d.Version, nil }
-func (c *fakeConn) Hostname(context.Context) (string, error) { return c.d.Hostname, nil }
+func (c *fakeConn) Version(context.Context) (uint64, error) { return c.d.Version, nil }
+func (c *fakeConn) Hostname(ctx context.Context) (string, error) {
+	if c.d.HostnameGate != nil {
+		c.d.mu.Lock()
+		c.d.waiting++
+		c.d.mu.Unlock()
+		defer func() {
+			c.d.mu.Lock()
+			c.d.waiting--
+			c.d.mu.Unlock()
+		}()
+		select {
+		case <-c.d.HostnameGate:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return c.d.Hostname, nil
+}
+
+// HostnameWaiting returns how many Hostname calls wait on HostnameGate.
+func (d *FakeDriver) HostnameWaiting() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.waiting
+}
 
 func (c *fakeConn) NodeInfo(context.Context) (rpc.NodeInfo, error) {
 	return rpc.NodeInfo{Model: "x86_64", MemoryKiB: 8 << 20, CPUs: 4, MHz: 2000, Nodes: 1, Sockets: 1,

@@ -4,6 +4,7 @@
 package rpctest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -136,8 +137,9 @@ func NewServer(t testing.TB, opts ...Option) *Harness {
 
 // LogBuffer collects log output safely across goroutines.
 type LogBuffer struct {
-	mu  sync.Mutex
-	buf []byte
+	mu     sync.Mutex
+	buf    []byte
+	errors int
 }
 
 var _ io.Writer = (*LogBuffer)(nil)
@@ -146,8 +148,18 @@ var _ io.Writer = (*LogBuffer)(nil)
 func (l *LogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	l.buf = append(l.buf, p...)
+	if bytes.Contains(p, []byte("level=error")) {
+		l.errors++
+	}
 	l.mu.Unlock()
 	return len(p), nil
+}
+
+// Errors returns how many error-level entries were logged.
+func (l *LogBuffer) Errors() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.errors
 }
 
 // String returns everything logged so far.

@@ -1,0 +1,294 @@
+package rpc_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/rpc"
+	"github.com/virtvboxd/virtvboxd/internal/rpc/rpctest"
+)
+
+const procConnectGetHostname = 59
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second) // guards against a hang only
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestMaxClientRequests checks that a client at max_client_requests is not
+// read further, and that the calls complete, in any order, once unblocked.
+func TestMaxClientRequests(t *testing.T) {
+	cfg := rpctest.DefaultConfig()
+	cfg.MaxClientRequests = 2
+	gate := make(chan struct{})
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.open(0)
+	for s := uint32(1); s <= 3; s++ {
+		r.send(call(remote, procConnectGetHostname, s, nil))
+	}
+	r.send(call(remote, procAuthList, 4, nil))
+	waitFor(t, "two calls in the driver", func() bool { return h.Driver.HostnameWaiting() == 2 })
+	// The third call and the AUTH_LIST stay unread while two are in flight.
+	time.Sleep(50 * time.Millisecond)
+	if n := h.Driver.HostnameWaiting(); n != 2 {
+		t.Fatalf("%d calls in the driver, want 2", n)
+	}
+	if tp := h.Server.ThreadPool(); tp.JobQueueDepth != 0 {
+		t.Fatalf("job queue depth %d: the server read past the limit", tp.JobQueueDepth)
+	}
+	close(gate)
+	seen := map[uint32]bool{}
+	for i := 0; i < 4; i++ {
+		_, _, _, _, serial, status := header(r.recv())
+		if status != 0 {
+			t.Fatalf("serial %d failed", serial)
+		}
+		seen[serial] = true
+	}
+	for s := uint32(1); s <= 4; s++ {
+		if !seen[s] {
+			t.Errorf("no reply for serial %d", s)
+		}
+	}
+}
+
+// TestMaxClients checks that at max_clients the server stops accepting and
+// resumes when a client leaves.
+func TestMaxClients(t *testing.T) {
+	cfg := rpctest.DefaultConfig()
+	cfg.MaxClients, cfg.MaxAnonymousClients = 1, 1
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
+	changes := make(chan int, 16)
+	h.Server.OnClientsChanged(func() { changes <- h.Server.NumClients() })
+	first := dial(t, h.Socket)
+	first.authList(0)
+	second := dial(t, h.Socket) // waits in the backlog
+	second.send(call(remote, procAuthList, 0, nil))
+	time.Sleep(50 * time.Millisecond)
+	if n := h.Server.NumClients(); n != 1 {
+		t.Fatalf("%d clients accepted with max_clients 1", n)
+	}
+	first.c.Close()
+	if _, _, _, _, _, status := header(second.recv()); status != 0 {
+		t.Fatal("second client failed")
+	}
+	// connect, disconnect, connect
+	for _, want := range []int{1, 0, 1} {
+		if got := <-changes; got != want {
+			t.Errorf("OnClientsChanged saw %d clients, want %d", got, want)
+		}
+	}
+}
+
+func TestCloseReplyThenEOF(t *testing.T) {
+	h := rpctest.NewServer(t)
+	r := dial(t, h.Socket)
+	r.open(0)
+	r.send(call(remote, procConnectClose, 1, nil))
+	if _, _, proc, _, serial, status := header(r.recv()); proc != procConnectClose || serial != 1 || status != 0 {
+		t.Fatalf("close reply: proc %d serial %d status %d", proc, serial, status)
+	}
+	r.expectEOF()
+	waitFor(t, "driver connection closed", func() bool { _, c, _ := h.Driver.Stats(); return c == 1 })
+}
+
+func TestOpenRequest(t *testing.T) {
+	h := rpctest.NewServer(t)
+	r := dial(t, h.Socket)
+	r.send(call(remote, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///session")...), be32(7)...)))
+	r.recv()
+	_, _, req := h.Driver.Stats()
+	if !req.ReadOnly || req.URI != "vbox:///session" || req.UID != uint32(os.Getuid()) || req.PID != int32(os.Getpid()) {
+		t.Errorf("open request = %+v", req)
+	}
+	ro := dial(t, h.ROSocket)
+	ro.open(0)
+	if _, _, req := h.Driver.Stats(); !req.ReadOnly {
+		t.Error("ro socket did not force read-only")
+	}
+	// A URI the driver refuses: its error, in the VBOX domain.
+	bad := dial(t, h.Socket)
+	bad.send(call(remote, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///bogus")...), be32(6)...)))
+	e := decodeError(t, bad.recv())
+	if e.Code != 1 || e.Domain != 25 || e.Message != "internal error: unexpected vbox URI path 'vbox:///bogus', try vbox:///session" {
+		t.Errorf("bad URI: %+v", e)
+	}
+}
+
+func TestShutdownIdleIsQuick(t *testing.T) {
+	dir, err := os.MkdirTemp("", "vvd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s := rpc.NewServer(rpctest.DefaultConfig(), nil)
+	s.Register(rpc.NewRemoteProgram(rpctest.NewFakeDriver(), nil))
+	ln, err := net.Listen("unix", filepath.Join(dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(context.Background(), ln, rpc.Service{}) }()
+	r := dial(t, filepath.Join(dir, "s"))
+	r.authList(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	r.expectEOF()
+}
+
+// countFDs returns the number of open file descriptors of this process.
+func countFDs(t testing.TB) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
+}
+
+// TestLoad runs 64 clients x 1000 GET_LIB_VERSION calls and checks that no
+// goroutine or fd is left once the server is shut down.
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
+	func() {
+		dir, err := os.MkdirTemp("", "vvd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, "s")
+		s := rpc.NewServer(rpctest.DefaultConfig(), nil)
+		s.Register(rpc.NewRemoteProgram(rpctest.NewFakeDriver(), nil))
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Serve(context.Background(), ln, rpc.Service{}) }()
+
+		const clients, calls = 64, 1000
+		var wg sync.WaitGroup
+		errs := make(chan error, clients)
+		for i := 0; i < clients; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := loadClient(path, calls); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}()
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines })
+	waitFor(t, "fds to close", func() bool { return countFDs(t) <= fds })
+}
+
+// loadClient opens a connection and makes n GET_LIB_VERSION round trips,
+// checking each reply's serial and value.
+func loadClient(path string, n int) error {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	rc := &rawClient{c: c}
+	if err := rc.roundTrip(call(remote, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///session")...), be32(6)...)), 0); err != nil {
+		return err
+	}
+	pkt := call(remote, procConnectGetLibVersion, 0, nil)
+	for i := 1; i <= n; i++ {
+		binary.BigEndian.PutUint32(pkt[20:], uint32(i))
+		if err := rc.roundTrip(pkt, uint32(i)); err != nil {
+			return err
+		}
+		if v := binary.BigEndian.Uint64(rc.buf[28:]); v != 9000000 {
+			return fmt.Errorf("call %d: lib version %d", i, v)
+		}
+	}
+	return nil
+}
+
+// rawClient is the benchmark's and load test's minimal client.
+type rawClient struct {
+	c   net.Conn
+	buf []byte
+}
+
+func (r *rawClient) roundTrip(pkt []byte, serial uint32) error {
+	if _, err := r.c.Write(pkt); err != nil {
+		return err
+	}
+	if cap(r.buf) < 64 {
+		r.buf = make([]byte, 64)
+	}
+	b := r.buf[:4]
+	if _, err := readFull(r.c, b); err != nil {
+		return err
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	if n < 28 || n > 1<<20 {
+		return fmt.Errorf("bad length %d", n)
+	}
+	if cap(r.buf) < n {
+		nb := make([]byte, n)
+		copy(nb, b)
+		r.buf = nb
+	}
+	r.buf = r.buf[:n]
+	if _, err := readFull(r.c, r.buf[4:]); err != nil {
+		return err
+	}
+	if s, st := binary.BigEndian.Uint32(r.buf[20:]), binary.BigEndian.Uint32(r.buf[24:]); s != serial || st != 0 {
+		return fmt.Errorf("reply serial %d status %d, want serial %d status 0", s, st, serial)
+	}
+	return nil
+}
+
+func readFull(c net.Conn, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := c.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
