@@ -1,13 +1,16 @@
 package main
 
 import (
-	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/virtvboxd/virtvboxd/internal/config"
-	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+	"github.com/virtvboxd/virtvboxd/internal/daemon"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
+	"github.com/virtvboxd/virtvboxd/internal/vbox"
 )
 
 // hypervisor is what the daemon needs from the VirtualBox driver: the RPC
@@ -19,19 +22,40 @@ type hypervisor interface {
 	Close() error
 }
 
-// newDriver builds the VirtualBox driver.
+var _ hypervisor = (*vbox.Driver)(nil)
+
+// newDriver builds the VirtualBox driver. It runs nothing: VBoxManage is
+// looked for here (a path lookup), but first run by the first client.
+// A VBoxManage that cannot be found is not fatal, as in libvirt: the
+// daemon starts and CONNECT_OPEN reports the problem to clients.
 //
-// Interim: internal/vbox is being written; until it lands the daemon serves
-// the RPC protocol and every CONNECT_OPEN fails as libvirt's daemon does on a
-// host without VirtualBox.
-func newDriver(cfg *config.Config, privileged bool, log *logrus.Entry) (hypervisor, error) {
-	return noVirtualBox{}, nil
+// The driver keeps its domain ID table in a "vbox" directory beside the rw
+// socket (/run/libvirt/vbox for root), so two daemons on different socket
+// directories never share one.
+func newDriver(cfg *config.Config, paths daemon.Paths, log *logrus.Entry) (hypervisor, error) {
+	path, err := config.FindVBoxManage(cfg.VBoxManagePath)
+	if err != nil {
+		log.WithError(err).Warn("VBoxManage not found; clients will be told when they connect")
+		path = cfg.VBoxManagePath
+	}
+	state := ""
+	if paths.SockRW != "" && paths.SockRW[0] != '@' {
+		state = filepath.Join(filepath.Dir(paths.SockRW), "vbox")
+		// The socket directory exists by now; never create it here.
+		if err := os.Mkdir(state, paths.RunDirMode()); err != nil && !os.IsExist(err) {
+			log.WithError(err).Warn("no directory for the domain ID table; domain IDs will not survive a restart")
+			state = ""
+		}
+	}
+	drv, err := vbox.NewDriver(vbox.Options{
+		VBoxManagePath: path,
+		Timeout:        cfg.VBoxManageTimeoutDuration(),
+		Privileged:     paths.Privileged,
+		StateDir:       state,
+		Log:            log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Unable to initialize the VirtualBox driver: %w", err)
+	}
+	return drv, nil
 }
-
-type noVirtualBox struct{}
-
-func (noVirtualBox) Open(context.Context, rpc.OpenRequest) (rpc.Conn, error) {
-	return nil, errdefs.New(errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
-}
-func (noVirtualBox) ActiveDomains() int { return 0 }
-func (noVirtualBox) Close() error       { return nil }

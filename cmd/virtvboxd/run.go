@@ -190,7 +190,18 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	if err := cfg.CheckClientLimits(); err != nil {
 		return daemon.Fail(daemon.ExitInit, err)
 	}
-	drv, err := newDriver(cfg, d.privileged, d.logs.For("vbox"))
+	set, err := openSockets(paths, cfg, d.logs.For("sockets"))
+	if err != nil {
+		return daemon.Fail(daemon.ExitNetwork, err)
+	}
+	defer func() {
+		if err := set.Close(); err != nil {
+			d.log.WithError(err).Warn("closing the sockets")
+		}
+	}()
+	// Like libvirt, build the driver once the sockets are bound (clients
+	// wait in the backlog meanwhile). It runs nothing yet.
+	drv, err := newDriver(cfg, paths, d.logs.For("vbox"))
 	if err != nil {
 		return daemon.Fail(daemon.ExitDriver, err)
 	}
@@ -212,15 +223,6 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	registerAdmin(adminSrv, d)
 	d.servers = map[string]*rpc.Server{mainServerName: mainSrv, adminServerName: adminSrv}
 
-	set, err := openSockets(paths, cfg, d.logs.For("sockets"))
-	if err != nil {
-		return daemon.Fail(daemon.ExitNetwork, err)
-	}
-	defer func() {
-		if err := set.Close(); err != nil {
-			d.log.WithError(err).Warn("closing the sockets")
-		}
-	}()
 
 	for _, s := range d.servers {
 		s.OnClientsChanged(d.idle.Update)
@@ -407,11 +409,22 @@ func (d *instance) reload() {
 	old := d.cfg.Load()
 	d.servers[mainServerName].SetLimits(mainServerConfig(cfg))
 	d.servers[adminServerName].SetLimits(adminServerConfig(cfg))
-	for _, name := range cfg.RestartNeeded(old) {
+	restart := cfg.RestartNeeded(old)
+	// The driver is built once: its VBoxManage settings apply at the next
+	// start too.
+	if cfg.VBoxManagePath != old.VBoxManagePath {
+		restart = append(restart, "vboxmanage_path")
+	}
+	if cfg.VBoxManageTimeout != old.VBoxManageTimeout {
+		restart = append(restart, "vboxmanage_timeout")
+	}
+	for _, name := range restart {
 		d.log.Warnf("Option '%s' changed: the new value takes effect at the next start", name)
 	}
 	// Restart-only options keep their running values, so that the next
 	// reload reports them again while the file still differs.
-	d.cfg.Store(cfg.InForce(old))
+	inForce := cfg.InForce(old)
+	inForce.VBoxManagePath, inForce.VBoxManageTimeout = old.VBoxManagePath, old.VBoxManageTimeout
+	d.cfg.Store(inForce)
 	d.log.Info("Configuration reloaded")
 }
