@@ -223,7 +223,6 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	registerAdmin(adminSrv, d)
 	d.servers = map[string]*rpc.Server{mainServerName: mainSrv, adminServerName: adminSrv}
 
-
 	for _, s := range d.servers {
 		s.OnClientsChanged(d.idle.Update)
 	}
