@@ -376,3 +376,30 @@ func readLines(r io.Reader) <-chan string {
 	}()
 	return ch
 }
+
+// simBin returns the VBoxManage simulator, from $VIRTVBOXD_BIN_DIR or built
+// once beside the daemon.
+func simBin(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("VIRTVBOXD_BIN_DIR"); d != "" {
+		if p := filepath.Join(d, "vboxsim"); exists(p) {
+			return p
+		}
+	}
+	build(t)
+	p := filepath.Join(binDir, "vboxsim")
+	simOnce.Do(func() {
+		if out, err := exec.Command("go", "build", "-o", p, "../vboxsim").CombinedOutput(); err != nil {
+			simErr = fmt.Errorf("go build vboxsim: %v\n%s", err, out)
+		}
+	})
+	if simErr != nil {
+		t.Fatal(simErr)
+	}
+	return p
+}
+
+var (
+	simOnce sync.Once
+	simErr  error
+)

@@ -507,3 +507,49 @@ func TestVirtAdmin(t *testing.T) {
 		t.Error("socket or pid file left behind by the idle exit")
 	}
 }
+
+// TestIdleTimeoutWaitsForRunningDomains checks the improvement over libvirt:
+// with -t, a running VirtualBox machine keeps the daemon up after the last
+// client left; once it is stopped the daemon exits.
+func TestIdleTimeoutWaitsForRunningDomains(t *testing.T) {
+	virsh := needTool(t, "virsh")
+	sim := simBin(t)
+	d := daemonSetup(t, "")
+	home := filepath.Join(d.Dir, "sim")
+	os.Mkdir(home, 0o755)
+	vbm := filepath.Join(d.Dir, "VBoxManage")
+	if err := os.Symlink(sim, vbm); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"VBOXSIM_HOME=" + home, "VBOXSIM_LATENCY=0", "VBOXSIM_COLD_START=0"}
+	seed := exec.Command(sim, "seed", "--count", "2", "--running", "1")
+	seed.Env = append(os.Environ(), env...)
+	if out, err := seed.CombinedOutput(); err != nil {
+		t.Fatalf("vboxsim seed: %v\n%s", err, out)
+	}
+	writeFile(t, d.Config, "unix_sock_dir = \""+d.Dir+"\"\nvboxmanage_path = \""+vbm+"\"\nlog_outputs = \"1:file:"+d.Log+"\"\n")
+	d.start(t, bin(t), env, "-t", "1", "-f", d.Config, "-p", d.PidFile)
+	vs := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(virsh, append([]string{"-q", "-c", "vbox:///system?socket=" + d.Sock}, args...)...)
+		cmd.Env = append(os.Environ(), append(env, "LC_ALL=C", "LIBVIRT_AUTOSTART=0")...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("virsh %q: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	running := vs("list", "--name")
+	if running == "" || strings.Contains(running, "\n") {
+		t.Fatalf("want one running domain, virsh list --name says %q", running)
+	}
+	// The client has gone; several timeouts pass with the domain running.
+	time.Sleep(2500 * time.Millisecond)
+	if d.exited() {
+		t.Fatalf("daemon exited with domain %q running: %v", running, d.err)
+	}
+	vs("destroy", running)
+	if code := d.wait(t, 15*time.Second); code != 0 {
+		t.Errorf("exit %d once no domain ran", code)
+	}
+}
