@@ -175,6 +175,9 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		c.replyError(&h, rpcError(fmt.Sprintf("Cannot find program %d version %d", h.Program, h.Version)))
 		return false
 	}
+	if c.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial}).Debug("call")
+	}
 	cl := &call{client: c, hdr: h, payload: payload}
 	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), run: func() {
 		c.run(prog, cl)

@@ -292,3 +292,48 @@ func readFull(c net.Conn, b []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// TestShutdownFinishesInFlight checks that Shutdown lets a running call
+// reply before the connection closes.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	gate := make(chan struct{})
+	h := rpctest.NewServer(t)
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.open(0)
+	r.send(call(remote, procConnectGetHostname, 1, nil))
+	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- h.Server.Shutdown(ctx)
+	}()
+	close(gate)
+	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 0 {
+		t.Fatalf("in-flight reply: serial %d status %d", serial, status)
+	}
+	r.expectEOF()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownDeadline checks that Shutdown gives up on a stuck call when its
+// context ends.
+func TestShutdownDeadline(t *testing.T) {
+	gate := make(chan struct{})
+	defer close(gate)
+	h := rpctest.NewServer(t)
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.open(0)
+	r.send(call(remote, procConnectGetHostname, 1, nil))
+	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := h.Server.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown = %v, want deadline exceeded", err)
+	}
+	r.expectEOF()
+}

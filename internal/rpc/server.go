@@ -283,6 +283,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Cancel the calls still running and drop every connection; calls
+		// that ignore cancellation finish on their own, unwaited.
 		err = ctx.Err()
 		s.cancelBase()
 		s.mu.Lock()
@@ -291,7 +293,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for _, c := range clients {
 			c.close()
 		}
-		<-done
 	}
 	s.cancelBase()
 	s.pool.stop()
