@@ -573,6 +573,7 @@ func (pl *planner) storagePlan() error {
 	targets := map[string]*target{} // wantCtl key → controller to use
 	kept := map[string]bool{}       // existing controller names kept
 	var removes, adds, changes []Step
+	var recreated []string // existing controllers removed to be added again
 	// Ports needed per wanted controller.
 	needPorts := map[string]uint{}
 	for _, d := range w.WantDisks {
@@ -592,8 +593,18 @@ func (pl *planner) storagePlan() error {
 			if wc.Model != "" {
 				want, _ := kindByLibvirt(wc.LvType, wc.Model)
 				if want.AddBus != exKind.AddBus {
+					// Another bus: remove the controller (which detaches
+					// its media) and add one of the new type. A default
+					// name follows the type ("SAS Controller" becomes
+					// "SCSI Controller").
 					t.recreate, t.kind = true, want
 					removes = append(removes, Step{[]string{"storagectl", u, "--name", ex.Name, "--remove"}})
+					recreated = append(recreated, ex.Name)
+					if ex.Name == exKind.DefName {
+						delete(names, ex.Name)
+						t.name = uniqueName(want.DefName, names)
+						names[t.name] = true
+					}
 				} else if want.VBoxType != exKind.VBoxType {
 					t.kind = want
 					changes = append(changes, Step{[]string{"storagectl", u, "--name", ex.Name, "--controller", want.VBoxType}})
@@ -640,10 +651,8 @@ func (pl *planner) storagePlan() error {
 	for _, n := range removed {
 		gone[n] = true
 	}
-	for _, t := range targets {
-		if t.recreate {
-			gone[t.name] = true
-		}
+	for _, n := range recreated {
+		gone[n] = true
 	}
 	for _, d := range c.Disks {
 		if !gone[d.Controller] {
