@@ -1,0 +1,208 @@
+package vbox
+
+import (
+	"context"
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+	"github.com/virtvboxd/virtvboxd/internal/rpc"
+)
+
+func escapeXML(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func minimalXML(name string, memKiB int) string {
+	return `<domain type='vbox'><name>` + escapeXML(name) + `</name><memory unit='KiB'>` +
+		itoa(memKiB) + `</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>`
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestSimOddNamesEndToEnd(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	for _, name := range []string{"--help", "a=b", `x"y`, "with space", "ünïcødé", "-leading-dash", "--name"} {
+		t.Run(name, func(t *testing.T) {
+			d, err := s.conn.DomainDefineXML(ctx, minimalXML(name, 262144), 0)
+			if err != nil {
+				t.Fatalf("define: %v", err)
+			}
+			if d.Name != name {
+				t.Fatalf("defined name %q", d.Name)
+			}
+			got, err := s.conn.LookupByName(ctx, name)
+			if err != nil || got.UUID != d.UUID {
+				t.Fatalf("lookup: %+v %v", got, err)
+			}
+			if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
+				t.Fatalf("start: %v", err)
+			}
+			doc, err := s.conn.DomainGetXMLDesc(ctx, d, 0)
+			if err != nil {
+				t.Fatalf("dumpxml: %v", err)
+			}
+			if !strings.Contains(doc, "<name>"+escapeXML(name)+"</name>") {
+				t.Errorf("dumpxml lacks the name:\n%s", doc)
+			}
+			if err := s.conn.DomainDestroy(ctx, d, 0); err != nil {
+				t.Fatalf("destroy: %v", err)
+			}
+			if err := s.conn.DomainUndefine(ctx, d, 0); err != nil {
+				t.Fatalf("undefine: %v", err)
+			}
+			_, err = s.conn.LookupByName(ctx, name)
+			wantClass(t, err, errdefs.ErrNoDomain, "no domain with matching name")
+			// The name is free again.
+			d2, err := s.conn.DomainDefineXML(ctx, minimalXML(name, 131072), 0)
+			if err != nil {
+				t.Fatalf("re-define after undefine: %v", err)
+			}
+			if err := s.conn.DomainUndefine(ctx, d2, 0); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestSimDefineRoundTripAndEdit(t *testing.T) {
+	for _, ver := range []string{"6.1", "7.0", "7.1"} {
+		t.Run(ver, func(t *testing.T) {
+			s := newSim(t, withVersion(ver))
+			s.seed(3, 0)
+			ctx := context.Background()
+			all, err := s.conn.ListAllDomains(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range all {
+				doc, err := s.conn.DomainGetXMLDesc(ctx, d, 0)
+				if err != nil {
+					t.Fatalf("dumpxml %s: %v", d.Name, err)
+				}
+				s.runner.reset()
+				d2, err := s.conn.DomainDefineXML(ctx, doc, 0)
+				if err != nil {
+					t.Fatalf("define of dumpxml %s: %v\n%s", d.Name, err, doc)
+				}
+				if d2.UUID != d.UUID {
+					t.Fatalf("round trip changed the UUID")
+				}
+				for _, c := range s.runner.cmds {
+					if strings.HasPrefix(c, "modifyvm") || strings.HasPrefix(c, "createvm") || strings.HasPrefix(c, "storage") {
+						t.Errorf("round trip of %s ran %q", d.Name, c)
+					}
+				}
+				s.runner.mu.Lock()
+				s.runner.cmds = nil
+				s.runner.mu.Unlock()
+				doc2, err := s.conn.DomainGetXMLDesc(ctx, d, 0)
+				if err != nil || doc2 != doc {
+					t.Errorf("dumpxml changed after define:\n%s\n---\n%s", doc, doc2)
+				}
+			}
+			// Edit in place: change the memory of a powered-off machine.
+			d := all[0]
+			doc, _ := s.conn.DomainGetXMLDesc(ctx, d, 0)
+			st, _ := s.state(d)
+			edited := replaceMemory(t, doc, 3145728)
+			if _, err := s.conn.DomainDefineXML(ctx, edited, 0); err != nil {
+				if st == rpc.StateShutoff {
+					t.Fatalf("edit: %v", err)
+				}
+				return
+			}
+			info, err := s.conn.DomainGetInfo(ctx, d)
+			if err != nil || info.MemoryKiB != 3145728 {
+				t.Fatalf("after edit: %+v %v", info, err)
+			}
+		})
+	}
+}
+
+func replaceMemory(t *testing.T, doc string, kib int) string {
+	t.Helper()
+	out := doc
+	for _, tag := range []string{"memory", "currentMemory"} {
+		i := strings.Index(out, "<"+tag+" ")
+		j := strings.Index(out, "</"+tag+">")
+		if i < 0 || j < i {
+			t.Fatalf("no <%s> in\n%s", tag, doc)
+		}
+		out = out[:i] + "<" + tag + " unit='KiB'>" + itoa(kib) + out[j:]
+	}
+	return out
+}
+
+func TestSimDefineErrorsChangeNothing(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	s.create("keep")
+	before := s.vbm("list", "vms")
+	for _, tc := range []struct {
+		name, doc string
+		class     error
+	}{
+		{"malformed", "<domain type='vbox'><name>x</name", errdefs.ErrXML},
+		{"unknown device", "<domain type='vbox'><name>x</name><memory>1024</memory><os><type>hvm</type></os><devices><tpm model='tpm-tis'/></devices></domain>", errdefs.ErrConfigUnsupported},
+		{"missing disk image", "<domain type='vbox'><name>x</name><memory>1024</memory><os><type>hvm</type></os><devices><disk type='file' device='disk'><source file='/nonexistent/disk.vdi'/><target dev='sda' bus='sata'/></disk></devices></domain>", errdefs.ErrOperationFailed},
+		{"name taken by another uuid", "<domain type='vbox'><name>keep</name><uuid>11111111-2222-3333-4444-555555555555</uuid><memory>1024</memory><os><type>hvm</type></os></domain>", errdefs.ErrOperationFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.conn.DomainDefineXML(ctx, tc.doc, 0)
+			if err == nil || !errorsIs(err, tc.class) {
+				t.Fatalf("got %v, want class %v", err, tc.class)
+			}
+			if after := s.vbm("list", "vms"); after != before {
+				t.Errorf("machines changed:\n%s\n---\n%s", before, after)
+			}
+		})
+	}
+	// A running machine cannot be edited, but an unchanged document is fine.
+	d, _ := s.conn.LookupByName(ctx, "keep")
+	if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := s.conn.DomainGetXMLDesc(ctx, d, xmlInactive)
+	if _, err := s.conn.DomainDefineXML(ctx, doc, 0); err != nil {
+		t.Errorf("unchanged define of a running machine: %v", err)
+	}
+	_, err := s.conn.DomainDefineXML(ctx, replaceMemory(t, doc, 2097152), 0)
+	wantClass(t, err, errdefs.ErrOperationInvalid, "while it is running")
+	wantClass(t, s.conn.DomainUndefine(ctx, d, 0), errdefs.ErrOperationInvalid, "running")
+}
+
+func TestSimCreateXML(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	d, err := s.conn.DomainCreateXML(ctx, minimalXML("fresh", 524288), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ID <= 0 {
+		t.Errorf("created domain has id %d", d.ID)
+	}
+	if st, _ := s.state(d); st != rpc.StateRunning {
+		t.Errorf("state %d after create", st)
+	}
+	if err := s.conn.DomainManagedSave(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	wantClass(t, s.conn.DomainUndefine(ctx, d, 0), errdefs.ErrOperationInvalid, "managed save image exists")
+	if err := s.conn.DomainManagedSaveRemove(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.state(d); st != rpc.StateShutoff {
+		t.Errorf("state %d after managedsave-remove", st)
+	}
+	if err := s.conn.DomainUndefine(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func errorsIs(err, class error) bool { return errdefs.ClassOf(err) == class }
