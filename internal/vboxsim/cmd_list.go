@@ -180,7 +180,9 @@ func (s *Sim) printHostIf(name, guid string, dhcp bool, ip, mask, ip6 string, ip
 	w := s.stdout
 	fmt.Fprintf(w, "Name:            %s\nGUID:            %s\nDHCP:            %s\nIPAddress:       %s\nNetworkMask:     %s\n",
 		name, guid, map[bool]string{true: "Enabled", false: "Disabled"}[dhcp], ip, mask)
-	fmt.Fprintf(w, "IPV6Address:     %s\nIPV6NetworkMaskPrefixLength: %d\nHardwareAddress: %s\nMediumType:      Ethernet\n", ip6, ip6len, mac)
+	// An empty IPv6 address prints a bare label (go-virtualbox testdata, verbatim).
+	fmt.Fprintln(w, strings.TrimRight("IPV6Address:     "+ip6, " "))
+	fmt.Fprintf(w, "IPV6NetworkMaskPrefixLength: %d\nHardwareAddress: %s\nMediumType:      Ethernet\n", ip6len, mac)
 	fmt.Fprintf(w, "Wireless:        %s\nStatus:          %s\nVBoxNetworkName: %s\n\n",
 		map[bool]string{true: "Yes", false: "No"}[strings.HasPrefix(name, "wl")], status, netname)
 }

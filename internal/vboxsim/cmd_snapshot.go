@@ -422,7 +422,7 @@ func (s *Sim) cmdCloneVM(args []string) int {
 		return s.api(apiError{Msg: fmt.Sprintf("Machine settings file '%s' already exists", cfg), Code: "VBOX_E_FILE_ERROR",
 			Component: "MachineWrap", Interface: "IMachine",
 			Context: "CreateMachine(Bstr(strSettingsFile).raw(), Bstr(pszTrgName).raw(), ComSafeArrayAsInParam(groups), NULL, Bstr(strCreateFlags).raw(), trgMachine.asOutParam())",
-			Line: 590, File: "VBoxManageMisc.cpp"})
+			Line:    590, File: "VBoxManageMisc.cpp"})
 	}
 	if uuid == "" {
 		uuid = s.newUUID()

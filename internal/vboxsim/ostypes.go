@@ -27,6 +27,7 @@ var osTypes = []OSType{
 	{"Fedora_64", "Fedora (64-bit)", "Linux", "Linux", true, 2048, 16, 20480, "82540EM", "vmsvga", false},
 	{"OpenSUSE_64", "openSUSE (64-bit)", "Linux", "Linux", true, 1024, 16, 8192, "82540EM", "vmsvga", false},
 	{"RedHat_64", "Red Hat (64-bit)", "Linux", "Linux", true, 2048, 16, 20480, "82540EM", "vmsvga", false},
+	{"RedHat9_64", "Red Hat 9.x (64-bit)", "Linux", "Linux", true, 2048, 16, 20480, "82540EM", "vmsvga", false},
 	{"Ubuntu", "Ubuntu (32-bit)", "Linux", "Linux", false, 1024, 16, 10240, "82540EM", "vmsvga", false},
 	{"Ubuntu_64", "Ubuntu (64-bit)", "Linux", "Linux", true, 2048, 16, 25600, "82540EM", "vmsvga", false},
 	{"Oracle_64", "Oracle (64-bit)", "Linux", "Linux", true, 2048, 16, 20480, "82540EM", "vmsvga", false},

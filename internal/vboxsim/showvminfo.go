@@ -366,6 +366,11 @@ func (s *Sim) machineReadable(vm *VM) string {
 		kv("GuestMemoryBalloon", 0)
 		if running {
 			kv("GuestOSType", hw.OSType)
+			// Guest Additions are simulated per VM with extradata vboxsim/GuestAdditions=<version string>.
+			if ga := vm.ExtraData["vboxsim/GuestAdditions"]; ga != "" {
+				kv("GuestAdditionsRunLevel", 2)
+				kv("GuestAdditionsVersion", ga)
+			}
 		}
 	}
 	if p.Is61() {

@@ -1,6 +1,7 @@
 package vboxsim
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -86,3 +87,5 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("list vms after delete: %q", out)
 	}
 }
+
+func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }

@@ -90,7 +90,14 @@ func (p Personality) dot() string {
 // Logo is the banner printed before classic syntax errors and by help.
 func (p Personality) Logo() string {
 	if p.Is61() {
-		return fmt.Sprintf("Oracle VM VirtualBox Command Line Management Interface Version %s\n(C) 2005-2023 Oracle Corporation\nAll rights reserved.\n\n", p.Short())
+		year := "2023"
+		switch {
+		case p.Build < 32:
+			year = "2021"
+		case p.Build < 42:
+			year = "2022"
+		}
+		return fmt.Sprintf("Oracle VM VirtualBox Command Line Management Interface Version %s\n(C) 2005-%s Oracle Corporation\nAll rights reserved.\n\n", p.Short(), year)
 	}
 	year := "2024"
 	if p.Is70() && p.Build < 14 {
