@@ -119,14 +119,14 @@ func (c *Client) serve() {
 			}
 		}
 	}
-	c.close()
-	// Wait for the calls still running before the programs let go of the
-	// client's state.
+	// Let the calls still running reply (Shutdown relies on it), then close;
+	// only then may the programs let go of the client's state.
 	c.mu.Lock()
 	for c.inflight > 0 {
 		c.cond.Wait()
 	}
 	c.mu.Unlock()
+	c.close()
 	c.log.Debug("client disconnected")
 	s.removeClient(c)
 }

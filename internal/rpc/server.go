@@ -458,14 +458,3 @@ func (s *Server) removeClient(c *Client) {
 	s.mu.Unlock()
 	s.clientsChanged()
 }
-
-// markAuthenticated records that c passed authentication.
-func (s *Server) markAuthenticated(c *Client) {
-	s.mu.Lock()
-	if !c.authenticated.Load() {
-		c.authenticated.Store(true)
-		s.nUnauth--
-		s.cond.Broadcast()
-	}
-	s.mu.Unlock()
-}

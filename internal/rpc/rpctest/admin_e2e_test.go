@@ -73,9 +73,14 @@ func TestVirtAdmin(t *testing.T) {
 	t.Run("srv-threadpool-info", func(t *testing.T) {
 		expectFields(t, admin("srv-threadpool-info", "virtvboxd"), map[string]string{"minWorkers": "5",
 			"maxWorkers": "20", "nWorkers": "5", "freeWorkers": "5", "prioWorkers": "5", "jobQueueDepth": "0"})
-		// The admin server is busy serving this very call.
-		expectFields(t, admin("srv-threadpool-info", "admin"), map[string]string{"minWorkers": "5",
-			"maxWorkers": "20", "nWorkers": "5", "freeWorkers": "4", "prioWorkers": "0"})
+		// The admin server is busy serving this very call (and the worker
+		// that answered the previous one may not be idle again yet).
+		out := admin("srv-threadpool-info", "admin")
+		expectFields(t, out, map[string]string{"minWorkers": "5", "maxWorkers": "20", "nWorkers": "5",
+			"prioWorkers": "0", "jobQueueDepth": "0"})
+		if free := fields(out)["freeWorkers"]; free != "4" && free != "3" {
+			t.Errorf("admin freeWorkers = %s", free)
+		}
 		if e := adminErr("srv-threadpool-info", "nosuch"); !strings.Contains(e, "Server not found: No server named 'nosuch'") {
 			t.Errorf("unknown server: %s", e)
 		}
