@@ -536,3 +536,127 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 		})
 	}
 }
+
+func TestSimFaults(t *testing.T) {
+	ctx := context.Background()
+	t.Run("hang", func(t *testing.T) {
+		s := newSim(t, withTimeout(time.Second), withEnv("VBOXSIM_FAULTS=list=hang"))
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.conn.ListAllDomains(ctx, 0)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			wantClass(t, err, errdefs.ErrOperationTimeout, "")
+			if KindOf(err) != KindTimeout {
+				t.Errorf("kind %v", KindOf(err))
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("a hanging VBoxManage blocked the driver")
+		}
+		// The daemon is not stuck: other commands still work.
+		if _, err := s.conn.Version(ctx); err != nil {
+			t.Errorf("version after a hang: %v", err)
+		}
+	})
+	t.Run("crash", func(t *testing.T) {
+		s := newSim(t, withEnv("VBOXSIM_FAULTS=list=crash"))
+		_, err := s.conn.ListAllDomains(ctx, 0)
+		wantClass(t, err, errdefs.ErrInternal, "terminated abnormally")
+		if KindOf(err) != KindCrashed {
+			t.Errorf("kind %v", KindOf(err))
+		}
+	})
+	t.Run("garbage", func(t *testing.T) {
+		s := newSim(t, withEnv("VBOXSIM_FAULTS=list=garbage,showvminfo=garbage"))
+		_, err := s.conn.ListAllDomains(ctx, 0)
+		wantClass(t, err, errdefs.ErrInternal, "")
+		if KindOf(err) != KindGarbage {
+			t.Errorf("kind %v (%v)", KindOf(err), err)
+		}
+	})
+	t.Run("svcdown", func(t *testing.T) {
+		s := newSim(t, withEnv("VBOXSIM_FAULTS=list=svcdown"))
+		_, err := s.conn.ListAllDomains(ctx, 0)
+		wantClass(t, err, errdefs.ErrInternal, "VirtualBox service unavailable")
+		if strings.Contains(errdefs.Detail(err), "VBoxManage: error:") {
+			t.Errorf("raw stderr in detail: %q", errdefs.Detail(err))
+		}
+	})
+	t.Run("version broken at open", func(t *testing.T) {
+		if simBin == "" {
+			t.Skip("simulator not available")
+		}
+		home := t.TempDir()
+		d, _ := NewDriver(Options{Runner: &ExecRunner{Path: simBin, Timeout: 10 * time.Second,
+			Env: []string{"VBOXSIM_HOME=" + home, "VBOXSIM_LATENCY=0", "VBOXSIM_FAULTS=*=svcdown"}}})
+		_, err := d.Open(ctx, rpc.OpenRequest{URI: "vbox:///session"})
+		wantClass(t, err, errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
+	})
+}
+
+func TestSimRestartKeepsIDs(t *testing.T) {
+	stateDir := t.TempDir()
+	s := newSim(t, withStateDir(stateDir))
+	s.seed(6, 0)
+	ctx := context.Background()
+	all, err := s.conn.ListAllDomains(ctx, listInactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Start three in an order unlike the list order.
+	ids := map[string]int32{}
+	for _, i := range []int{4, 1, 2} {
+		if all[i].ID != -1 {
+			continue
+		}
+		d, err := s.conn.DomainCreate(ctx, all[i], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[d.Name] = d.ID
+	}
+	// Stop the middle one: the others keep their IDs.
+	if err := s.conn.DomainDestroy(ctx, all[1], 0); err != nil {
+		t.Fatal(err)
+	}
+	delete(ids, all[1].Name)
+
+	// A new driver (daemon restart) on the same simulator and state dir.
+	s2 := newSim(t, withStateDir(stateDir), withHome(s.home))
+	for name, id := range ids {
+		d, err := s2.conn.LookupByName(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.ID != id {
+			t.Errorf("%s: id %d after restart, want %d", name, d.ID, id)
+		}
+		byID, err := s2.conn.LookupByID(ctx, id)
+		if err != nil || byID.Name != name {
+			t.Errorf("lookup by id %d after restart: %+v %v", id, byID, err)
+		}
+	}
+	if n, want := s2.drv.ActiveDomains(), s.drv.ActiveDomains(); n != want {
+		t.Errorf("ActiveDomains after restart = %d, want %d", n, want)
+	}
+}
+
+func TestSimLockLinger(t *testing.T) {
+	s := newSim(t, withEnv("VBOXSIM_LOCK_LINGER=1500ms"))
+	ctx := context.Background()
+	d := s.create("linger")
+	if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.conn.DomainDestroy(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.conn.DomainSetVcpus(ctx, d, 2, 0); err != nil {
+		t.Fatalf("setvcpus right after destroy: %v", err)
+	}
+	if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
+		t.Fatalf("start after setvcpus: %v", err)
+	}
+}
