@@ -1,0 +1,232 @@
+package domxml
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
+)
+
+// minimal wraps devices (and extra top-level elements) in a valid domain.
+func minimal(top, devices string) string {
+	return "<domain type='vbox'><name>t</name><memory unit='MiB'>64</memory><os><type>hvm</type></os>" +
+		top + "<devices>" + devices + "</devices></domain>"
+}
+
+func TestParseDomainErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		doc   string
+		class error
+		text  string // must appear in the error
+	}{
+		{"malformed", "<domain type='vbox'><name>x</name>", errdefs.ErrXML, "unexpected EOF"},
+		{"empty", "", errdefs.ErrXML, "no domain element"},
+		{"wrong root", "<network/>", errdefs.ErrXML, "expecting <domain>"},
+		{"trailing", minimal("", "") + "<domain/>", errdefs.ErrXML, "extra content"},
+		{"no name", "<domain type='vbox'><memory>1</memory><os><type>hvm</type></os></domain>", errdefs.ErrXML, "missing name information"},
+		{"no type", "<domain><name>x</name><memory>1</memory><os><type>hvm</type></os></domain>", errdefs.ErrXML, "missing domain type"},
+		{"kvm", "<domain type='kvm'><name>x</name><memory>1</memory><os><type arch='x86_64'>hvm</type></os></domain>", errdefs.ErrInvalidArg, "could not find capabilities for arch=x86_64 domaintype=kvm"},
+		{"bad uuid", strings.Replace(minimal("", ""), "<name>t</name>", "<name>t</name><uuid>nope</uuid>", 1), errdefs.ErrXML, "malformed uuid"},
+		{"no memory", "<domain type='vbox'><name>x</name><os><type>hvm</type></os></domain>", errdefs.ErrXML, "Memory size must be specified"},
+		{"memory mismatch", strings.Replace(minimal("", ""), "</memory>", "</memory><currentMemory unit='MiB'>32</currentMemory>", 1), errdefs.ErrConfigUnsupported, "one memory size"},
+		{"vcpu current", minimal("<vcpu current='1'>2</vcpu>", ""), errdefs.ErrConfigUnsupported, "current vcpu count must equal maximum"},
+		{"unknown element", minimal("<cpu mode='host-passthrough'/>", ""), errdefs.ErrConfigUnsupported, "element <cpu>"},
+		{"typo element", minimal("<memroy>1</memroy>", ""), errdefs.ErrConfigUnsupported, "element <memroy>"},
+		{"unknown attribute", minimal("", "<disk type='file' device='disk' snapshot='no'><source file='/a.vdi'/><target dev='hda' bus='ide'/></disk>"), errdefs.ErrConfigUnsupported, "attribute 'snapshot'"},
+		{"disk driver", minimal("", "<disk type='file'><driver name='qemu'/><source file='/a'/><target dev='hda'/></disk>"), errdefs.ErrConfigUnsupported, "devices/disk/driver"},
+		{"channel", minimal("", "<channel type='unix'/>"), errdefs.ErrConfigUnsupported, "element <channel>"},
+		{"hostdev pci", minimal("", "<hostdev mode='subsystem' type='pci' managed='yes'><source/></hostdev>"), errdefs.ErrConfigUnsupported, "type 'pci'"},
+		{"block disk", minimal("", "<disk type='block' device='disk'><target dev='hda'/></disk>"), errdefs.ErrConfigUnsupported, "Unsupported storage type block"},
+		{"virtio bus", minimal("", "<disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>"), errdefs.ErrConfigUnsupported, "does not support virtio bus type"},
+		{"lun", minimal("", "<disk type='file' device='lun'><source file='/a'/><target dev='sda'/></disk>"), errdefs.ErrConfigUnsupported, "device 'lun'"},
+		{"no source", minimal("", "<disk type='file' device='disk'><target dev='sda' bus='sata'/></disk>"), errdefs.ErrConfigUnsupported, "Missing disk source file path"},
+		{"relative source", minimal("", "<disk type='file' device='disk'><source file='a.vdi'/><target dev='sda' bus='sata'/></disk>"), errdefs.ErrConfigUnsupported, "absolute"},
+		{"same slot", minimal("", "<disk type='file'><source file='/a'/><target dev='hda' bus='ide'/></disk><disk type='file'><source file='/b'/><target dev='hdb' bus='ide'/><address type='drive' controller='0' bus='0' target='0' unit='0'/></disk>"), errdefs.ErrConfigUnsupported, "same controller slot"},
+		{"ide port range", minimal("", "<disk type='file'><source file='/a'/><target dev='hde' bus='ide'/></disk>"), errdefs.ErrConfigUnsupported, "does not exist"},
+		{"controller type", minimal("", "<controller type='virtio-serial' index='0'/>"), errdefs.ErrConfigUnsupported, "does not support virtio-serial controller type"},
+		{"scsi model", minimal("", "<controller type='scsi' index='0' model='virtio-non-transitional'/>"), errdefs.ErrConfigUnsupported, "controller model"},
+		{"iface direct", minimal("", "<interface type='direct'><source dev='eth0' mode='vepa'/></interface>"), errdefs.ErrConfigUnsupported, "attribute 'dev'"},
+		{"iface ethernet", minimal("", "<interface type='ethernet'/>"), errdefs.ErrConfigUnsupported, "type 'ethernet'"},
+		{"iface model", minimal("", "<interface type='user'><model type='e1000e'/></interface>"), errdefs.ErrConfigUnsupported, "model 'e1000e'"},
+		{"bad mac", minimal("", "<interface type='user'><mac address='zz:00:27:00:00:01'/></interface>"), errdefs.ErrXML, "unable to parse mac address"},
+		{"bridge no source", minimal("", "<interface type='bridge'/>"), errdefs.ErrXML, "missing source"},
+		{"alias", minimal("", "<interface type='user'><alias name='net0'/></interface>"), errdefs.ErrConfigUnsupported, "ua-nicN"},
+		{"serial pty", minimal("", "<serial type='pty'/>"), errdefs.ErrConfigUnsupported, "type 'pty'"},
+		{"serial port 4", minimal("", "<serial type='null'><target port='4'/></serial>"), errdefs.ErrConfigUnsupported, "COM1..COM4"},
+		{"five serials", minimal("", strings.Repeat("<serial type='null'/>", 5)), errdefs.ErrConfigUnsupported, "at most 4 serial"},
+		{"vnc", minimal("", "<graphics type='vnc'/>"), errdefs.ErrConfigUnsupported, "graphics type 'vnc'"},
+		{"two sounds", minimal("", "<sound model='ac97'/><sound model='sb16'/>"), errdefs.ErrConfigUnsupported, "only one sound"},
+		{"sound model", minimal("", "<sound model='usb'/>"), errdefs.ErrConfigUnsupported, "sound model 'usb'"},
+		{"video qxl", minimal("", "<video><model type='qxl'/></video>"), errdefs.ErrConfigUnsupported, "video model 'qxl'"},
+		{"on_crash", minimal("<on_crash>restart</on_crash>", ""), errdefs.ErrConfigUnsupported, "on_crash action 'restart'"},
+		{"clock", minimal("<clock offset='variable'/>", ""), errdefs.ErrConfigUnsupported, "clock offset 'variable'"},
+		{"os type", "<domain type='vbox'><name>x</name><memory>1</memory><os><type>exe</type></os></domain>", errdefs.ErrConfigUnsupported, "os type 'exe'"},
+		{"boot dev", strings.Replace(minimal("", ""), "</type>", "</type><boot dev='usb'/>", 1), errdefs.ErrConfigUnsupported, "boot device 'usb'"},
+		{"namespace", strings.Replace(minimal("", ""), "<name>", "<x:y xmlns:x='urn:x'/><name>", 1), errdefs.ErrConfigUnsupported, "namespace"},
+		{"usb address", minimal("", "<hostdev mode='subsystem' type='usb'><source><address bus='1' device='2'/></source></hostdev>"), errdefs.ErrConfigUnsupported, "hostdev/source/address"},
+		{"fs template", minimal("", "<filesystem type='template'><source name='x'/><target dir='y'/></filesystem>"), errdefs.ErrConfigUnsupported, "attribute 'name'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := ParseDomain(tc.doc)
+			if err == nil {
+				t.Fatalf("ParseDomain accepted it: %+v", d)
+			}
+			if !errors.Is(err, tc.class) {
+				t.Errorf("class of %q is %v, want %v", err, errdefs.ClassOf(err), tc.class)
+			}
+			if !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("error %q lacks %q", err, tc.text)
+			}
+		})
+	}
+}
+
+// TestParseDomainMinimal checks libvirt's defaults for what a document
+// leaves out, through the plan that creates the machine.
+func TestParseDomainMinimal(t *testing.T) {
+	doc := "<domain type='vbox'><name>my vm</name><memory unit='GiB'>1</memory><os><type>hvm</type></os>" +
+		"<devices><disk device='disk'><source file='/v/a.vdi'/><target dev='sda'/></disk>" +
+		"<disk device='cdrom'><target dev='hdc'/></disk><interface type='user'/><interface type='network'><source network='vboxnet0'/></interface></devices></domain>"
+	d, err := ParseDomain(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlanDefine(d, nil, PlanOptions{NewUUID: func() string { return "11111111-2222-4333-8444-555555555555" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, s := range p.Steps {
+		lines = append(lines, strings.Join(s.Args, "|"))
+	}
+	got := strings.Join(lines, "\n")
+	u := "11111111-2222-4333-8444-555555555555"
+	for _, want := range []string{
+		"createvm|--name|my vm|--uuid|" + u + "|--ostype|Other_64|--register",
+		"|--memory|1024|--cpus|1|",
+		"|--rtcuseutc|on|",         // no <clock>: libvirt's default is utc
+		"|--boot1|disk|--boot2|none|", // no <boot>: libvirt's default is hd
+		"|--nic1|nat|--nictype1|Am79C973|--cableconnected1|on|--nic2|hostonly|--hostonlyadapter2|vboxnet0|",
+		"storagectl|" + u + "|--name|SCSI Controller|--add|scsi|--controller|LsiLogic|--portcount|1",
+		"storagectl|" + u + "|--name|IDE Controller|--add|ide|--controller|PIIX4",
+		"storageattach|" + u + "|--storagectl|SCSI Controller|--port|0|--device|0|--type|hdd|--medium|/v/a.vdi",
+		"storageattach|" + u + "|--storagectl|IDE Controller|--port|1|--device|0|--type|dvddrive|--medium|emptydrive",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("plan lacks %q:\n%s", want, got)
+		}
+	}
+	if len(p.Rollback) != 3 || p.Rollback[2].Args[0] != "unregistervm" {
+		t.Errorf("rollback = %v", p.Rollback)
+	}
+}
+
+func TestPlanDefineErrors(t *testing.T) {
+	info := loadInfo(t, "showvminfo-6.1.txt")
+	ok := "<domain type='vbox'><name>web01</name><uuid>6c0b2e4f-2a3b-4f7e-9d1c-1f2e3d4c5b6a</uuid><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>"
+	parse := func(doc string) *libvirtxml.Domain {
+		d, err := ParseDomain(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if _, err := PlanDefine(parse(ok), &info, PlanOptions{}); err != nil {
+		t.Fatalf("valid update refused: %v", err)
+	}
+	other := strings.Replace(ok, "6c0b2e4f", "7c0b2e4f", 1)
+	if _, err := PlanDefine(parse(other), &info, PlanOptions{}); !errors.Is(err, errdefs.ErrOperationFailed) {
+		t.Errorf("UUID mismatch: err = %v", err)
+	}
+	i686 := strings.Replace(ok, "x86_64", "i686", 1)
+	if _, err := PlanDefine(parse(i686), &info, PlanOptions{}); !errors.Is(err, errdefs.ErrConfigUnsupported) {
+		t.Errorf("arch change: err = %v", err)
+	}
+	if _, err := PlanDefine(parse(ok), &info, PlanOptions{Version: "x.y"}); !errors.Is(err, errdefs.ErrInternal) {
+		t.Errorf("bad version: err = %v", err)
+	}
+	withDisk := strings.Replace(ok, "</os>", "</os><devices><disk><source file='/missing.vdi'/><target dev='sda' bus='sata'/></disk></devices>", 1)
+	_, err := PlanDefine(parse(withDisk), nil, PlanOptions{FileExists: func(string) bool { return false }})
+	if !errors.Is(err, errdefs.ErrOperationFailed) || !strings.Contains(err.Error(), "/missing.vdi") {
+		t.Errorf("missing file: err = %v", err)
+	}
+	// A Domain built in Go gets the same checks as parsed text.
+	d := parse(ok)
+	d.Devices = &libvirtxml.DomainDeviceList{Consoles: []libvirtxml.DomainConsole{{}}}
+	if _, err := PlanDefine(d, nil, PlanOptions{}); !errors.Is(err, errdefs.ErrConfigUnsupported) {
+		t.Errorf("console in a built Domain: err = %v", err)
+	}
+	if _, err := PlanDefine(nil, nil, PlanOptions{}); !errors.Is(err, errdefs.ErrXML) {
+		t.Errorf("nil domain: err = %v", err)
+	}
+}
+
+// TestNamesAreOneArgument checks that hostile names and paths travel as
+// single argv elements and never as options.
+func TestNamesAreOneArgument(t *testing.T) {
+	for _, name := range []string{"--help", "a=b", `x"y`, "with space", "ünï cödé", "-"} {
+		doc := "<domain type='vbox'><name>" + xmlEscape(name) + "</name><memory>65536</memory><os><type>hvm</type></os></domain>"
+		d, err := ParseDomain(doc)
+		if err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		p, err := PlanDefine(d, nil, PlanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := p.Steps[0].Args
+		if args[0] != "createvm" || args[1] != "--name" || args[2] != name {
+			t.Errorf("%q: createvm args = %q", name, args)
+		}
+		for _, s := range p.Steps[1:] {
+			if s.Args[1] != p.UUID {
+				t.Errorf("%q: step %q does not name the machine by UUID", name, s.Args)
+			}
+		}
+	}
+}
+
+func xmlEscape(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
+	return r.Replace(s)
+}
+
+func FuzzParseDomain(f *testing.F) {
+	f.Add(readFile(f, "rich.xml"))
+	f.Add(minimal("", "<disk type='file'><source file='/a'/><target dev='hda'/></disk>"))
+	f.Add("<domain type='vbox'><name>x</name></domain>")
+	f.Add("<domain")
+	for _, s := range samples {
+		d, err := ToDomain(loadInfo(f, s), Runtime{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		x, _ := FormatXML(d)
+		f.Add(x)
+	}
+	info := loadInfo(f, "showvminfo-7.0.txt")
+	f.Fuzz(func(t *testing.T, doc string) {
+		d, err := ParseDomain(doc)
+		if err != nil {
+			if errdefs.ClassOf(err) == errdefs.ErrInternal {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		for _, existing := range []*Info{nil, &info} {
+			p, err := PlanDefine(d, existing, PlanOptions{Version: "7.0"})
+			if err != nil {
+				continue
+			}
+			for _, s := range p.Steps {
+				if len(s.Args) < 2 {
+					t.Fatalf("short step %q", s.Args)
+				}
+			}
+		}
+	})
+}
