@@ -146,7 +146,10 @@ func driverError(proc int32, err error) error {
 	}
 	we := toWire(err, fromVBox)
 	if we.Code == errNoSupport {
-		we.Domain = objectDomain(remoteProcAPI[proc])
+		// Named after the API the client called (virDomainDefineXML, not
+		// the driver's virDomainDefineXMLFlags), as virReportUnsupportedError does.
+		api := remoteProcAPI[proc]
+		we = &wireError{Code: errNoSupport, Domain: objectDomain(api), Detail: api}
 	}
 	return we
 }

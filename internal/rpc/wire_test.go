@@ -346,6 +346,10 @@ func TestErrorReplies(t *testing.T) {
 			return call(remote, 27 /* DOMAIN_REBOOT */, s, append(append(xdrString("x"), make([]byte, 16)...), be32(0, 0)...))
 		}, 3, 20, "this function is not supported by the connection driver: virDomainReboot",
 			"this function is not supported by the connection driver: %s"},
+		{"unsupported, named after the API called", true, func(s uint32) []byte {
+			return call(remote, 11 /* DOMAIN_DEFINE_XML */, s, xdrString("<domain/>"))
+		}, 3, 20, "this function is not supported by the connection driver: virDomainDefineXML",
+			"this function is not supported by the connection driver: %s"},
 		{"procedure without handler", true, func(s uint32) []byte { return call(remote, 443 /* DOMAIN_FD_ASSOCIATE */, s, nil) },
 			3, 20, "this function is not supported by the connection driver: virDomainFDAssociate",
 			"this function is not supported by the connection driver: %s"},
@@ -507,5 +511,36 @@ func TestKeepaliveAnsweredPingsKeepClient(t *testing.T) {
 		}
 		r.send(pong)
 		r.authList(uint32(i + 1)) // the PONG was read before this call
+	}
+}
+
+// TestAuthenticationRequired uses a SASL socket, which no client can pass
+// here: every call but the AUTH_* ones is refused, and the client counts as
+// unauthenticated.
+func TestAuthenticationRequired(t *testing.T) {
+	h := rpctest.NewServer(t, rpctest.WithAuth(rpc.AuthSASL))
+	r := dial(t, h.Socket)
+	r.send(call(remote, procAuthList, 0, nil))
+	want := fixture(t, `
+		00000024 20008086 00000001 00000042 00000001 00000000 00000000
+		00000001 // one auth type
+		00000001 // REMOTE_AUTH_SASL
+	`)
+	if got := r.recv(); !bytes.Equal(got, want) {
+		t.Fatalf("AUTH_LIST\n got %x\nwant %x", got, want)
+	}
+	for serial, proc := range []int32{procConnectOpen, procConnectGetLibVersion} {
+		r.send(call(remote, proc, uint32(serial+1), nil))
+		e := decodeError(t, r.recv())
+		if e.Code != 39 || e.Domain != 7 || e.Message != "authentication required" {
+			t.Errorf("proc %d: %+v", proc, e)
+		}
+	}
+	r.send(call(remote, 67 /* AUTH_SASL_INIT */, 3, nil))
+	if e := decodeError(t, r.recv()); e.Code != 45 || e.Message != "authentication failed: authentication is not supported by virtvboxd" {
+		t.Errorf("SASL init: %+v", e)
+	}
+	if l := h.Server.ClientLimits(); l.Clients != 1 || l.UnauthClients != 1 {
+		t.Errorf("limits = %+v", l)
 	}
 }

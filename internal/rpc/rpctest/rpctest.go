@@ -38,6 +38,7 @@ type options struct {
 	adminCfg rpc.ServerConfig
 	domains  []FakeDomain
 	clock    rpc.Clock
+	auth     rpc.AuthType
 }
 
 // Option changes the harness.
@@ -48,6 +49,9 @@ func WithConfig(cfg rpc.ServerConfig) Option { return func(o *options) { o.cfg =
 
 // WithDomains gives the fake driver domains.
 func WithDomains(d ...FakeDomain) Option { return func(o *options) { o.domains = d } }
+
+// WithAuth sets the authentication the rw socket requires (default none).
+func WithAuth(a rpc.AuthType) Option { return func(o *options) { o.auth = a } }
 
 // WithClock sets the servers' keepalive clock.
 func WithClock(c rpc.Clock) Option { return func(o *options) { o.clock = c } }
@@ -115,7 +119,7 @@ func NewServer(t testing.TB, opts ...Option) *Harness {
 			}
 		}()
 	}
-	serve(h.Server, h.Socket, rpc.Service{})
+	serve(h.Server, h.Socket, rpc.Service{Auth: o.auth})
 	serve(h.Server, h.ROSocket, rpc.Service{ReadOnly: true})
 	serve(h.AdminServer, h.AdminSocket, rpc.Service{})
 
