@@ -112,7 +112,7 @@ func authListOrConnect(path string) error {
 // TestDaemonize checks -d: the parent returns 0 only once the child holds
 // the pid file and its sockets answer.
 func TestDaemonize(t *testing.T) {
-	d := daemonSetup(t, "")
+	d := daemonSetup(t, "log_level = 2\n")
 	r := runBin(t, bin(t), nil, "-d", "-f", d.Config, "-p", d.PidFile)
 	if r.code != 0 || r.stderr != "" || r.stdout != "" {
 		t.Fatalf("-d: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -142,6 +142,8 @@ func TestDaemonize(t *testing.T) {
 			t.Errorf("daemon fd %d is %q, want /dev/null", fd, target)
 		}
 	}
+	// The child logs through the configured outputs, not its /dev/null stderr.
+	d.waitLog(t, "virtvboxd is ready")
 	syscall.Kill(pid, syscall.SIGTERM)
 	deadline := time.Now().Add(10 * time.Second)
 	for exists(d.PidFile) || exists(d.Sock) {

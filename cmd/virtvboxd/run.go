@@ -42,6 +42,7 @@ type instance struct {
 	privileged bool
 	cfgPath    string
 	mustExist  bool // the file was named with -f
+	child      bool // started by Daemonize: report to the parent, log like a daemon
 
 	cfg    atomic.Pointer[config.Config] // in force; replaced whole on reload
 	logs   *logging.Logging
@@ -71,6 +72,8 @@ func run(ctx context.Context, opts options) (err error) {
 	// A daemonized child reports to its parent how startup went; any error
 	// before that point goes through the pipe as well as to the log.
 	status := daemon.ChildStatus()
+	d.child = status.IsChild()
+	defer d.logs.Close() // after the failure below is logged
 	defer func() {
 		if err != nil && status != nil {
 			d.log.Error(err.Error())
@@ -130,7 +133,7 @@ func (d *instance) loadStartupConfig() (daemon.Paths, *config.Config, error) {
 	}
 	// The parent of a daemonized child only checks; the child opens the
 	// outputs (a log file, journald) itself.
-	if !d.opts.daemon || daemonChild() {
+	if !d.opts.daemon || d.child {
 		if err := d.logs.Apply(settings); err != nil {
 			return paths, nil, err
 		}
@@ -145,13 +148,6 @@ func (d *instance) loadStartupConfig() (daemon.Paths, *config.Config, error) {
 		paths.PidFile = d.opts.pidFile
 	}
 	return paths, cfg, nil
-}
-
-// daemonChild reports whether this process was started by Daemonize (the
-// marker is still in the environment until ChildStatus consumes it).
-func daemonChild() bool {
-	_, ok := os.LookupEnv("VIRTVBOXD_DAEMON_STATUS_FD")
-	return ok
 }
 
 // logSettings computes the logging settings for cfg with libvirt's
@@ -173,7 +169,6 @@ func (d *instance) logSettings(cfg *config.Config) (logging.Settings, error) {
 // serve takes the pid file, binds the sockets, serves until ctx ends and
 // cleans up, in libvirt's startup order.
 func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Config, status *daemon.Status) error {
-	defer d.logs.Close()
 	if err := makeRunDir(paths); err != nil {
 		return daemon.Fail(daemon.ExitRunDir, err)
 	}
