@@ -108,7 +108,7 @@ func TestParseDomainMinimal(t *testing.T) {
 	for _, want := range []string{
 		"createvm|--name|my vm|--uuid|" + u + "|--ostype|Other_64|--register",
 		"|--memory|1024|--cpus|1|",
-		"|--rtcuseutc|on|",         // no <clock>: libvirt's default is utc
+		"|--rtcuseutc|on|",            // no <clock>: libvirt's default is utc
 		"|--boot1|disk|--boot2|none|", // no <boot>: libvirt's default is hd
 		"|--nic1|nat|--nictype1|Am79C973|--cableconnected1|on|--nic2|hostonly|--hostonlyadapter2|vboxnet0|",
 		"storagectl|" + u + "|--name|SCSI Controller|--add|scsi|--controller|LsiLogic|--portcount|1",
