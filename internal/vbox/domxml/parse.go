@@ -19,7 +19,8 @@ import (
 // errdefs.ErrInvalidArg (libvirt's "could not find capabilities" text);
 // every element, attribute or value VirtualBox cannot represent is
 // errdefs.ErrConfigUnsupported naming it. Nothing is silently dropped: an
-// element the package does not know is an error, not ignored.
+// element the package does not know is an error, not ignored. The UUID of
+// the result is in canonical lower-case 8-4-4-4-12 form.
 func ParseDomain(doc string) (*libvirtxml.Domain, error) {
 	if err := checkElements(doc); err != nil {
 		return nil, err
@@ -28,9 +29,11 @@ func ParseDomain(doc string) (*libvirtxml.Domain, error) {
 	if err := dom.Unmarshal(doc); err != nil {
 		return nil, errdefs.Wrap(errdefs.ErrXML, err, err.Error())
 	}
-	if _, err := fromDomain(dom); err != nil {
+	w, err := fromDomain(dom)
+	if err != nil {
 		return nil, err
 	}
+	dom.UUID = w.UUID // canonical form, so callers can compare it with VirtualBox's
 	return dom, nil
 }
 

@@ -230,3 +230,14 @@ func FuzzParseDomain(f *testing.F) {
 		}
 	})
 }
+
+func TestParseDomainCanonicalUUID(t *testing.T) {
+	doc := strings.Replace(minimal("", ""), "<name>t</name>", "<name>t</name><uuid>6C0B2E4F2A3B4F7E9D1C1F2E3D4C5B6A</uuid>", 1)
+	d, err := ParseDomain(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.UUID != "6c0b2e4f-2a3b-4f7e-9d1c-1f2e3d4c5b6a" {
+		t.Errorf("UUID = %s", d.UUID)
+	}
+}

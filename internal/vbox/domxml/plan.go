@@ -273,7 +273,10 @@ func (pl *planner) video() {
 		return
 	}
 	wv, cv := w.Video, c.Video
-	same := wv.Controller == cv.Controller || (wv.Controller == "vboxvga" && cv.Controller == "vboxsvga")
+	// "vbox" stands for VirtualBox's own adapters and for any adapter
+	// without a libvirt name (ToDomain shows those as vbox too).
+	same := wv.Controller == cv.Controller ||
+		(wv.Controller == "vboxvga" && cv.Controller != "vmsvga" && cv.Controller != "none")
 	if pl.fresh || !same {
 		pl.opt("--graphicscontroller", wv.Controller)
 	}

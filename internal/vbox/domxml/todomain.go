@@ -252,7 +252,7 @@ func renderNIC(n nic) libvirtxml.DomainInterface {
 	if mac := formatMAC(n.MAC); mac != "" {
 		x.MAC = &libvirtxml.DomainInterfaceMAC{Address: mac}
 	}
-	if n.Model != "" {
+	if _, known := nicModelFromLibvirt(n.Model); known {
 		x.Model = &libvirtxml.DomainInterfaceModel{Type: strings.ToLower(n.Model)}
 	}
 	if !n.Cable {
