@@ -155,7 +155,8 @@ func (s *Server) NumClients() int {
 }
 
 // OnClientsChanged registers f to be called after every connect and
-// disconnect (for the daemon's idle timer). f must not block.
+// disconnect (for the daemon's idle timer). f may be called from several
+// goroutines at once and must not block.
 func (s *Server) OnClientsChanged(f func()) {
 	s.mu.Lock()
 	s.onChange = append(s.onChange, f)
@@ -344,7 +345,7 @@ func (s *Server) SetThreadPool(minW, maxW, prioW *uint) error {
 		return newError(errInvalidArg, fromNone, "minWorkers cannot be larger than maxWorkers")
 	}
 	if newMax == 0 {
-		return newError(errInvalidArg, fromNone, "maxWorkers must not be 0")
+		return newError(errInvalidArg, fromNone, "maxWorkers must not be switched from zero to non-zero and vice versa")
 	}
 	cfg.MinWorkers, cfg.MaxWorkers, cfg.PrioWorkers = newMin, newMax, newPrio
 	s.SetLimits(cfg)
