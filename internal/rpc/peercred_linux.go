@@ -6,12 +6,13 @@ import (
 )
 
 // peerCred reads the peer's credentials of a UNIX connection (SO_PEERCRED).
+// Any connection exposing its socket (syscall.Conn) will do.
 func peerCred(c net.Conn) (PeerCred, bool) {
-	uc, ok := c.(*net.UnixConn)
+	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return PeerCred{}, false
 	}
-	raw, err := uc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return PeerCred{}, false
 	}
