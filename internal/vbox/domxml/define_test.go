@@ -146,3 +146,28 @@ func TestDefineUpdates(t *testing.T) {
 		})
 	}
 }
+
+func TestVirtioSCSI(t *testing.T) {
+	doc := strings.Replace(readFile(t, "rich.xml"), "model='lsisas1068'", "model='virtio-scsi'", 1)
+	vm := newFakeVM(t)
+	p := defineOn(t, vm, doc, "7.0")
+	found := false
+	for _, s := range p.Steps {
+		if s.Args[0] == "storagectl" && strings.Contains(strings.Join(s.Args, " "), "--add virtio --controller VirtIO") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no virtio controller added: %v", p.Steps)
+	}
+	if got, want := dumpxml(t, vm), canonical(t, doc); got != want {
+		t.Errorf("reads back differently:\n%s\nwant\n%s", got, want)
+	}
+	d, err := ParseDomain(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PlanDefine(d, nil, PlanOptions{Version: "6.1"}); err == nil || !strings.Contains(err.Error(), "7.0 or later") {
+		t.Errorf("6.1 virtio-scsi: err = %v", err)
+	}
+}

@@ -197,7 +197,7 @@ func (f *fakeVM) storagectl(args []string) {
 		if c != nil {
 			f.fail(args, "Storage controller named '%s' already exists", name)
 		}
-		f.ctls = append(f.ctls, fakeCtl{name: name, typ: o["--controller"], ports: 1})
+		f.ctls = append(f.ctls, fakeCtl{name: name, typ: vboxTypeOf(o["--controller"]), ports: 1})
 		c = &f.ctls[len(f.ctls)-1]
 		k, _ := kindByVBoxType(c.typ)
 		if k.AddBus != bus {
@@ -210,7 +210,7 @@ func (f *fakeVM) storagectl(args []string) {
 	} else if c == nil {
 		f.fail(args, "no controller")
 	} else if t, ok := o["--controller"]; ok {
-		c.typ = t
+		c.typ = vboxTypeOf(t)
 	}
 	if pc, ok := o["--portcount"]; ok {
 		n, _ := strconv.Atoi(pc)
@@ -423,4 +423,15 @@ func (f *fakeVM) info() Info {
 		in.ExtraData[k] = f.extra[k]
 	}
 	return in
+}
+
+// vboxTypeOf maps a storagectl --controller argument to the type showvminfo
+// prints ("VirtIO" → "VirtioSCSI").
+func vboxTypeOf(arg string) string {
+	for _, k := range storageKinds {
+		if strings.EqualFold(k.controllerArg(), arg) {
+			return k.VBoxType
+		}
+	}
+	return arg
 }

@@ -71,21 +71,31 @@ type storageKind struct {
 	MaxPorts uint
 	Devices  uint // devices per port
 	DefName  string
+	CtlArg   string // storagectl --controller argument when it differs from VBoxType
+}
+
+// controllerArg is the storagectl --controller value (matched
+// case-insensitively by VBoxManage).
+func (k storageKind) controllerArg() string {
+	if k.CtlArg != "" {
+		return k.CtlArg
+	}
+	return k.VBoxType
 }
 
 // storageKinds lists the controller types with an XML form. NVMe, USB and
 // types 6.1 prints as "unknown" are left out on purpose: they are kept as
 // they are by updates and do not appear in the XML.
 var storageKinds = []storageKind{
-	{"PIIX4", "ide", "ide", "piix4", "ide", 2, 2, "IDE Controller"},
-	{"PIIX3", "ide", "ide", "piix3", "ide", 2, 2, "IDE Controller"},
-	{"ICH6", "ide", "ide", "ich6", "ide", 2, 2, "IDE Controller"},
-	{"IntelAhci", "sata", "sata", "", "sata", 30, 1, "SATA Controller"},
-	{"LsiLogic", "scsi", "scsi", "lsilogic", "scsi", 16, 1, "SCSI Controller"},
-	{"BusLogic", "scsi", "scsi", "buslogic", "scsi", 16, 1, "SCSI Controller"},
-	{"LsiLogicSas", "sas", "scsi", "lsisas1068", "scsi", 255, 1, "SAS Controller"},
-	{"VirtioSCSI", "virtio", "scsi", "virtio-scsi", "scsi", 256, 1, "VirtioSCSI Controller"},
-	{"I82078", "floppy", "fdc", "", "fdc", 1, 2, "Floppy Controller"},
+	{"PIIX4", "ide", "ide", "piix4", "ide", 2, 2, "IDE Controller", ""},
+	{"PIIX3", "ide", "ide", "piix3", "ide", 2, 2, "IDE Controller", ""},
+	{"ICH6", "ide", "ide", "ich6", "ide", 2, 2, "IDE Controller", ""},
+	{"IntelAhci", "sata", "sata", "", "sata", 30, 1, "SATA Controller", ""},
+	{"LsiLogic", "scsi", "scsi", "lsilogic", "scsi", 16, 1, "SCSI Controller", ""},
+	{"BusLogic", "scsi", "scsi", "buslogic", "scsi", 16, 1, "SCSI Controller", ""},
+	{"LsiLogicSas", "sas", "scsi", "lsisas1068", "scsi", 255, 1, "SAS Controller", ""},
+	{"VirtioSCSI", "virtio", "scsi", "virtio-scsi", "scsi", 256, 1, "VirtioSCSI Controller", "VirtIO"},
+	{"I82078", "floppy", "fdc", "", "fdc", 1, 2, "Floppy Controller", ""},
 }
 
 func kindByVBoxType(t string) (storageKind, bool) {

@@ -96,6 +96,13 @@ func PlanDefine(dom *libvirtxml.Domain, existing *Info, opts PlanOptions) (*Plan
 			}
 		}
 	}
+	if !v7 {
+		for _, c := range w.Ctls {
+			if c.Model == "virtio-scsi" {
+				return nil, unsupported("virtio-scsi controllers need VirtualBox 7.0 or later: 6.1 cannot report them back")
+			}
+		}
+	}
 	p := &Plan{Name: w.Name}
 	var cur *vmConfig
 	fresh := existing == nil
@@ -610,7 +617,7 @@ func (pl *planner) storagePlan() error {
 					}
 				} else if want.VBoxType != exKind.VBoxType {
 					t.kind = want
-					changes = append(changes, Step{[]string{"storagectl", u, "--name", ex.Name, "--controller", want.VBoxType}})
+					changes = append(changes, Step{[]string{"storagectl", u, "--name", ex.Name, "--controller", want.controllerArg()}})
 				}
 			}
 		} else {
@@ -619,7 +626,7 @@ func (pl *planner) storagePlan() error {
 			names[t.name] = true
 		}
 		if t.existing == nil || t.recreate {
-			args := []string{"storagectl", u, "--name", t.name, "--add", t.kind.AddBus, "--controller", t.kind.VBoxType}
+			args := []string{"storagectl", u, "--name", t.name, "--add", t.kind.AddBus, "--controller", t.kind.controllerArg()}
 			if t.kind.MaxPorts > 2 {
 				pc := needPorts[wc.key()]
 				if pc == 0 {
