@@ -33,12 +33,23 @@ func activationFiles(log *logrus.Entry) (files []*os.File, names []string, ok bo
 	}
 	n, _ := strconv.Atoi(os.Getenv("LISTEN_FDS"))
 	rawNames, have := os.LookupEnv("LISTEN_FDNAMES")
+	ignore := func() {
+		// The fds stay open, as in libvirt, but children must not
+		// inherit them nor believe they were activated.
+		for fd := 3; fd < 3+n; fd++ {
+			syscall.CloseOnExec(fd)
+		}
+		os.Unsetenv("LISTEN_PID")
+		os.Unsetenv("LISTEN_FDS")
+	}
 	switch {
 	case !have:
 		log.Warn("Missing LISTEN_FDNAMES env from systemd socket activation")
+		ignore()
 		return nil, nil, false, nil
 	case len(strings.Split(rawNames, ":")) != n:
 		log.Warnf("Expecting %d FD names but got %d", n, len(strings.Split(rawNames, ":")))
+		ignore()
 		return nil, nil, false, nil
 	}
 	// activation.Files checks LISTEN_PID again, marks the fds close-on-exec
