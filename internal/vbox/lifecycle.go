@@ -112,24 +112,24 @@ func (d *Driver) start(ctx context.Context, m Machine, flags uint32) error {
 	return nil
 }
 
-// frontend picks startvm's --type: the FRONTEND/Type extradata libvirt's
-// driver writes (gui, sdl; vrdp means headless), else headless, since a
-// daemon has no display. A GUI front end gets DISPLAY from FRONTEND/Display.
+// frontend picks startvm's --type from the machine's default front end
+// (domxml.Frontend: gui, sdl, separate or headless; a machine without one
+// starts headless, since a daemon has no display). A GUI front end gets
+// DISPLAY from the FRONTEND/Display extradata libvirt's driver writes.
 func (d *Driver) frontend(ctx context.Context, m Machine) (typ, env string) {
-	out, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Type")
+	info, err := d.inv.Detail(ctx, m.UUID)
 	if err != nil {
 		return "headless", ""
 	}
-	switch v := extraDataValue(out); v {
-	case "gui", "sdl":
+	typ = domxml.Frontend(toDomxmlInfo(info))
+	if typ == "gui" || typ == "sdl" || typ == "separate" {
 		if o, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Display"); err == nil {
 			if disp := extraDataValue(o); disp != "" {
-				return v, "DISPLAY=" + disp
+				env = "DISPLAY=" + disp
 			}
 		}
-		return v, ""
 	}
-	return "headless", ""
+	return typ, env
 }
 
 // extraDataValue reads `getextradata` output: "Value: x" or "No value set!".
