@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -263,9 +264,20 @@ func TestSIGHUPReload(t *testing.T) {
 	base := "unix_sock_dir = \"" + d.Dir + "\"\nlog_outputs = \"1:file:" + d.Log + "\"\n"
 
 	// Level 3: the info lines of a reload are not logged.
-	writeFile(t, d.Config, base+"log_level = 2\nmax_clients = 100\n")
+	writeFile(t, d.Config, base+"log_level = 2\nmax_clients = 100\nlog_filters = \"1:rpc\"\n")
 	d.signal(t, syscall.SIGHUP)
 	d.waitLog(t, "Configuration reloaded")
+	// Limits and filters are in force at once, as virt-admin shows.
+	if va, err := exec.LookPath("virt-admin"); err == nil {
+		out, err := exec.Command(va, "-c", "virtvboxd:///system?socket="+d.Admin, "srv-clients-info", "virtvboxd").CombinedOutput()
+		if err != nil || !regexp.MustCompile(`nclients_max\s+: 100\n`).Match(out) {
+			t.Errorf("srv-clients-info after reload (%v):\n%s", err, out)
+		}
+		out, err = exec.Command(va, "-c", "virtvboxd:///system?socket="+d.Admin, "daemon-log-filters").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Logging filters: 1:*rpc*") {
+			t.Errorf("daemon-log-filters after reload (%v):\n%s", err, out)
+		}
+	}
 
 	// A broken file: logged at error level, old settings (level 2) kept.
 	writeFile(t, d.Config, base+"log_level = 4\nmax_clients = \n")
