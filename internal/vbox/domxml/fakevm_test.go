@@ -224,7 +224,7 @@ func (f *fakeVM) modifyvm(all, args []string) {
 	f.t.Helper()
 	simple := map[string]string{
 		"--name": "name", "--description": "description", "--memory": "memory", "--cpus": "cpus",
-		"--pae": "pae", "--acpi": "acpi", "--ioapic": "ioapic", "--rtcuseutc": "rtcuseutc",
+		"--pae": "pae", "--acpi": "acpi", "--triplefaultreset": "triplefaultreset", "--ioapic": "ioapic", "--rtcuseutc": "rtcuseutc",
 		"--graphicscontroller": "graphicscontroller", "--vram": "vram", "--monitorcount": "monitorcount",
 		"--accelerate3d": "accelerate3d", "--accelerate2dvideo": "accelerate2dvideo",
 		"--vrde": "vrde", "--vrdeport": "vrdeports", "--vrde-port": "vrdeports", "--vrdeaddress": "vrdeaddress",
@@ -314,7 +314,7 @@ func (f *fakeVM) info() Info {
 	var p []KV
 	add := func(k, v string) { p = append(p, KV{k, v}) }
 	for _, k := range []string{"name", "UUID", "ostype", "memory", "vram", "firmware", "cpus", "pae", "boot1", "boot2", "boot3", "boot4",
-		"acpi", "ioapic", "rtcuseutc", "graphicscontroller", "monitorcount", "accelerate3d", "accelerate2dvideo", "defaultfrontend"} {
+		"acpi", "ioapic", "rtcuseutc", "triplefaultreset", "graphicscontroller", "monitorcount", "accelerate3d", "accelerate2dvideo", "defaultfrontend"} {
 		add(k, f.kv[k])
 	}
 	for i, c := range f.ctls {

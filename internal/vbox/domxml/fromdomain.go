@@ -26,6 +26,7 @@ type desired struct {
 
 type keepFlags struct {
 	VRAM, Monitors bool // <video> without vram / heads
+	OnCrash        bool // no <on_crash>
 }
 
 // wantCtl is a storage controller the XML asks for (explicitly or through
@@ -162,11 +163,19 @@ func fromDomain(d *libvirtxml.Domain) (*desired, error) {
 	for _, a := range []struct{ elem, got, want, why string }{
 		{"on_poweroff", d.OnPoweroff, "destroy", "a powered-off machine stops"},
 		{"on_reboot", d.OnReboot, "restart", "a guest reboot resets the machine"},
-		{"on_crash", d.OnCrash, "preserve", "a crashed machine stays in guru meditation"},
 	} {
 		if a.got != "" && a.got != a.want {
 			return nil, unsupported("%s action '%s' is not supported: in VirtualBox %s (%s)", a.elem, a.got, a.why, a.want)
 		}
+	}
+	switch d.OnCrash {
+	case "":
+		w.Keep.OnCrash = true
+	case "preserve":
+	case "restart":
+		w.TripleFaultReset = true
+	default:
+		return nil, unsupported("on_crash action '%s' is not supported: a crashed VirtualBox machine either stays in guru meditation (preserve) or resets (restart)", d.OnCrash)
 	}
 	if dev := d.Devices; dev != nil {
 		for _, step := range []func(*libvirtxml.DomainDeviceList, *desired) error{

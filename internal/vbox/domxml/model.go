@@ -27,6 +27,9 @@ type vmConfig struct {
 	IOAPIC      bool
 	PAE         bool
 	RTCUTC      bool
+	// TripleFaultReset is on_crash='restart' (VirtualBox resets on a triple
+	// fault instead of stopping in guru meditation, on_crash='preserve').
+	TripleFaultReset bool
 
 	Controllers []controller // VirtualBox order
 	Disks       []disk       // controller order, then port, then device
@@ -237,6 +240,7 @@ func fromInfo(in *Info) (*vmConfig, error) {
 		}
 	}
 	c.ACPI, c.IOAPIC, c.PAE, c.RTCUTC = in.on("acpi"), in.on("ioapic"), in.on("pae"), in.on("rtcuseutc")
+	c.TripleFaultReset = in.on("triplefaultreset")
 
 	readStorage(in, c)
 	readNICs(in, c)

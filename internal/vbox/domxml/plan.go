@@ -225,6 +225,9 @@ func (pl *planner) run() error {
 			pl.opt(f.opt, onOff(f.want))
 		}
 	}
+	if !w.Keep.OnCrash && (w.TripleFaultReset != c.TripleFaultReset || (pl.fresh && w.TripleFaultReset)) {
+		pl.opt("--triplefaultreset", onOff(w.TripleFaultReset))
+	}
 	pl.boot()
 	pl.video()
 	pl.audio()

@@ -60,6 +60,9 @@ func render(c *vmConfig, rt Runtime) *libvirtxml.Domain {
 		OnCrash:    "preserve",
 		Devices:    &libvirtxml.DomainDeviceList{},
 	}
+	if c.TripleFaultReset {
+		d.OnCrash = "restart"
+	}
 	if rt.Active {
 		id := int(rt.ID)
 		d.ID = &id
