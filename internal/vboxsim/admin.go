@@ -18,6 +18,7 @@ import (
 //	vboxsim seed --count N [--running K] [--seed S]
 //	vboxsim log [--count] [--command CMD]
 //	vboxsim reset
+//	vboxsim set-state <vm> <state>
 func Admin(env Env, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "seed":
@@ -79,6 +80,16 @@ func Admin(env Env, args []string, stdout, stderr io.Writer) int {
 		}
 		if count {
 			fmt.Fprintln(stdout, n)
+		}
+		return 0
+	case "set-state":
+		if len(args) != 3 {
+			fmt.Fprintf(stderr, "usage: vboxsim set-state <vm> <poweroff|running|paused|saved|aborted|aborted-saved|gurumeditation>\n")
+			return 2
+		}
+		if err := SetState(env, args[1], args[2]); err != nil {
+			fmt.Fprintf(stderr, "vboxsim set-state: %v\n", err)
+			return 1
 		}
 		return 0
 	case "reset":
@@ -148,6 +159,55 @@ func parseLogLine(line string) (LogEntry, bool) {
 	e.Exit, _ = strconv.Atoi(code)
 	e.Duration, _ = time.ParseDuration(dur)
 	return e, true
+}
+
+// SetState forces a VM into a state, for tests and demos of states that
+// VBoxManage cannot produce on purpose (aborted, aborted-saved, guru meditation).
+func SetState(env Env, ref, state string) error {
+	switch state {
+	case "poweroff", "running", "paused", "saved", "aborted", "gurumeditation":
+	case "aborted-saved":
+		if env.Personality.Is61() {
+			return fmt.Errorf("aborted-saved does not exist in VirtualBox 6.1")
+		}
+	default:
+		return fmt.Errorf("unsupported state %q", state)
+	}
+	st, err := OpenStore(env.Home)
+	if err != nil {
+		return err
+	}
+	s := &Sim{env: env, p: env.Personality, st: st, stdout: io.Discard, stderr: io.Discard, now: time.Now,
+		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
+	if err := st.Lock(true); err != nil {
+		return err
+	}
+	defer st.Unlock()
+	vm, err := s.findVM(ref)
+	if err != nil {
+		return err
+	}
+	if vm == nil {
+		return fmt.Errorf("no VM %q", ref)
+	}
+	now := time.Now()
+	vm.State, vm.StateChange, vm.ACPIAt, vm.ReleaseAt = state, now, time.Time{}, time.Time{}
+	vm.SessionType = ""
+	if isOnline(state) {
+		vm.SessionType = "headless"
+	}
+	if state == "saved" || state == "aborted-saved" {
+		if vm.StateFile == "" {
+			vm.StateFile = filepath.Join(vm.SnapFolder, now.UTC().Format("2006-01-02T15-04-05-000000000Z.sav"))
+			os.MkdirAll(vm.SnapFolder, 0o755)
+			os.WriteFile(vm.StateFile, []byte("vboxsim saved state\n"), 0o644)
+		}
+	} else if vm.StateFile != "" {
+		os.Remove(vm.StateFile)
+		vm.StateFile = ""
+	}
+	st.PutVM(vm)
+	return st.Commit()
 }
 
 // Reset removes the whole simulated installation under env.Home (and the

@@ -128,7 +128,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 	args := argv[1:]
 	if len(argv) > 0 && strings.HasPrefix(filepath.Base(argv[0]), "vboxsim") && len(args) > 0 {
 		switch args[0] {
-		case "seed", "log", "reset":
+		case "seed", "log", "reset", "set-state":
 			return Admin(env, args, stdout, stderr)
 		}
 	}
@@ -277,6 +277,12 @@ func (s *Sim) dispatch(args []string) int {
 			fmt.Fprintf(s.stderr, "VBoxManage: error: Invalid command '%s'\n", cmd)
 			return 2
 		}
+	}
+	if len(args) == 1 && cmd != "list" {
+		// A known command without any argument prints its usage to stdout
+		// and fails (reference §0).
+		fmt.Fprint(s.stdout, s.usageText(cmd))
+		return 1
 	}
 	return h(s, args[1:])
 }
