@@ -168,9 +168,7 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 			Debug("dropping non-CALL message")
 		return false
 	}
-	s.mu.Lock()
-	prog := s.programs[h.Program]
-	s.mu.Unlock()
+	prog := s.program(h.Program)
 	if prog == nil || h.Version != programVersion {
 		c.replyError(&h, rpcError(fmt.Sprintf("Cannot find program %d version %d", h.Program, h.Version)))
 		return false

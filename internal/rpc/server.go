@@ -77,9 +77,10 @@ type Server struct {
 	cancelBase context.CancelFunc
 	readers    sync.WaitGroup // one per client connection loop
 
+	programs atomic.Pointer[map[uint32]Program] // copy on write; read per packet
+
 	mu        sync.Mutex
 	cond      sync.Cond // clients left, limits changed, or closing
-	programs  map[uint32]Program
 	clients   map[uint64]*Client
 	nextID    uint64
 	nUnauth   int
@@ -100,11 +101,11 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 		log:       log.WithField("server", cfg.Name),
 		clock:     realClock{},
 		euid:      uint32(os.Geteuid()),
-		programs:  map[uint32]Program{},
 		clients:   map[uint64]*Client{},
 		listeners: map[net.Listener]struct{}{},
 	}
 	s.cond.L = &s.mu
+	s.programs.Store(&map[uint32]Program{})
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	c := cfg
 	s.cfg.Store(&c)
@@ -125,9 +126,18 @@ func (s *Server) SetClock(c Clock) { s.clock = c }
 // Register adds a program. Call it before Serve.
 func (s *Server) Register(p Program) {
 	s.mu.Lock()
-	s.programs[p.Number()] = p
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	progs := map[uint32]Program{p.Number(): p}
+	for n, q := range *s.programs.Load() {
+		if n != p.Number() {
+			progs[n] = q
+		}
+	}
+	s.programs.Store(&progs)
 }
+
+// program returns the registered program n, or nil.
+func (s *Server) program(n uint32) Program { return (*s.programs.Load())[n] }
 
 // SetLimits applies new limits (a configuration reload): the worker pool is
 // resized, client limits apply to the next accept and the next read, and the
@@ -170,13 +180,6 @@ func (s *Server) clientsChanged() {
 	for _, f := range fs {
 		f()
 	}
-}
-
-func (s *Server) hasProgram(n uint32) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.programs[n]
-	return ok
 }
 
 // Serve accepts clients on ln until ctx is done, Shutdown is called or ln
@@ -391,9 +394,7 @@ func (s *Server) SetClientLimits(maxClients, maxUnauth *uint) error {
 // addClient registers a new connection and starts its connection loop.
 func (s *Server) addClient(conn net.Conn, svc Service) {
 	cred, haveCred := peerCred(conn)
-	s.mu.Lock()
-	_, admin := s.programs[AdminProgram]
-	s.mu.Unlock()
+	admin := s.program(AdminProgram) != nil
 	// A session daemon serves only its own user; the admin server, only the
 	// daemon's user even when it runs as root.
 	if (admin || s.euid != 0) && (!haveCred || cred.UID != s.euid) {
@@ -441,13 +442,7 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 
 // removeClient forgets c once its connection loop and calls are over.
 func (s *Server) removeClient(c *Client) {
-	s.mu.Lock()
-	progs := make([]Program, 0, len(s.programs))
-	for _, p := range s.programs {
-		progs = append(progs, p)
-	}
-	s.mu.Unlock()
-	for _, p := range progs {
+	for _, p := range *s.programs.Load() {
 		p.clientClosed(c)
 	}
 	s.mu.Lock()

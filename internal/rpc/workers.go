@@ -13,7 +13,6 @@ type workerPool struct {
 	prioCond sync.Cond // priority workers wait here
 	queue    []job     // FIFO; head at index 0
 	quit     bool
-	wg       sync.WaitGroup
 
 	min, max, prio   int
 	nWorkers, nFree  int
@@ -70,7 +69,6 @@ func (p *workerPool) spawnLocked(prio bool) {
 	} else {
 		p.nWorkers++
 	}
-	p.wg.Add(1)
 	go p.worker(prio)
 }
 
@@ -109,7 +107,6 @@ func (p *workerPool) takeLocked(prio bool) (job, bool) {
 }
 
 func (p *workerPool) worker(prio bool) {
-	defer p.wg.Done()
 	p.mu.Lock()
 	for {
 		if (!prio && p.nWorkers > p.max) || (prio && p.nPrio > p.prio) {
