@@ -117,6 +117,7 @@ func TestDefineUpdates(t *testing.T) {
 		{"usb filters", "<vendor id='0x0781'/>", "<vendor id='0x0782'/>", 4, "--vendorid 0782"},
 		{"frontend", "<graphics type='desktop' display=':1'/>", "<graphics type='sdl' display=':1'/>", 2, "--defaultfrontend sdl"},
 		{"boot", "<boot dev='cdrom'/>", "<boot dev='fd'/>", 1, "--boot1 floppy"},
+		{"mouse", "<input type='tablet' bus='usb'/>", "<input type='mouse' bus='usb'/>", 1, "--mouse usb"},
 		{"on_crash", "<on_crash>preserve</on_crash>", "<on_crash>restart</on_crash>", 1, "--triplefaultreset on"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,7 +64,7 @@ func (f *fakeVM) run(args []string) {
 			"acpi": "on", "ioapic": "off", "pae": "off", "rtcuseutc": "off", "graphicscontroller": "vboxvga", "vram": "8",
 			"monitorcount": "1", "accelerate3d": "off", "accelerate2dvideo": "off", "audio": "none", "vrde": "off",
 			"usb": "off", "ehci": "off", "xhci": "off", "defaultfrontend": "", "nic1": "nat", "nictype1": "Am79C973",
-			"cableconnected1": "on",
+			"cableconnected1": "on", "hidpointing": "ps2mouse", "hidkeyboard": "ps2kbd",
 		}
 		for i := 1; i <= 8; i++ {
 			f.kv[fmt.Sprintf("macaddress%d", i)] = fmt.Sprintf("08002700000%d", i)
@@ -264,6 +264,12 @@ func (f *fakeVM) modifyvm(all, args []string) {
 		case "--audiocontroller", "--audio-controller":
 			f.audioCtl = val()
 			continue
+		case "--mouse", "--keyboard":
+			v := val()
+			f.kv["hid"+map[string]string{"--mouse": "pointing", "--keyboard": "keyboard"}[o]] =
+				map[string]string{"ps2": map[string]string{"--mouse": "ps2mouse", "--keyboard": "ps2kbd"}[o],
+					"usb": map[string]string{"--mouse": "usbmouse", "--keyboard": "usbkbd"}[o], "usbtablet": "usbtablet"}[v]
+			continue
 		case "--defaultfrontend":
 			v := val()
 			if v == "default" {
@@ -314,7 +320,7 @@ func (f *fakeVM) info() Info {
 	var p []KV
 	add := func(k, v string) { p = append(p, KV{k, v}) }
 	for _, k := range []string{"name", "UUID", "ostype", "memory", "vram", "firmware", "cpus", "pae", "boot1", "boot2", "boot3", "boot4",
-		"acpi", "ioapic", "rtcuseutc", "triplefaultreset", "graphicscontroller", "monitorcount", "accelerate3d", "accelerate2dvideo", "defaultfrontend"} {
+		"acpi", "ioapic", "rtcuseutc", "triplefaultreset", "hidpointing", "hidkeyboard", "graphicscontroller", "monitorcount", "accelerate3d", "accelerate2dvideo", "defaultfrontend"} {
 		add(k, f.kv[k])
 	}
 	for i, c := range f.ctls {

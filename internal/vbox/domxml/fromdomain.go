@@ -180,7 +180,7 @@ func fromDomain(d *libvirtxml.Domain) (*desired, error) {
 	if dev := d.Devices; dev != nil {
 		for _, step := range []func(*libvirtxml.DomainDeviceList, *desired) error{
 			storageFromDomain, foldersFromDomain, nicsFromDomain, serialsFromDomain,
-			parallelsFromDomain, graphicsFromDomain, soundVideoFromDomain, hostdevsFromDomain,
+			parallelsFromDomain, graphicsFromDomain, soundVideoFromDomain, hostdevsFromDomain, inputsFromDomain,
 		} {
 			if err := step(dev, w); err != nil {
 				return nil, err
@@ -1042,4 +1042,68 @@ func usbID(s string) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%04x", v), true
+}
+
+// inputsFromDomain maps <input> elements to VirtualBox's pointing device
+// and keyboard. No pointing (keyboard) input keeps the machine's setting.
+func inputsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
+	var ptr, kbd []input
+	for _, x := range dev.Inputs {
+		bus := x.Bus
+		if bus == "" {
+			bus = "ps2"
+			if x.Type == "tablet" {
+				bus = "usb"
+			}
+		}
+		in := input{x.Type, bus}
+		switch x.Type {
+		case "mouse", "tablet":
+			ptr = append(ptr, in)
+		case "keyboard":
+			kbd = append(kbd, in)
+		default:
+			return unsupported("input type '%s' is not supported", x.Type)
+		}
+	}
+	var err error
+	if w.Pointing, err = hidFromInputs(ptr, pointingInputs, "pointing device"); err != nil {
+		return err
+	}
+	w.Keyboard, err = hidFromInputs(kbd, keyboardInputs, "keyboard")
+	return err
+}
+
+// hidFromInputs finds the HID setting whose inputs are exactly list ("" for
+// an empty list).
+func hidFromInputs(list []input, table map[string][]input, what string) (string, error) {
+	if len(list) == 0 {
+		return "", nil
+	}
+	for name, want := range table {
+		if sameInputs(list, want) {
+			return name, nil
+		}
+	}
+	var s []string
+	for _, in := range list {
+		s = append(s, in.Type+"/"+in.Bus)
+	}
+	return "", unsupported("no VirtualBox %s matches the inputs %s", what, strings.Join(s, ", "))
+}
+
+func sameInputs(a, b []input) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			found = found || x == y
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -54,6 +54,35 @@ type vmConfig struct {
 	HasUSB bool // fromDomain: a USB <controller> was given
 
 	Filters []usbFilter
+
+	Pointing string // hidpointing: ps2mouse, usbmouse, usbtablet, combomouse, usbmultitouch, none
+	Keyboard string // hidkeyboard: ps2kbd, usbkbd, combokbd, none
+}
+
+// An input is a libvirt <input type bus>.
+type input struct{ Type, Bus string }
+
+// pointingInputs and keyboardInputs give the <input> elements of each
+// VirtualBox HID setting. Settings missing here (usbmultitouch, none) have
+// no XML form: they print no <input> and documents without one keep them.
+var pointingInputs = map[string][]input{
+	"ps2mouse":   {{"mouse", "ps2"}},
+	"usbmouse":   {{"mouse", "usb"}},
+	"usbtablet":  {{"tablet", "usb"}},
+	"combomouse": {{"mouse", "ps2"}, {"tablet", "usb"}},
+}
+
+var keyboardInputs = map[string][]input{
+	"ps2kbd":   {{"keyboard", "ps2"}},
+	"usbkbd":   {{"keyboard", "usb"}},
+	"combokbd": {{"keyboard", "ps2"}, {"keyboard", "usb"}},
+}
+
+// hidArg is the modifyvm --mouse/--keyboard argument for a HID setting;
+// the combined settings cannot be chosen with VBoxManage.
+var hidArg = map[string]string{
+	"ps2mouse": "ps2", "usbmouse": "usb", "usbtablet": "usbtablet",
+	"ps2kbd": "ps2", "usbkbd": "usb",
 }
 
 // controller is one VirtualBox storage controller.
@@ -241,6 +270,7 @@ func fromInfo(in *Info) (*vmConfig, error) {
 	}
 	c.ACPI, c.IOAPIC, c.PAE, c.RTCUTC = in.on("acpi"), in.on("ioapic"), in.on("pae"), in.on("rtcuseutc")
 	c.TripleFaultReset = in.on("triplefaultreset")
+	c.Pointing, c.Keyboard = strings.ToLower(in.str("hidpointing")), strings.ToLower(in.str("hidkeyboard"))
 
 	readStorage(in, c)
 	readNICs(in, c)

@@ -84,6 +84,7 @@ var allowed = map[string][]string{
 	"domain/devices/parallel/source":          {"path"},
 	"domain/devices/parallel/target":          {"port"},
 	"domain/devices/parallel/address":         {"type", "iobase", "irq"},
+	"domain/devices/input":                    {"type", "bus"},
 	"domain/devices/graphics":                 {"type", "port", "autoport", "multiUser", "replaceUser", "listen", "display"},
 	"domain/devices/graphics/listen":          {"type", "address"},
 	"domain/devices/sound":                    {"model"},

@@ -58,6 +58,8 @@ func TestParseDomainErrors(t *testing.T) {
 		{"serial pty", minimal("", "<serial type='pty'/>"), errdefs.ErrConfigUnsupported, "type 'pty'"},
 		{"serial port 4", minimal("", "<serial type='null'><target port='4'/></serial>"), errdefs.ErrConfigUnsupported, "COM1..COM4"},
 		{"five serials", minimal("", strings.Repeat("<serial type='null'/>", 5)), errdefs.ErrConfigUnsupported, "at most 4 serial"},
+		{"input evdev", minimal("", "<input type='evdev'/>"), errdefs.ErrConfigUnsupported, "input type 'evdev'"},
+		{"input virtio", minimal("", "<input type='mouse' bus='virtio'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox pointing device matches the inputs mouse/virtio"},
 		{"vnc", minimal("", "<graphics type='vnc'/>"), errdefs.ErrConfigUnsupported, "graphics type 'vnc'"},
 		{"two sounds", minimal("", "<sound model='ac97'/><sound model='sb16'/>"), errdefs.ErrConfigUnsupported, "only one sound"},
 		{"sound model", minimal("", "<sound model='usb'/>"), errdefs.ErrConfigUnsupported, "sound model 'usb'"},
@@ -160,6 +162,12 @@ func TestPlanDefineErrors(t *testing.T) {
 	d.Devices = &libvirtxml.DomainDeviceList{Consoles: []libvirtxml.DomainConsole{{}}}
 	if _, err := PlanDefine(d, nil, PlanOptions{}); !errors.Is(err, errdefs.ErrConfigUnsupported) {
 		t.Errorf("console in a built Domain: err = %v", err)
+	}
+	// PS/2 mouse + USB tablet is VirtualBox's combomouse, which VBoxManage
+	// cannot select.
+	combo := parse(minimal("", "<input type='mouse' bus='ps2'/><input type='tablet' bus='usb'/>"))
+	if _, err := PlanDefine(combo, nil, PlanOptions{}); !errors.Is(err, errdefs.ErrConfigUnsupported) || !strings.Contains(err.Error(), "combination") {
+		t.Errorf("combomouse: err = %v", err)
 	}
 	if _, err := PlanDefine(nil, nil, PlanOptions{}); !errors.Is(err, errdefs.ErrXML) {
 		t.Errorf("nil domain: err = %v", err)

@@ -228,6 +228,18 @@ func (pl *planner) run() error {
 	if !w.Keep.OnCrash && (w.TripleFaultReset != c.TripleFaultReset || (pl.fresh && w.TripleFaultReset)) {
 		pl.opt("--triplefaultreset", onOff(w.TripleFaultReset))
 	}
+	for _, h := range []struct{ opt, want, cur string }{
+		{"--mouse", w.Pointing, c.Pointing}, {"--keyboard", w.Keyboard, c.Keyboard},
+	} {
+		if h.want == "" || h.want == h.cur {
+			continue
+		}
+		arg, ok := hidArg[h.want]
+		if !ok {
+			return unsupported("VBoxManage cannot select the %s input combination; choose one %s input", h.want, strings.TrimPrefix(h.opt, "--"))
+		}
+		pl.opt(h.opt, arg)
+	}
 	pl.boot()
 	pl.video()
 	pl.audio()

@@ -116,6 +116,9 @@ func render(c *vmConfig, rt Runtime) *libvirtxml.Domain {
 		}
 		d.Devices.Parallels = append(d.Devices.Parallels, pd)
 	}
+	for _, in := range append(append([]input(nil), pointingInputs[c.Pointing]...), keyboardInputs[c.Keyboard]...) {
+		d.Devices.Inputs = append(d.Devices.Inputs, libvirtxml.DomainInput{Type: in.Type, Bus: in.Bus})
+	}
 	renderGraphics(c, rt, d.Devices)
 	if c.Audio.Enabled {
 		d.Devices.Sounds = []libvirtxml.DomainSound{{Model: soundModel(c.Audio.Controller)}}
