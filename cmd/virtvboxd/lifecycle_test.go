@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -565,5 +567,70 @@ func TestIdleTimeoutWaitsForRunningDomains(t *testing.T) {
 	vs("destroy", running)
 	if code := d.wait(t, 15*time.Second); code != 0 {
 		t.Errorf("exit %d once no domain ran", code)
+	}
+}
+
+// TestSIGTERMLetsCallInFlightFinish sends SIGTERM while a CONNECT_OPEN waits
+// for a slow VBoxManage (the simulator with 2 s latency): the client gets its
+// reply, then EOF, and the daemon exits 0 without leftovers.
+func TestSIGTERMLetsCallInFlightFinish(t *testing.T) {
+	sim := simBin(t)
+	d := daemonSetup(t, "")
+	home := filepath.Join(d.Dir, "sim")
+	os.Mkdir(home, 0o755)
+	vbm := filepath.Join(d.Dir, "VBoxManage")
+	if err := os.Symlink(sim, vbm); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"VBOXSIM_HOME=" + home, "VBOXSIM_LATENCY=2s", "VBOXSIM_COLD_START=0"}
+	writeFile(t, d.Config, "unix_sock_dir = \""+d.Dir+"\"\nvboxmanage_path = \""+vbm+"\"\nlog_outputs = \"1:file:"+d.Log+"\"\n")
+	d.start(t, bin(t), env)
+
+	c := holdConn(t, d.Sock)
+	open := mustHex("" +
+		"00000038" + // length: 56 bytes
+		"20008086" + // program REMOTE
+		"00000001" + // version 1
+		"00000001" + // procedure CONNECT_OPEN
+		"00000000" + // type CALL
+		"00000001" + // serial 1
+		"00000000" + // status OK
+		"00000001" + // name: present
+		"0000000e" + "76626f783a2f2f2f73797374656d" + "0000" + // "vbox:///system", padded
+		"00000000") // flags 0
+	if _, err := c.Write(open); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the call is now waiting for VBoxManage
+	d.signal(t, syscall.SIGTERM)
+
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	reply := make([]byte, 28)
+	if _, err := io.ReadFull(c, reply); err != nil {
+		t.Fatalf("no reply to the call in flight at SIGTERM: %v\nstderr: %s", err, d.stderr.String())
+	}
+	want := mustHex("" +
+		"0000001c" + // length: 28 bytes, no payload
+		"20008086" + // program REMOTE
+		"00000001" + // version 1
+		"00000001" + // procedure CONNECT_OPEN
+		"00000001" + // type REPLY
+		"00000001" + // serial 1
+		"00000000") // status OK
+	if !bytes.Equal(reply, want) {
+		rest := make([]byte, 512)
+		n, _ := c.Read(rest)
+		t.Fatalf("CONNECT_OPEN reply %x, want %x (OK); payload %q", reply, want, rest[:n])
+	}
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Errorf("connection still open after the reply: %d, %v", n, err)
+	}
+	if code := d.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	for _, p := range []string{d.Sock, d.SockRO, d.Admin, d.PidFile} {
+		if exists(p) {
+			t.Errorf("%s left behind", p)
+		}
 	}
 }
