@@ -97,7 +97,7 @@ func fromDomain(d *libvirtxml.Domain) (*desired, error) {
 		return nil, errdefs.New(errdefs.ErrXML, "no domain")
 	}
 	w := &desired{}
-	w.Unmanaged = map[int]int{}
+	w.Unmanaged = map[int]bool{}
 	arch := ""
 	if d.OS != nil && d.OS.Type != nil {
 		arch = d.OS.Type.Arch

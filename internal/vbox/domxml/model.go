@@ -34,9 +34,9 @@ type vmConfig struct {
 	Controllers []controller // VirtualBox order
 	Disks       []disk       // controller order, then port, then device
 	Folders     []folder
-	NICs        []nic       // managed adapters, slot order
-	NICSlots    int         // adapters the chipset offers
-	Unmanaged   map[int]int // info only: slot → 1 for enabled adapters with no XML form
+	NICs        []nic        // managed adapters, slot order
+	NICSlots    int          // adapters the chipset offers
+	Unmanaged   map[int]bool // info only: enabled adapter slots with no XML form
 	Serials     []serial
 	Parallels   []parallel
 
@@ -235,7 +235,7 @@ var parallelPorts = [2][2]uint{{0x378, 7}, {0x278, 5}}
 // fromInfo reads the model from showvminfo pairs. It fails only when the
 // output lacks what every accessible machine has (name, UUID, memory, cpus).
 func fromInfo(in *Info) (*vmConfig, error) {
-	c := &vmConfig{Unmanaged: map[int]int{}}
+	c := &vmConfig{Unmanaged: map[int]bool{}}
 	c.Name, _ = in.Get("name")
 	c.UUID, _ = in.Get("UUID")
 	if c.Name == "" || c.UUID == "" {
@@ -380,12 +380,12 @@ func readStorage(in *Info, c *vmConfig) {
 			break
 		}
 		t := in.str("storagecontrollertype" + n)
-		kind, managed := kindByVBoxType(t)
-		pc, _ := in.uint("storagecontrollerportcount" + n)
-		c.Controllers = append(c.Controllers, controller{Name: name, VBoxType: kind.VBoxType, PortCount: pc, Managed: managed})
-		if !managed {
-			c.Controllers[len(c.Controllers)-1].VBoxType = t
+		ctl := controller{Name: name, VBoxType: t}
+		if kind, managed := kindByVBoxType(t); managed {
+			ctl.VBoxType, ctl.Managed = kind.VBoxType, true // canonical spelling
 		}
+		ctl.PortCount, _ = in.uint("storagecontrollerportcount" + n)
+		c.Controllers = append(c.Controllers, ctl)
 	}
 	// Attachments: "<ctl>-<port>-<device>". Controller names may contain
 	// '-', so match each known controller name as a prefix.
@@ -500,7 +500,7 @@ func readNICs(in *Info, c *vmConfig) {
 		}
 		att, managed := nicAttach[strings.ToLower(v)]
 		if !managed {
-			c.Unmanaged[i] = 1
+			c.Unmanaged[i] = true
 			continue
 		}
 		x := nic{Slot: i, Attach: att, Model: in.str("nictype" + n), MAC: strings.ToUpper(in.str("macaddress" + n)), Cable: in.on("cableconnected" + n)}

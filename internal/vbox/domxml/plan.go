@@ -120,7 +120,7 @@ func PlanDefine(dom *libvirtxml.Domain, existing *Info, opts PlanOptions) (*Plan
 			return nil, unsupported("creating aarch64 machines is not supported")
 		}
 		p.Steps = append(p.Steps, Step{[]string{"createvm", "--name", w.Name, "--uuid", p.UUID, "--ostype", ostype, "--register"}})
-		cur = &vmConfig{Name: w.Name, UUID: p.UUID, NICSlots: 8, Unmanaged: map[int]int{}, Arch: w.Arch}
+		cur = &vmConfig{Name: w.Name, UUID: p.UUID, NICSlots: 8, Unmanaged: map[int]bool{}, Arch: w.Arch}
 	} else {
 		if cur, err = fromInfo(existing); err != nil {
 			return nil, err
@@ -452,7 +452,7 @@ func (pl *planner) nics() error {
 		if n.Slot != 0 {
 			continue
 		}
-		for next <= max && (c.Unmanaged[next] != 0 || hasSlot(bySlot, next)) {
+		for next <= max && (c.Unmanaged[next] || hasSlot(bySlot, next)) {
 			next++
 		}
 		if next > max {

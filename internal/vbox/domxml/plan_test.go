@@ -114,3 +114,28 @@ func TestStepString(t *testing.T) {
 		t.Errorf("String() = %s, want %s", got, want)
 	}
 }
+
+// TestPlanGolden keeps the exact command lines that create rich.xml, per
+// VirtualBox version, in testdata (they are also the list of VBoxManage
+// options a simulator must understand).
+func TestPlanGolden(t *testing.T) {
+	d, err := ParseDomain(readFile(t, "rich.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"6.1", "7.0"} {
+		p, err := PlanDefine(d, nil, PlanOptions{Version: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, s := range p.Steps {
+			b.WriteString(s.String() + "\n")
+		}
+		b.WriteString("# rollback\n")
+		for _, s := range p.Rollback {
+			b.WriteString(s.String() + "\n")
+		}
+		golden(t, "rich.plan-"+v+".golden", b.String())
+	}
+}
