@@ -290,7 +290,7 @@ func (s *Sim) dispatch(args []string) int {
 // commands maps a command word to its handler; files add their own in init.
 var commands = map[string]func(*Sim, []string) int{}
 
-var aliases = map[string]string{"createhd": "createmedium", "createvdi": "createmedium", "closemedium": "closemedium",
+var aliases = map[string]string{"createhd": "createmedium", "createvdi": "createmedium",
 	"showhdinfo": "showmediuminfo"}
 
 var commandOrder = []string{"list", "showvminfo", "createvm", "modifyvm", "clonevm", "startvm", "controlvm",
