@@ -340,3 +340,53 @@ func TestShutdownDeadline(t *testing.T) {
 	}
 	r.expectEOF()
 }
+
+// TestSetLimitsReload raises max_client_requests at run time: the client
+// that was held at the old limit is read again.
+func TestSetLimitsReload(t *testing.T) {
+	cfg := rpctest.DefaultConfig()
+	cfg.MaxClientRequests = 1
+	gate := make(chan struct{})
+	defer close(gate)
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.open(0)
+	r.send(call(remote, procConnectGetHostname, 1, nil))
+	r.send(call(remote, procConnectGetHostname, 2, nil))
+	waitFor(t, "one call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	cfg.MaxClientRequests = 2
+	h.Server.SetLimits(cfg)
+	waitFor(t, "two calls in the driver", func() bool { return h.Driver.HostnameWaiting() == 2 })
+	if got := h.Server.Config().MaxClientRequests; got != 2 {
+		t.Errorf("MaxClientRequests = %d", got)
+	}
+}
+
+// TestPriorityWorkers blocks every normal worker in the driver and checks
+// that a call answered without the hypervisor still goes through on the
+// priority workers, while a hypervisor call waits in the queue.
+func TestPriorityWorkers(t *testing.T) {
+	cfg := rpctest.DefaultConfig()
+	cfg.MinWorkers, cfg.MaxWorkers, cfg.PrioWorkers = 1, 1, 1
+	gate := make(chan struct{})
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
+	h.Driver.HostnameGate = gate
+	blocked := dial(t, h.Socket)
+	blocked.open(0)
+	blocked.send(call(remote, procConnectGetHostname, 1, nil))
+	waitFor(t, "the only worker in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+
+	r := dial(t, h.Socket)
+	r.send(call(remote, procConnectGetHostname, 0, nil)) // queued: not open yet, but needs a normal worker
+	waitFor(t, "a queued job", func() bool { return h.Server.ThreadPool().JobQueueDepth == 1 })
+	other := dial(t, h.Socket)
+	other.authList(0) // high priority: served although the normal worker is busy
+	close(gate)
+	if _, _, _, _, serial, status := header(blocked.recv()); serial != 1 || status != 0 {
+		t.Fatalf("blocked call: serial %d status %d", serial, status)
+	}
+	if e := decodeError(t, r.recv()); e.Message != "internal error: hypervisor connection not open" {
+		t.Errorf("queued call: %+v", e)
+	}
+}
