@@ -237,7 +237,7 @@ var remoteHandlers [remoteProcMax + 1]remoteHandler
 // void is for handlers that answer nothing.
 func void(ctx context.Context, cn Conn, cl *call, out *packet) error { return nil }
 
-// onDomain adapts a handler whose args are {remote_nonnull_domain dom; ...}.
+// toDomain and fromDomainValue convert remote_nonnull_domain.
 func toDomain(d libvirt.Domain) Domain { return Domain{Name: d.Name, UUID: d.UUID, ID: d.ID} }
 
 func fromDomainValue(d Domain) libvirt.Domain {
