@@ -9,6 +9,7 @@ package vbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -236,7 +237,8 @@ func vboxError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := err.(*errdefs.Error); ok {
+	var classed *errdefs.Error
+	if errors.As(err, &classed) {
 		return err
 	}
 	var ce *CmdError
