@@ -84,7 +84,7 @@ func Admin(env Env, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "set-state":
 		if len(args) != 3 {
-			fmt.Fprintf(stderr, "usage: vboxsim set-state <vm> <poweroff|running|paused|saved|aborted|aborted-saved|gurumeditation>\n")
+			fmt.Fprintf(stderr, "usage: vboxsim set-state <vm> <poweroff|running|paused|saved|aborted|aborted-saved|gurumeditation|inaccessible>\n")
 			return 2
 		}
 		if err := SetState(env, args[1], args[2]); err != nil {
@@ -165,7 +165,7 @@ func parseLogLine(line string) (LogEntry, bool) {
 // VBoxManage cannot produce on purpose (aborted, aborted-saved, guru meditation).
 func SetState(env Env, ref, state string) error {
 	switch state {
-	case "poweroff", "running", "paused", "saved", "aborted", "gurumeditation":
+	case "poweroff", "running", "paused", "saved", "aborted", "gurumeditation", "inaccessible":
 	case "aborted-saved":
 		if env.Personality.Is61() {
 			return fmt.Errorf("aborted-saved does not exist in VirtualBox 6.1")
@@ -189,6 +189,19 @@ func SetState(env Env, ref, state string) error {
 	}
 	if vm == nil {
 		return fmt.Errorf("no VM %q", ref)
+	}
+	reg, err := st.Registry()
+	if err != nil {
+		return err
+	}
+	for i := range reg.VMs {
+		if reg.VMs[i].UUID == vm.UUID {
+			reg.VMs[i].Inaccessible = state == "inaccessible"
+			st.MarkRegistry()
+		}
+	}
+	if state == "inaccessible" {
+		return st.Commit()
 	}
 	now := time.Now()
 	vm.State, vm.StateChange, vm.ACPIAt, vm.ReleaseAt = state, now, time.Time{}, time.Time{}

@@ -29,8 +29,11 @@ func (s *Sim) cmdStartVM(args []string) int {
 	if msg != "" {
 		return s.getoptError("startvm", msg, 2)
 	}
-	typ := "gui"
+	typ, display := "gui", os.Getenv("DISPLAY")
 	for _, o := range opts {
+		if v, ok := strings.CutPrefix(o.val, "DISPLAY="); ok && o.name == "--putenv" {
+			display = v
+		}
 		if o.name == "--type" {
 			switch o.val {
 			case "gui", "headless", "sdl", "separate", "vrdp", "emergencystop":
@@ -55,6 +58,12 @@ func (s *Sim) cmdStartVM(args []string) int {
 				s.slow(3)
 				if typ == "emergencystop" {
 					return 0
+				}
+				if s.env.RequireDisplay && display == "" && (typ == "gui" || typ == "sdl" || typ == "separate") {
+					fmt.Fprintf(s.stderr, "VBoxManage: error: The virtual machine '%s' has terminated unexpectedly during startup with exit code 1 (0x1).  More details may be available in '%s'\n",
+						vm.Name, filepath.Join(vm.logFolder(), "VBoxHardening.log"))
+					fmt.Fprint(s.stderr, "VBoxManage: error: Details: code NS_ERROR_FAILURE (0x80004005), component MachineWrap, interface IMachine\n")
+					return 1
 				}
 				if vm.StateFile != "" {
 					os.Remove(vm.StateFile)
@@ -103,6 +112,10 @@ func (s *Sim) cmdControlVM(args []string) int {
 		return s.notFound(ref, "FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageControlVM.cpp", 235)
 	}
 	s.st.Commit()
+	if vm.inaccessible {
+		s.work()
+		return s.inaccessibleError("LockMachine(a->session, LockType_Shared)", "VBoxManageControlVM.cpp", 240)
+	}
 	if !isOnline(vm.State) {
 		s.work()
 		return s.fail("Machine '%s' is not currently running%s", vm.Name, s.p.dot())

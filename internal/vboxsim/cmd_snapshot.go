@@ -86,6 +86,10 @@ func (s *Sim) cmdSnapshot(args []string) int {
 		s.work()
 		return s.notFound(ref, "FindMachine(Bstr(a->argv[0]).raw(), pMachine.asOutParam())", "VBoxManageSnapshot.cpp", 430)
 	}
+	if vm.inaccessible {
+		s.work()
+		return s.inaccessibleError("LockMachine(a->session, LockType_Shared)", "VBoxManageSnapshot.cpp", 440)
+	}
 	if s.machineLocked(vm) && !isOnline(vm.State) && sub != "list" && sub != "showvminfo" {
 		s.work()
 		return s.api(apiError{Msg: fmt.Sprintf("The machine '%s' is already locked for a session (or being unlocked)", vm.Name),
@@ -394,6 +398,9 @@ func (s *Sim) cmdCloneVM(args []string) int {
 	s.work()
 	if src == nil {
 		return s.notFound(pos[0], "FindMachine(Bstr(pszSrcName).raw(), srcMachine.asOutParam())", "VBoxManageMisc.cpp", 560)
+	}
+	if src.inaccessible {
+		return s.inaccessibleError("CloneTo(trgMachine, mode, ComSafeArrayAsInParam(options), progress.asOutParam())", "VBoxManageMisc.cpp", 620)
 	}
 	hw := cloneHardware(src.HW)
 	if snapName != "" {

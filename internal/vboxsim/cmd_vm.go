@@ -246,6 +246,14 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 		}
 		return s.notFound(ref, "FindMachine(Bstr(VMNameOrUuid).raw(), machine.asOutParam())", "VBoxManageInfo.cpp", 2719)
 	}
+	if vm.inaccessible {
+		if mr {
+			fmt.Fprintf(s.stdout, "name=\"<inaccessible>\"\nUUID=\"%s\"\n", vm.UUID)
+		} else {
+			fmt.Fprintf(s.stdout, "%-28s %s\n%-28s %s\n%-28s %s\n", "Name:", "<inaccessible!>", "UUID:", vm.UUID, "Config file:", vm.CfgFile)
+		}
+		return 0
+	}
 	if logIdx != "" {
 		fmt.Fprintf(s.stdout, "%s VirtualBox VM %s r%s linux.amd64 (simulated log)\n", vboxTime(vm.StateChange), s.p.Short(), s.p.Revision())
 		return 0
@@ -272,6 +280,10 @@ func (s *Sim) writeSession(ref string, notFound func(string) int, lockedErr func
 	if vm == nil {
 		s.work()
 		return notFound(ref)
+	}
+	if vm.inaccessible {
+		s.work()
+		return s.inaccessibleError("LockMachine(a->session, LockType_Write)", "VBoxManageMisc.cpp", 100)
 	}
 	release, ok := s.acquireWrite(vm)
 	if !ok {

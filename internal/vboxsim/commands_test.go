@@ -591,3 +591,60 @@ func TestEnvFromOS(t *testing.T) {
 		}
 	}
 }
+
+func TestInaccessibleAndDisplay(t *testing.T) {
+	env := testEnv(t, "7.0")
+	out, _ := run(t, env, 0, "createvm", "--name", "gone", "--register")
+	uuid := strings.TrimPrefix(strings.Split(out, "\n")[1], "UUID: ")
+	if err := SetState(env, "gone", "inaccessible"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = run(t, env, 0, "list", "vms")
+	if out != "\"<inaccessible>\" {"+uuid+"}\n" {
+		t.Errorf("list vms: %q", out)
+	}
+	out, _ = run(t, env, 0, "showvminfo", uuid, "--machinereadable")
+	if out != "name=\"<inaccessible>\"\nUUID=\""+uuid+"\"\n" {
+		t.Errorf("showvminfo: %q", out)
+	}
+	run(t, env, 1, "showvminfo", "gone") // the name is unknown while inaccessible
+	_, errOut := run(t, env, 1, "modifyvm", uuid, "--cpus", "2")
+	if !strings.HasPrefix(errOut, "VBoxManage: error: The object functionality is limited\n") {
+		t.Errorf("modifyvm: %q", errOut)
+	}
+	if err := SetState(env, uuid, "poweroff"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, env, 0, "showvminfo", "gone")
+
+	t.Setenv("DISPLAY", "")
+	env.RequireDisplay = true
+	out, errOut = run(t, env, 1, "startvm", "gone")
+	if out != "Waiting for VM \"gone\" to power on...\n" || !strings.Contains(errOut, "has terminated unexpectedly during startup with exit code 1 (0x1)") {
+		t.Errorf("gui start without display: %q %q", out, errOut)
+	}
+	run(t, env, 0, "startvm", "gone", "--type", "gui", "--putenv", "DISPLAY=:0")
+}
+
+// TestHuman61Storage checks the 6.1 storage lines quoted in reference §3.
+func TestHuman61Storage(t *testing.T) {
+	env := testEnv(t, "6.1")
+	run(t, env, 0, "createvm", "--name", "h", "--register")
+	run(t, env, 0, "storagectl", "h", "--name", "SATA Controller", "--add", "sata")
+	run(t, env, 0, "storagectl", "h", "--name", "IDE Controller", "--add", "ide")
+	disk := filepath.Join(env.Home, "disk.vdi")
+	out, _ := run(t, env, 0, "createmedium", "--filename", disk, "--size", "10")
+	uuid := strings.TrimSpace(strings.TrimPrefix(out, "Medium created. UUID: "))
+	run(t, env, 0, "storageattach", "h", "--storagectl", "SATA Controller", "--port", "0", "--device", "0", "--type", "hdd", "--medium", disk)
+	run(t, env, 0, "storageattach", "h", "--storagectl", "IDE Controller", "--port", "1", "--device", "0", "--type", "dvddrive", "--medium", "emptydrive")
+	out, _ = run(t, env, 0, "showvminfo", "h")
+	for _, want := range []string{"Storage Controller Name (0):            SATA Controller\n",
+		"SATA Controller (0, 0): " + disk + " (UUID: " + uuid + ")\n", "IDE Controller (1, 0): Empty\n", "\nGuest:\n", "Memory size:                 128MB\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Encryption") || strings.Contains(out, "* Guest:") {
+		t.Errorf("7.x lines in 6.1 output")
+	}
+}

@@ -16,6 +16,7 @@ var hresults = map[string]uint32{
 	"VBOX_E_OBJECT_IN_USE":        0x80bb000c,
 	"E_ACCESSDENIED":              0x80070005,
 	"E_FAIL":                      0x80004005,
+	"NS_ERROR_FAILURE":            0x80004005,
 	"NS_ERROR_INVALID_ARG":        0x80070057,
 	"E_INVALIDARG":                0x80070057,
 }

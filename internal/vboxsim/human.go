@@ -94,25 +94,25 @@ func (s *Sim) humanInfo(vm *VM) string {
 	l("VM process priority", "default")
 
 	if p.Is61() {
+		// 6.1 prints these with fixed, wider padding (VBoxManageInfo.cpp).
 		for i, c := range hw.Controllers {
 			maxPorts, _ := controllerLimits(c.Bus)
-			l(fmt.Sprintf("Storage Controller Name (%d)", i), "%s", c.Name)
-			l(fmt.Sprintf("Storage Controller Type (%d)", i), "%s", c.Type)
-			l(fmt.Sprintf("Storage Controller Instance Number (%d)", i), "0")
-			l(fmt.Sprintf("Storage Controller Max Port Count (%d)", i), "%d", maxPorts)
-			l(fmt.Sprintf("Storage Controller Port Count (%d)", i), "%d", c.PortCount)
-			l(fmt.Sprintf("Storage Controller Bootable (%d)", i), "%s", onOff(c.Bootable))
+			fmt.Fprintf(&b, "Storage Controller Name (%d):            %s\n", i, c.Name)
+			fmt.Fprintf(&b, "Storage Controller Type (%d):            %s\n", i, c.Type)
+			fmt.Fprintf(&b, "Storage Controller Instance Number (%d): 0\n", i)
+			fmt.Fprintf(&b, "Storage Controller Max Port Count (%d):  %d\n", i, maxPorts)
+			fmt.Fprintf(&b, "Storage Controller Port Count (%d):      %d\n", i, c.PortCount)
+			fmt.Fprintf(&b, "Storage Controller Bootable (%d):        %s\n", i, onOff(c.Bootable))
 		}
 		for _, c := range hw.Controllers {
 			for _, a := range hw.Attachments {
 				if a.Controller != c.Name {
 					continue
 				}
-				label := fmt.Sprintf("%s (%d, %d)", c.Name, a.Port, a.Device)
 				if m := s.mediumByUUID(a.Medium); m != nil {
-					l(label, "%s (UUID: %s)", m.Location, m.UUID)
+					fmt.Fprintf(&b, "%s (%d, %d): %s (UUID: %s)\n", c.Name, a.Port, a.Device, m.Location, m.UUID)
 				} else {
-					l(label, "Empty")
+					fmt.Fprintf(&b, "%s (%d, %d): Empty\n", c.Name, a.Port, a.Device)
 				}
 			}
 		}

@@ -29,6 +29,10 @@ type VM struct {
 	SnapFolder   string            `json:"snapFolder"`
 	AutostartOn  bool              `json:"autostart,omitempty"`
 	AutostartDel int               `json:"autostartDelay,omitempty"`
+
+	// inaccessible is set by findVM from the registry: the settings file
+	// could not be read (simulated with "vboxsim set-state VM inaccessible").
+	inaccessible bool
 }
 
 // Hardware is the part of a machine's settings a snapshot captures.

@@ -138,15 +138,26 @@ func (s *Sim) findVM(ref string) (*VM, error) {
 	u := strings.Trim(strings.ToLower(ref), "{}")
 	for _, e := range reg.VMs {
 		if e.UUID == u {
-			return s.loadVM(e.UUID)
+			vm, err := s.loadVM(e.UUID)
+			if vm != nil {
+				vm.inaccessible = e.Inaccessible
+			}
+			return vm, err
 		}
 	}
 	for _, e := range reg.VMs {
-		if e.Name == ref {
+		if e.Name == ref && !e.Inaccessible {
 			return s.loadVM(e.UUID)
 		}
 	}
 	return nil, nil
+}
+
+// inaccessibleError is what API calls on a machine whose settings cannot be
+// read give.
+func (s *Sim) inaccessibleError(context, file string, line int) int {
+	return s.api(apiError{Msg: "The object functionality is limited", Code: "E_ACCESSDENIED", Component: "MachineWrap",
+		Interface: "IMachine", Context: context, Line: line, File: file})
 }
 
 func (s *Sim) loadVM(uuid string) (*VM, error) {

@@ -27,7 +27,10 @@ type Env struct {
 	Flaky         float64       // VBOXSIM_FLAKY: probability of "The object is not ready" on overlap
 	Faults        map[string]string
 	MachineFolder string // VBOXSIM_MACHINE_FOLDER
-	HostName      string
+	// RequireDisplay (VBOXSIM_REQUIRE_DISPLAY=1) makes startvm of a GUI
+	// session fail without DISPLAY, as on a headless host.
+	RequireDisplay bool
+	HostName       string
 }
 
 // Defaults for the knobs.
@@ -87,6 +90,9 @@ func EnvFromOS(getenv func(string) string) (Env, error) {
 	e.MachineFolder = getenv("VBOXSIM_MACHINE_FOLDER")
 	if e.MachineFolder == "" {
 		e.MachineFolder = filepath.Join(e.Home, "VirtualBox VMs")
+	}
+	if v := getenv("VBOXSIM_REQUIRE_DISPLAY"); v != "" {
+		e.RequireDisplay, _ = parseBool(v)
 	}
 	e.HostName, _ = os.Hostname()
 	return e, nil
