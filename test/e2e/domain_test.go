@@ -48,7 +48,7 @@ func virshWorkflow(t *testing.T, version string) {
 	d := startDaemon(t, withSimVersion(version))
 	s := d.Sim
 
-	if out := d.mustVirsh(t, "list", "--all"); strings.TrimSpace(out) != "" {
+	if out := d.mustVirsh(t, "list", "--all", "--name"); strings.TrimSpace(out) != "" {
 		t.Fatalf("fresh host lists domains:\n%s", out)
 	}
 
@@ -77,7 +77,7 @@ func virshWorkflow(t *testing.T, version string) {
 
 	// dumpxml -> define of the same XML round-trips.
 	xml1 := d.mustVirsh(t, "dumpxml", "web01")
-	contains(t, "dumpxml", xml1, "<domain type='vbox'", "<name>web01</name>", "6c0b2e4f-2a3b-4f7e-9d1c-1f2e3d4c5b6a",
+	contains(t, "dumpxml", strings.ReplaceAll(xml1, `"`, "'"), "<domain type='vbox'", "<name>web01</name>", "6c0b2e4f-2a3b-4f7e-9d1c-1f2e3d4c5b6a",
 		"<memory unit='KiB'>2097152</memory>", "<vcpu", "08:00:27:a1:b2:c3", "<boot dev='hd'/>")
 	dumped := filepath.Join(d.Dir, "dumped.xml")
 	if err := os.WriteFile(dumped, []byte(xml1), 0o644); err != nil {
@@ -120,7 +120,7 @@ func virshWorkflow(t *testing.T, version string) {
 	if got := strings.TrimSpace(d.mustVirsh(t, "domname", id)); got != "web01" {
 		t.Errorf("domname %s = %q", id, got)
 	}
-	contains(t, "start twice", d.virshFails(t, "start", "web01"), "already", "running")
+	contains(t, "start twice", d.virshFails(t, "start", "web01"), "already active")
 	contains(t, "setvcpus while running", d.virshFails(t, "setvcpus", "web01", "1", "--config"), "error")
 
 	contains(t, "suspend", d.mustVirsh(t, "suspend", "web01"), "Domain 'web01' suspended")
@@ -222,15 +222,17 @@ func TestChangesBehindTheDaemonsBack(t *testing.T) {
 	d := startDaemon(t)
 	d.mustVirsh(t, "define", "testdata/web01.xml")
 	contains(t, "dominfo", d.mustVirsh(t, "dominfo", "web01"), "State:          shut off")
+	// A running VM's process holds its session lock, so configure first, then start.
+	d.Sim.mustVBoxManage(t, "modifyvm", "web01", "--memory", "3072")
 	d.Sim.mustVBoxManage(t, "startvm", "web01", "--type", "headless")
-	d.Sim.mustVBoxManage(t, "modifyvm", "web01", "--description", "changed by hand")
 	deadline := time.Now().Add(2500 * time.Millisecond)
 	for {
-		if strings.TrimSpace(d.mustVirsh(t, "domstate", "web01")) == "running" {
+		info := d.mustVirsh(t, "dominfo", "web01")
+		if strings.Contains(info, "State:          running") && strings.Contains(info, "Max memory:     3145728 KiB") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("a VM started by hand is not seen running after 2.5s")
+			t.Fatal("a VM reconfigured and started by hand is not seen so after 2.5s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

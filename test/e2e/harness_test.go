@@ -287,7 +287,7 @@ func (d *daemon) virsh(t testing.TB, args ...string) (string, string, error) {
 	virsh := requireTool(t, "virsh")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, virsh, append([]string{"-q", "-c", d.URI()}, args...)...)
+	cmd := exec.CommandContext(ctx, virsh, append([]string{"-c", d.URI()}, args...)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LIBVIRT_AUTOSTART=0")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

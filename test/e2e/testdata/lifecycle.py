@@ -11,6 +11,7 @@ XML = """<domain type='vbox'>
   <memory unit='MiB'>512</memory>
   <vcpu>1</vcpu>
   <os><type>hvm</type></os>
+  <features><acpi/></features>
   <devices><interface type='user'><model type='82540em'/></interface></devices>
 </domain>"""
 
