@@ -115,6 +115,147 @@ var usages = map[string]usage{
 		"VBoxManage sharedfolder remove < uuid | vmname > <--name=name> [--transient]"}},
 }
 
+// usages61 are the 6.1 synopses of the classic commands (6.1 spellings, the
+// old layout with the options aligned under the first one).
+var usages61 = map[string][]string{
+	"list": {"VBoxManage list [--long|-l] [--sorted|-s] vms|runningvms|ostypes|hostdvds|hostfloppies|",
+		"                            intnets|bridgedifs|hostonlyifs|natnets|dhcpservers|",
+		"                            hostinfo|hostcpuids|hddbackends|hdds|dvds|floppies|",
+		"                            usbhost|usbfilters|systemproperties|extpacks|",
+		"                            groups|webcams|screenshotformats|cloudproviders|",
+		"                            cloudprofiles|cloudnets"},
+	"showvminfo": {"VBoxManage showvminfo      <uuid|vmname> [--details]",
+		"                            [--machinereadable]",
+		"VBoxManage showvminfo      <uuid|vmname> --log <idx>"},
+	"createvm": {"VBoxManage createvm        --name <name>",
+		"                            [--groups <group>, ...]",
+		"                            [--ostype <ostype>]",
+		"                            [--register]",
+		"                            [--basefolder <path>]",
+		"                            [--default]",
+		"                            [--uuid <uuid>]"},
+	"modifyvm": {"VBoxManage modifyvm         <uuid|vmname>",
+		"                            [--name <name>]",
+		"                            [--groups <group>, ...]",
+		"                            [--description <desc>]",
+		"                            [--ostype <ostype>]",
+		"                            [--iconfile <filename>]",
+		"                            [--memory <memorysize in MB>]",
+		"                            [--pagefusion on|off]",
+		"                            [--vram <vramsize in MB>]",
+		"                            [--acpi on|off]",
+		"                            [--ioapic on|off]",
+		"                            [--hpet on|off]",
+		"                            [--triplefaultreset on|off]",
+		"                            [--apic on|off]",
+		"                            [--x2apic on|off]",
+		"                            [--paravirtprovider none|default|legacy|minimal|",
+		"                                                hyperv|kvm]",
+		"                            [--paravirtdebug <key=value> [,<key=value> ...]]",
+		"                            [--hwvirtex on|off]",
+		"                            [--nestedpaging on|off]",
+		"                            [--largepages on|off]",
+		"                            [--vtxvpid on|off]",
+		"                            [--vtxux on|off]",
+		"                            [--pae on|off]",
+		"                            [--longmode on|off]",
+		"                            [--cpus <number>]",
+		"                            [--cpuhotplug on|off]",
+		"                            [--cpuexecutioncap <1-100>]",
+		"                            [--firmware bios|efi|efi32|efi64]",
+		"                            [--chipset ich9|piix3]",
+		"                            [--boot<1-4> none|floppy|dvd|disk|net>]",
+		"                            [--nic<1-N> none|null|nat|bridged|intnet|hostonly|",
+		"                                        generic|natnetwork]",
+		"                            [--nictype<1-N> Am79C970A|Am79C973|Am79C960|",
+		"                                            82540EM|82543GC|82545EM|",
+		"                                            virtio]",
+		"                            [--cableconnected<1-N> on|off]",
+		"                            [--macaddress<1-N> auto|<mac>]",
+		"                            [--audio none|null|oss|alsa|pulse]",
+		"                            [--usb on|off]",
+		"                            [--usbehci on|off]",
+		"                            [--usbxhci on|off]",
+		"                            [--vrde on|off]",
+		"                            [--vrdeport <hostport>]",
+		"                            [--autostart-enabled on|off]",
+		"                            [--autostart-delay <seconds>]"},
+	"startvm": {"VBoxManage startvm         <uuid|vmname>...",
+		"                            [--type gui|sdl|headless|separate]",
+		"                            [-E|--putenv <NAME>[=<VALUE>]]"},
+	"controlvm": {"VBoxManage controlvm       <uuid|vmname>",
+		"                            pause|resume|reset|poweroff|savestate|",
+		"                            acpipowerbutton|acpisleepbutton|",
+		"                            keyboardputscancode <hex> [<hex> ...]|",
+		"                            setlinkstate<1-N> on|off |",
+		"                            nic<1-N> null|nat|bridged|intnet|hostonly|generic|",
+		"                                     natnetwork [<devicename>] |",
+		"                            natpf<1-N> [<rulename>],tcp|udp,[<hostip>],",
+		"                                        <hostport>,[<guestip>],<guestport> |",
+		"                            screenshotpng <file> [display] |",
+		"                            vrde on|off |",
+		"                            vrdeport <port>"},
+	"unregistervm": {"VBoxManage unregistervm    <uuid|vmname> [--delete]"},
+	"discardstate": {"VBoxManage discardstate    <uuid|vmname>"},
+	"storagectl": {"VBoxManage storagectl      <uuid|vmname>",
+		"                            --name <name>",
+		"                            [--add ide|sata|scsi|floppy|sas|usb|pcie]",
+		"                            [--controller LSILogic|LSILogicSAS|BusLogic|",
+		"                                          IntelAHCI|PIIX3|PIIX4|ICH6|I82078|",
+		"                            [             USB|NVMe|VirtIO]",
+		"                            [--portcount <1-n>]",
+		"                            [--hostiocache on|off]",
+		"                            [--bootable on|off]",
+		"                            [--rename <name>]",
+		"                            [--remove]"},
+	"storageattach": {"VBoxManage storageattach   <uuid|vmname>",
+		"                            --storagectl <name>",
+		"                            [--port <number>]",
+		"                            [--device <number>]",
+		"                            [--type dvddrive|hdd|fdd]",
+		"                            [--medium none|emptydrive|additions|",
+		"                                      <uuid|filename>|host:<drive>|iscsi]",
+		"                            [--mtype normal|writethrough|immutable|shareable|",
+		"                                     readonly|multiattach]",
+		"                            [--nonrotational on|off]",
+		"                            [--discard on|off]",
+		"                            [--hotpluggable on|off]"},
+	"createmedium": {"VBoxManage createmedium    [disk|dvd|floppy] --filename <filename>",
+		"                            [--size <megabytes>|--sizebyte <bytes>]",
+		"                            [--diffparent <uuid>|<filename>]",
+		"                            [--format VDI|VMDK|VHD] (default: VDI)]",
+		"                            [--variant Standard,Fixed,Split2G,Stream,ESX,",
+		"                                       Formatted]"},
+	"closemedium": {"VBoxManage closemedium     [disk|dvd|floppy] <uuid|filename>",
+		"                            [--delete]"},
+	"showmediuminfo": {"VBoxManage showmediuminfo  [disk|dvd|floppy] <uuid|filename>"},
+	"hostonlyif": {"VBoxManage hostonlyif     ipconfig <name>",
+		"                            [--dhcp |",
+		"                            --ip<ipv4> [--netmask<ipv4> (def: 255.255.255.0)] |",
+		"                            --ipv6<ipv6> [--netmasklengthv6<length> (def: 64)]]",
+		"                            create |",
+		"                            remove <name>"},
+	"natnetwork": {"VBoxManage natnetwork      add --netname <name>",
+		"                            --network <network>",
+		"                            [--enable|--disable]",
+		"                            [--dhcp on|off]",
+		"                            [--port-forward-4 <rule>]",
+		"                            [--loopback-4 <rule>]",
+		"                            [--ipv6 on|off]",
+		"VBoxManage natnetwork      remove --netname <name>",
+		"VBoxManage natnetwork      list [<pattern>]"},
+	"setextradata": {"VBoxManage setextradata    global|<uuid|vmname>",
+		"                            <key>",
+		"                            [<value>] (no value deletes key)"},
+	"getextradata": {"VBoxManage getextradata    global|<uuid|vmname>",
+		"                            <key>|[enumerate]"},
+	"sharedfolder": {"VBoxManage sharedfolder     add <uuid|vmname>",
+		"                            --name <name> --hostpath <hostpath>",
+		"                            [--transient] [--readonly] [--automount]",
+		"VBoxManage sharedfolder     remove <uuid|vmname>",
+		"                            --name <name> [--transient]"},
+}
+
 // classic61 lists the commands that 6.1 still handled with the old usage
 // printer (logo + "Usage:" + synopsis + "Syntax error: ...").
 var classic61 = map[string]bool{
@@ -132,14 +273,10 @@ func (s *Sim) usageText(cmd string) string {
 	var b strings.Builder
 	if s.p.Is61() && classic61[cmd] {
 		b.WriteString("Usage:\n\n")
-		for i, l := range u.synopsis {
-			if i == 0 {
-				b.WriteString(strings.Replace(l, "VBoxManage ", "VBoxManage ", 1))
-			} else {
-				b.WriteString(strings.Replace(l, "VBoxManage ", "           ", 1))
-			}
-			b.WriteString("\n")
+		for _, l := range usages61[cmd] {
+			b.WriteString(l + "\n")
 		}
+		b.WriteString("\n")
 		return b.String()
 	}
 	fmt.Fprintf(&b, "Usage - %s:\n\n", u.brief)
@@ -154,8 +291,8 @@ func (s *Sim) usageText(cmd string) string {
 func (s *Sim) syntaxError(cmd, msg string, code int) int {
 	if s.p.Is61() && classic61[cmd] {
 		fmt.Fprint(s.stderr, s.p.Logo())
-		fmt.Fprint(s.stderr, s.usageText(cmd))
-		fmt.Fprintf(s.stderr, "\nSyntax error: %s\n", msg)
+		fmt.Fprint(s.stderr, s.usageText(cmd)) // ends with a blank line
+		fmt.Fprintf(s.stderr, "Syntax error: %s\n", msg)
 		return code
 	}
 	fmt.Fprintf(s.stderr, "VBoxManage: error: %s\n", msg)

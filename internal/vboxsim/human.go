@@ -77,7 +77,8 @@ func (s *Sim) humanInfo(vm *VM) string {
 	l("Effective Paravirt. Prov.", "%s", map[string]string{"kvm": "KVM", "hyperv": "HyperV", "none": "None",
 		"minimal": "Minimal", "legacy": "Legacy"}[effParavirt(vm)])
 	l("State", "%s (since %s)", stateHuman(vm.State), vboxTime(vm.StateChange))
-	l("Graphics Controller", "%s", strings.ToUpper(hw.GraphicsController))
+	l("Graphics Controller", "%s", map[string]string{"vboxvga": "VBoxVGA", "vmsvga": "VMSVGA", "vboxsvga": "VBoxSVGA",
+		"null": "Null"}[hw.GraphicsController])
 	l("Monitor count", "%d", hw.MonitorCount)
 	l("3D Acceleration", "%s", fl("accelerate3d"))
 	l("2D Video Acceleration", "off")
