@@ -544,12 +544,14 @@ func hostSysinfo(hi Record, dmiDir string) (string, error) {
 		}
 		return es
 	}
-	sm := &libvirtxml.SysInfoSMBIOS{
-		BIOS: &libvirtxml.SysInfoBIOS{Entry: entries("vendor", "bios_vendor", "version", "bios_version",
-			"date", "bios_date", "release", "bios_release")},
-		System: &libvirtxml.SysInfoSystem{Entry: entries("manufacturer", "sys_vendor", "product", "product_name",
-			"version", "product_version", "serial", "product_serial", "uuid", "product_uuid",
-			"sku", "product_sku", "family", "product_family")},
+	sm := &libvirtxml.SysInfoSMBIOS{}
+	if e := entries("vendor", "bios_vendor", "version", "bios_version", "date", "bios_date",
+		"release", "bios_release"); len(e) > 0 {
+		sm.BIOS = &libvirtxml.SysInfoBIOS{Entry: e}
+	}
+	if e := entries("manufacturer", "sys_vendor", "product", "product_name", "version", "product_version",
+		"serial", "product_serial", "uuid", "product_uuid", "sku", "product_sku", "family", "product_family"); len(e) > 0 {
+		sm.System = &libvirtxml.SysInfoSystem{Entry: e}
 	}
 	if bb := entries("manufacturer", "board_vendor", "product", "board_name", "version", "board_version",
 		"serial", "board_serial", "asset", "board_asset_tag"); len(bb) > 0 {

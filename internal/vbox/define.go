@@ -86,7 +86,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 				m.Name, stateWord(m.State))
 		}
 		for i, st := range plan.Steps {
-			if _, _, err := d.runPolicy(ctx, d.mutatePolicy(m.UUID), st.Args...); err != nil {
+			if _, _, err := d.runPolicy(ctx, policyFor(m), st.Args...); err != nil {
 				e := vboxError("cannot update domain '"+m.Name+"'", err)
 				return errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`; the %d earlier steps stay applied)",
 					errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], i))

@@ -38,10 +38,6 @@ type Options struct {
 // stateFileName is the domain ID table inside Options.StateDir.
 const stateFileName = "domain-ids.json"
 
-// lockLinger is how long after a poweroff a held session lock is taken for
-// the VM process still exiting (reference §6) and retried.
-const lockLinger = 10 * time.Second
-
 // lockBackoff waits out that linger: about 3 s over 8 tries.
 var lockBackoff = Backoff{Tries: 8, Min: 50 * time.Millisecond, Max: 800 * time.Millisecond}
 
@@ -64,9 +60,6 @@ type Driver struct {
 	hostInfo Record
 	hostAt   time.Time
 	sysProps *Record
-
-	offMu      sync.Mutex
-	poweredOff map[string]time.Time // uuid -> when we powered it off
 }
 
 // NewDriver returns a driver. It runs nothing: VBoxManage is first started
@@ -89,7 +82,7 @@ func NewDriver(opts Options) (*Driver, error) {
 		// A damaged table only costs ID stability; keep going.
 		opts.Log.WithError(err).Warn("starting with an empty domain ID table")
 	}
-	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner, poweredOff: map[string]time.Time{}}
+	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner}
 	d.inv = NewInventory(d.runPolicy, states, opts.MaxAge)
 	return d, nil
 }
@@ -211,24 +204,16 @@ func (d *Driver) runPolicy(ctx context.Context, policy RetryPolicy, args ...stri
 	return out, errOut, err
 }
 
-// mutatePolicy is the retry policy for a command changing uuid: a held lock
-// is waited out only just after the daemon powered the machine off.
-func (d *Driver) mutatePolicy(uuid string) RetryPolicy {
-	d.offMu.Lock()
-	defer d.offMu.Unlock()
-	if t, ok := d.poweredOff[uuid]; ok {
-		if time.Since(t) < lockLinger {
-			return RetryTransientOrLock
-		}
-		delete(d.poweredOff, uuid)
+// policyFor is the retry policy for a command changing m. On a machine that
+// is not online a held session lock is the VM process still exiting (after
+// poweroff or savestate, by us or anyone else, reference §6) or a short
+// settings edit elsewhere: it is waited out (about 3 s). On an online
+// machine a held lock is reported at once.
+func policyFor(m Machine) RetryPolicy {
+	if IsOnline(m.State) {
+		return RetryTransient
 	}
-	return RetryTransient
-}
-
-func (d *Driver) notePoweroff(uuid string) {
-	d.offMu.Lock()
-	d.poweredOff[uuid] = time.Now()
-	d.offMu.Unlock()
+	return RetryTransientOrLock
 }
 
 // vboxError turns a VBoxManage failure into a libvirt-classed error whose

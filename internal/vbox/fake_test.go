@@ -3,6 +3,8 @@ package vbox
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -413,16 +415,28 @@ func TestFakeLockLingerAfterPoweroffIsWaitedOut(t *testing.T) {
 	if n := f.count("modifyvm"); n != 4 {
 		t.Errorf("modifyvm ran %d times, want 4 (3 lock failures, then success)", n)
 	}
-	// Without a recent poweroff, a held lock is reported, not retried.
+	// A lock that stays held (a settings editor elsewhere) is reported after
+	// the retries, classed and without VBoxManage's Details/Context lines.
 	f.mu.Lock()
-	f.lockLeft[fakeUUID(1)] = 1
+	f.lockLeft[fakeUUID(1)] = 100
 	f.mu.Unlock()
-	wd, _ := NewDriver(Options{Runner: f})
-	wc, _ := wd.Open(ctx, rpc.OpenRequest{URI: "vbox:///session"})
-	err := wc.DomainSetVcpus(ctx, d, 2, 0)
+	err := c.DomainSetVcpus(ctx, d, 2, 0)
 	wantClass(t, err, errdefs.ErrOperationFailed, "locked")
-	if strings.Contains(errdefs.Detail(err), "Details:") {
+	if strings.Contains(errdefs.Detail(err), "Details:") || strings.Contains(errdefs.Detail(err), "VBoxManage: error") {
 		t.Errorf("raw VBoxManage dump in the error: %q", errdefs.Detail(err))
+	}
+	// On a running machine a held lock is not retried.
+	f.mu.Lock()
+	f.vms[fakeUUID(1)].state = "running"
+	f.lockLeft[fakeUUID(1)] = 0
+	f.mu.Unlock()
+	before := f.count("controlvm")
+	f.mu.Lock()
+	f.transientLeft = 0
+	f.mu.Unlock()
+	c.DomainSuspend(ctx, d)
+	if n := f.count("controlvm") - before; n != 1 {
+		t.Errorf("controlvm ran %d times on a running machine, want 1", n)
 	}
 }
 
@@ -470,5 +484,35 @@ func TestFakePerVMOrdering(t *testing.T) {
 	wg.Wait()
 	if n := f.overlaps.Load(); n != 0 {
 		t.Errorf("%d commands overlapped on one machine", n)
+	}
+}
+
+func TestHostSysinfo(t *testing.T) {
+	dir := t.TempDir()
+	for name, v := range map[string]string{"bios_vendor": "SeaBIOS", "bios_version": "1.16\n", "sys_vendor": "QEMU",
+		"product_name": "Standard PC", "product_uuid": "6c0b2e4f-2a3b-4f7e-9d1c-1f2e3d4c5b6a"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hi, err := ParseHostInfo(readTestdata(t, "hostinfo.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := hostSysinfo(hi, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<sysinfo type="smbios">`, `<entry name="vendor">SeaBIOS</entry>`,
+		`<entry name="version">1.16</entry>`, `<entry name="product">Standard PC</entry>`,
+		`<entry name="version">Intel(R) Core(TM) i7-7700 CPU @ 3.60GHz</entry>`, `<entry name="size">32014 MB</entry>`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("sysinfo lacks %s:\n%s", want, doc)
+		}
+	}
+	// Without DMI (containers), no empty sections.
+	doc, err = hostSysinfo(hi, filepath.Join(dir, "missing"))
+	if err != nil || strings.Contains(doc, "<bios>") || strings.Contains(doc, "<system>") {
+		t.Errorf("sysinfo without DMI:\n%s\n%v", doc, err)
 	}
 }

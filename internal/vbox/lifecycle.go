@@ -38,7 +38,7 @@ func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine) 
 
 // vmCmd runs a command changing machine m and classifies its failure.
 func (d *Driver) vmCmd(ctx context.Context, m Machine, op string, args ...string) error {
-	_, _, err := d.runPolicy(ctx, d.mutatePolicy(m.UUID), args...)
+	_, _, err := d.runPolicy(ctx, policyFor(m), args...)
 	if err == nil {
 		return nil
 	}
@@ -208,7 +208,6 @@ func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) 
 		if err := c.d.vmCmd(ctx, m, "cannot destroy domain", "controlvm", m.UUID, "poweroff"); err != nil {
 			return err
 		}
-		c.d.notePoweroff(m.UUID)
 		return nil
 	})
 }
