@@ -14,7 +14,11 @@ type modifyOpt struct {
 	names7  []string // 7.x-only spellings
 	indexed bool
 	flag    bool // takes no value
-	apply   func(s *Sim, vm *VM, idx int, val string) int
+	// more returns how many further argv elements the option takes after
+	// its first value (--uart1 0x3f8 4, --uartmode1 server /pipe); apply
+	// then gets them joined with commas.
+	more  func(first string) int
+	apply func(s *Sim, vm *VM, idx int, val string) int
 }
 
 func boolFlag(name string) func(*Sim, *VM, int, string) int {
@@ -294,7 +298,7 @@ var modifyOpts = []modifyOpt{
 		}
 		return s.natpf(n, v, nil)
 	}},
-	{names: []string{"--uart"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
+	{names: []string{"--uart"}, indexed: true, more: offOrOne, apply: func(s *Sim, vm *VM, idx int, v string) int {
 		if idx < 1 || idx > 4 {
 			return s.fail("Invalid UART number %d", idx)
 		}
@@ -303,13 +307,54 @@ var modifyOpts = []modifyOpt{
 			u.Enabled = false
 			return 0
 		}
-		return s.setUART(u, idx, v)
+		io, irq, ok := portArgs(v)
+		if !ok {
+			return s.fail("Invalid --uart%d argument '%s'", idx, v)
+		}
+		u.Enabled, u.IOBase, u.IRQ = true, io, irq
+		if u.Mode == "" {
+			u.Mode = "disconnected"
+		}
+		if u.Type == "" {
+			u.Type = "16550A"
+		}
+		return 0
 	}},
-	{names: []string{"--uartmode"}, names7: []string{"--uart-mode"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
+	{names: []string{"--uartmode"}, names7: []string{"--uart-mode"}, indexed: true, more: uartModeMore, apply: func(s *Sim, vm *VM, idx int, v string) int {
 		if idx < 1 || idx > 4 {
 			return s.fail("Invalid UART number %d", idx)
 		}
 		vm.HW.UARTs[idx-1].Mode = v
+		return 0
+	}},
+	{names: []string{"--lpt"}, indexed: true, more: offOrOne, apply: func(s *Sim, vm *VM, idx int, v string) int {
+		if idx < 1 || idx > 2 {
+			return s.fail("Invalid LPT number %d", idx)
+		}
+		l := &vm.HW.LPTs[idx-1]
+		if strings.EqualFold(v, "off") || strings.EqualFold(v, "disable") {
+			l.Enabled = false
+			return 0
+		}
+		io, irq, ok := portArgs(v)
+		if !ok {
+			return s.fail("Invalid --lpt%d argument '%s'", idx, v)
+		}
+		l.Enabled, l.IOBase, l.IRQ = true, io, irq
+		return 0
+	}},
+	{names: []string{"--lptmode"}, names7: []string{"--lpt-mode"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
+		if idx < 1 || idx > 2 {
+			return s.fail("Invalid LPT number %d", idx)
+		}
+		vm.HW.LPTs[idx-1].Path = v
+		return 0
+	}},
+	{names: []string{"--defaultfrontend"}, names7: []string{"--default-frontend"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
+		if v == "default" {
+			v = ""
+		}
+		vm.HW.DefaultFrontend = v
 		return 0
 	}},
 	{names: []string{"--uarttype"}, names7: []string{"--uart-type"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
@@ -490,6 +535,18 @@ var modifyOpts = []modifyOpt{
 	}},
 }
 
+func ordinal(n int) string {
+	switch n {
+	case 1:
+		return "1st"
+	case 2:
+		return "2nd"
+	case 3:
+		return "3rd"
+	}
+	return fmt.Sprintf("%dth", n)
+}
+
 func validAudioDriver(s *Sim, d string) bool {
 	switch d {
 	case "null", "oss", "alsa", "pulse", "coreaudio", "dsound", "winmm", "solaudio":
@@ -500,20 +557,33 @@ func validAudioDriver(s *Sim, d string) bool {
 	return false
 }
 
-func (s *Sim) setUART(u *UART, idx int, v string) int {
-	io, irqS, ok := strings.Cut(v, ",")
-	irq, err := strconv.Atoi(strings.TrimSpace(irqS))
-	if !ok || err != nil || !strings.HasPrefix(strings.ToLower(io), "0x") {
-		return s.fail("Invalid --uart%d argument '%s'", idx, v)
+// offOrOne: "--uart1 off" or "--uart1 <I/O base> <IRQ>".
+func offOrOne(first string) int {
+	if strings.EqualFold(first, "off") || strings.EqualFold(first, "disable") {
+		return 0
 	}
-	u.Enabled, u.IOBase, u.IRQ = true, strings.ToLower(io), irq
-	if u.Mode == "" {
-		u.Mode = "disconnected"
-	}
-	if u.Type == "" {
-		u.Type = "16550A"
+	return 1
+}
+
+// uartModeMore: "--uartmode1 disconnected|<device>" or "--uartmode1 server|client|tcpserver|tcpclient|file <arg>".
+func uartModeMore(first string) int {
+	switch strings.ToLower(first) {
+	case "server", "client", "tcpserver", "tcpclient", "file":
+		return 1
 	}
 	return 0
+}
+
+// portArgs parses "<I/O base>,<IRQ>" (the two argv elements joined) and
+// formats the base as VBoxManage prints it (%#06x).
+func portArgs(v string) (io string, irq int, ok bool) {
+	ioS, irqS, found := strings.Cut(v, ",")
+	base, err1 := strconv.ParseUint(ioS, 0, 16)
+	n, err2 := strconv.Atoi(irqS)
+	if !found || err1 != nil || err2 != nil || n < 0 || n > 255 {
+		return "", 0, false
+	}
+	return fmt.Sprintf("0x%04x", base), n, true // C's %#06x
 }
 
 // natpf adds ("name,tcp,hostip,hostport,guestip,guestport") or deletes
@@ -614,6 +684,15 @@ func (s *Sim) cmdModifyVM(args []string) int {
 					}
 					i++
 					val = rest[i]
+				}
+				if o.more != nil {
+					for k, n := 0, o.more(val); k < n; k++ {
+						if i+1 >= len(rest) {
+							return s.getoptError("modifyvm", fmt.Sprintf("Missing the %s value for option %s", ordinal(k+2), name), 1)
+						}
+						i++
+						val += "," + rest[i]
+					}
 				}
 				if vm.State == "saved" || vm.State == "aborted-saved" {
 					return s.api(apiError{Msg: fmt.Sprintf("The machine is not mutable (state is %s)", stateCamel(vm.State)),

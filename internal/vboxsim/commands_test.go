@@ -101,14 +101,15 @@ func TestModifyVMOptions(t *testing.T) {
 		"--vram", "64", "--graphicscontroller", "vmsvga", "--firmware", "efi", "--acpi", "off", "--ioapic", "on", "--pae", "off",
 		"--hwvirtex", "on", "--nestedpaging", "off", "--rtcuseutc", "on", "--audio-driver", "null", "--audio-controller", "hda",
 		"--audio-enabled", "on", "--usbxhci", "on", "--usbehci", "on", "--vrde", "on", "--vrdeport", "5001", "--vrdeaddress", "127.0.0.1",
-		"--vrdemulticon", "on", "--vrdereusecon", "on", "--uart1", "0x3f8,4", "--uartmode1", "tcpserver,2023", "--clipboard", "bidirectional",
+		"--vrdemulticon", "on", "--vrdereusecon", "on", "--uart1", "0x3f8", "4", "--uartmode1", "tcpserver", "2023",
+		"--lpt1", "0x378", "7", "--lptmode1", "/dev/lp0", "--defaultfrontend", "headless", "--uart2", "0x2f8", "3", "--uartmode2", "server", "/tmp/pipe", "--uart2", "off", "--clipboard", "bidirectional",
 		"--draganddrop", "hosttoguest", "--autostart-enabled", "on", "--autostart-delay", "10", "--natpf1", "ssh,tcp,,2222,,22", "--description", "x=1")
 	out, _ := run(t, env, 0, "showvminfo", "m", "--machinereadable")
 	for k, want := range map[string]string{"ostype": `"Ubuntu (64-bit)"`, "boot1": `"net"`, "nic2": `"hostonly"`, "hostonlyadapter2": `"vboxnet0"`,
 		"nictype2": `"virtio"`, "macaddress2": `"080027AABBCC"`, "cableconnected2": `"off"`, "intnet3": `"lab"`, "nic4": `"Generic"`,
 		"generic4": `"VDE"`, "bridgeadapter5": `"eth0"`, "vram": "64", "graphicscontroller": `"vmsvga"`, "firmware": `"EFI"`,
 		"acpi": `"off"`, "pae": `"off"`, "nestedpaging": `"off"`, "rtcuseutc": `"on"`, "audio": `"null"`, "xhci": `"on"`,
-		"vrde": `"on"`, "vrdeports": `"5001"`, "vrdeport": "-1", "vrdemulticon": `"on"`, "uart1": `"0x3f8,4"`, "uartmode1": `"tcpserver,2023"`,
+		"vrde": `"on"`, "vrdeports": `"5001"`, "vrdeport": "-1", "vrdemulticon": `"on"`, "uart1": `"0x03f8,4"`, "uart2": `"off"`, "lpt1": `"0x0378,7"`, "lptmode1": `"/dev/lp0"`, "defaultfrontend": `"headless"`, "uartmode1": `"tcpserver,2023"`,
 		"clipboard": `"bidirectional"`, "draganddrop": `"hosttoguest"`, "autostart-enabled": `"on"`, "autostart-delay": "10",
 		"Forwarding(0)": `"ssh,tcp,,2222,,22"`, "description": `"x=1"`, "BIOS NVRAM File": `"` + env.MachineFolder + `/m/m.nvram"`} {
 		if got := mrValue(t, out, k); got != want {
@@ -116,7 +117,7 @@ func TestModifyVMOptions(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]string{{"--firmware", "uefi"}, {"--memory", "2"}, {"--cpus", "0"}, {"--nic1", "wifi"}, {"--macaddress1", "zz"},
-		{"--ostype", "Plan9"}, {"--boot5", "disk"}, {"--acpi", "maybe"}} {
+		{"--ostype", "Plan9"}, {"--boot5", "disk"}, {"--acpi", "maybe"}, {"--uart1", "0x3f8"}, {"--uart1", "0x3f8,4"}} {
 		_, errOut := run(t, env, 1, append([]string{"modifyvm", "m"}, bad...)...)
 		if !strings.HasPrefix(errOut, "VBoxManage: error: ") {
 			t.Errorf("%v: %q", bad, errOut)
@@ -647,4 +648,26 @@ func TestHuman61Storage(t *testing.T) {
 	if strings.Contains(out, "Encryption") || strings.Contains(out, "* Guest:") {
 		t.Errorf("7.x lines in 6.1 output")
 	}
+}
+
+func TestUSBFilters(t *testing.T) {
+	env := testEnv(t, "6.1")
+	run(t, env, 0, "createvm", "--name", "u", "--register")
+	run(t, env, 0, "usbfilter", "add", "0", "--target", "u", "--name", "yubikey", "--vendorid", "1050", "--productid", "0407")
+	run(t, env, 0, "usbfilter", "add", "1", "--target", "u", "--name", "disk", "--active", "no")
+	run(t, env, 0, "usbfilter", "modify", "1", "--target", "u", "--serialnumber", "S1")
+	run(t, env, 2, "usbfilter", "add", "0", "--target", "u")
+	out, _ := run(t, env, 0, "showvminfo", "u", "--machinereadable")
+	for k, want := range map[string]string{"USBFilterName1": `"yubikey"`, "USBFilterVendorId1": `"1050"`, "USBFilterActive2": `"off"`,
+		"USBFilterSerialNumber2": `"S1"`} {
+		if got := mrValue(t, out, k); got != want {
+			t.Errorf("%s=%s, want %s", k, got, want)
+		}
+	}
+	run(t, env, 0, "usbfilter", "remove", "0", "--target", "u")
+	out, _ = run(t, env, 0, "showvminfo", "u", "--machinereadable")
+	if mrValue(t, out, "USBFilterName1") != `"disk"` || strings.Contains(out, "USBFilterName2") {
+		t.Errorf("after remove:\n%s", out)
+	}
+	run(t, env, 1, "usbfilter", "remove", "5", "--target", "u")
 }

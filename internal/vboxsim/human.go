@@ -91,7 +91,7 @@ func (s *Sim) humanInfo(vm *VM) string {
 	l("Tracing Configuration", "")
 	l("Autostart Enabled", "%s", onOff(vm.AutostartOn))
 	l("Autostart Delay", "%d", vm.AutostartDel)
-	l("Default Frontend", "")
+	l("Default Frontend", "%s", hw.DefaultFrontend)
 	l("VM process priority", "default")
 
 	if p.Is61() {
@@ -163,13 +163,18 @@ func (s *Sim) humanInfo(vm *VM) string {
 		"combokbd": "USB and PS/2 Keyboard"}[hw.HIDKeyboard])
 	for i, u := range hw.UARTs {
 		if u.Enabled {
-			l(fmt.Sprintf("UART %d", i+1), "I/O base: %s, IRQ: %d, %s", u.IOBase, u.IRQ, u.Mode)
+			l(fmt.Sprintf("UART %d", i+1), "I/O base: %s, IRQ: %d, %s", u.IOBase, u.IRQ, uartModeHuman(u.Mode))
 		} else {
 			l(fmt.Sprintf("UART %d", i+1), "disabled")
 		}
 	}
-	l("LPT 1", "disabled")
-	l("LPT 2", "disabled")
+	for i, lp := range hw.LPTs {
+		if lp.Enabled {
+			l(fmt.Sprintf("LPT %d", i+1), "I/O base: %s, IRQ: %d, attached to device '%s'", lp.IOBase, lp.IRQ, lp.Path)
+		} else {
+			l(fmt.Sprintf("LPT %d", i+1), "disabled")
+		}
+	}
 	if hw.Audio.Enabled {
 		l("Audio", "enabled (Driver: %s, Controller: %s, Codec: %s)", audioDriverHuman(hw.Audio.Driver), hw.Audio.Controller, hw.Audio.Codec)
 	} else {
@@ -194,7 +199,23 @@ func (s *Sim) humanInfo(vm *VM) string {
 	l("OHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.OHCI])
 	l("EHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.EHCI])
 	l("xHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.XHCI])
-	b.WriteString("\nUSB Device Filters:\n\n<none>\n\n")
+	b.WriteString("\nUSB Device Filters:\n\n")
+	if len(hw.USBFilters) == 0 {
+		b.WriteString("<none>\n\n")
+	}
+	for i, f := range hw.USBFilters {
+		l("Index", "%d", i)
+		l("Active", "%s", map[bool]string{true: "yes", false: "no"}[f.Active])
+		l("Name", "%s", f.Name)
+		l("VendorId", "%s", f.VendorID)
+		l("ProductId", "%s", f.ProductID)
+		l("Revision", "%s", f.Revision)
+		l("Manufacturer", "%s", f.Manufacturer)
+		l("Product", "%s", f.Product)
+		l("Remote", "%s", f.Remote)
+		l("Serial Number", "%s", f.Serial)
+		b.WriteString("\n")
+	}
 	if len(hw.SharedFolders) == 0 {
 		b.WriteString("Shared folders:<none>\n\n")
 	} else {
@@ -246,6 +267,25 @@ func (s *Sim) humanInfo(vm *VM) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+func uartModeHuman(mode string) string {
+	kind, arg, _ := strings.Cut(mode, ",")
+	switch kind {
+	case "", "disconnected":
+		return "disconnected"
+	case "server":
+		return fmt.Sprintf("attached to pipe (server) '%s'", arg)
+	case "client":
+		return fmt.Sprintf("attached to pipe (client) '%s'", arg)
+	case "tcpserver":
+		return fmt.Sprintf("attached to tcp (server) '%s'", arg)
+	case "tcpclient":
+		return fmt.Sprintf("attached to tcp (client) '%s'", arg)
+	case "file":
+		return fmt.Sprintf("attached to raw file '%s'", arg)
+	}
+	return fmt.Sprintf("attached to device '%s'", mode)
 }
 
 func audioDriverHuman(d string) string {

@@ -54,6 +54,9 @@ type Hardware struct {
 	Attachments        []Attachment      `json:"attachments"`
 	NICs               []NIC             `json:"nics"` // always 8 entries
 	UARTs              [4]UART           `json:"uarts"`
+	LPTs               [2]LPT            `json:"lpts"`
+	USBFilters         []USBFilter       `json:"usbFilters,omitempty"`
+	DefaultFrontend    string            `json:"defaultFrontend,omitempty"`
 	Audio              Audio             `json:"audio"`
 	Clipboard          string            `json:"clipboard"`
 	DragAndDrop        string            `json:"dragAndDrop"`
@@ -113,6 +116,27 @@ type UART struct {
 	IRQ     int    `json:"irq,omitempty"`
 	Mode    string `json:"mode,omitempty"` // disconnected, file,<p>, tcpserver,<port>...
 	Type    string `json:"type,omitempty"` // 16550A
+}
+
+// LPT is a parallel port.
+type LPT struct {
+	Enabled bool   `json:"enabled"`
+	IOBase  string `json:"ioBase,omitempty"`
+	IRQ     int    `json:"irq,omitempty"`
+	Path    string `json:"path,omitempty"`
+}
+
+// USBFilter is a machine USB device filter.
+type USBFilter struct {
+	Name         string `json:"name"`
+	Active       bool   `json:"active"`
+	VendorID     string `json:"vendorId,omitempty"`
+	ProductID    string `json:"productId,omitempty"`
+	Revision     string `json:"revision,omitempty"`
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Product      string `json:"product,omitempty"`
+	Remote       string `json:"remote,omitempty"`
+	Serial       string `json:"serial,omitempty"`
 }
 
 // Audio is the audio adapter.

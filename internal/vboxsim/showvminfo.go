@@ -187,7 +187,7 @@ func (s *Sim) machineReadable(vm *VM) string {
 	kv("tracing-config", "")
 	kv("autostart-enabled", vm.AutostartOn)
 	kv("autostart-delay", vm.AutostartDel)
-	kv("defaultfrontend", "")
+	kv("defaultfrontend", hw.DefaultFrontend)
 	kv("vmprocpriority", "default")
 
 	// Storage controllers, then every slot.
@@ -267,8 +267,14 @@ func (s *Sim) machineReadable(vm *VM) string {
 		kv(fmt.Sprintf("uartmode%d", i+1), u.Mode)
 		kv(fmt.Sprintf("uarttype%d", i+1), u.Type)
 	}
-	kv("lpt1", "off")
-	kv("lpt2", "off")
+	for i, l := range hw.LPTs {
+		if !l.Enabled {
+			kv(fmt.Sprintf("lpt%d", i+1), "off")
+			continue
+		}
+		kv(fmt.Sprintf("lpt%d", i+1), fmt.Sprintf("%s,%d", l.IOBase, l.IRQ))
+		kv(fmt.Sprintf("lptmode%d", i+1), l.Path)
+	}
 	if hw.Audio.Enabled {
 		kv("audio", hw.Audio.Driver)
 	} else {
@@ -309,6 +315,17 @@ func (s *Sim) machineReadable(vm *VM) string {
 	kv("usb", hw.USB.OHCI)
 	kv("ehci", hw.USB.EHCI)
 	kv("xhci", hw.USB.XHCI)
+	for i, f := range hw.USBFilters {
+		kv(fmt.Sprintf("USBFilterActive%d", i+1), f.Active)
+		kv(fmt.Sprintf("USBFilterName%d", i+1), f.Name)
+		kv(fmt.Sprintf("USBFilterVendorId%d", i+1), f.VendorID)
+		kv(fmt.Sprintf("USBFilterProductId%d", i+1), f.ProductID)
+		kv(fmt.Sprintf("USBFilterRevision%d", i+1), f.Revision)
+		kv(fmt.Sprintf("USBFilterManufacturer%d", i+1), f.Manufacturer)
+		kv(fmt.Sprintf("USBFilterProduct%d", i+1), f.Product)
+		kv(fmt.Sprintf("USBFilterRemote%d", i+1), f.Remote)
+		kv(fmt.Sprintf("USBFilterSerialNumber%d", i+1), f.Serial)
+	}
 	n := 0
 	for _, f := range hw.SharedFolders {
 		if f.Transient {
