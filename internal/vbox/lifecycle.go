@@ -156,12 +156,9 @@ func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32)
 		case !IsOnline(m.State):
 			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
 		}
-		if err := c.d.vmCmd(ctx, m, "cannot shut down domain", "controlvm", m.UUID, "acpipowerbutton"); err != nil {
-			return err
-		}
-		// When the guest powers off, the reason is SHUTDOWN.
-		c.d.states.SetCause(m.UUID, "poweroff", ShutoffShutdown)
-		return nil
+		// When the guest powers off, States sees a machine go from online
+		// to poweroff without a cause of ours: reason SHUTDOWN.
+		return c.d.vmCmd(ctx, m, "cannot shut down domain", "controlvm", m.UUID, "acpipowerbutton")
 	})
 }
 
@@ -204,10 +201,12 @@ func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) 
 		case !IsOnline(m.State):
 			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
 		}
-		c.d.states.SetCause(m.UUID, "poweroff", ShutoffDestroyed)
 		if err := c.d.vmCmd(ctx, m, "cannot destroy domain", "controlvm", m.UUID, "poweroff"); err != nil {
 			return err
 		}
+		// After the command: a refresh in between may have recorded the
+		// power-off as a guest shutdown; this overrides it.
+		c.d.states.SetCause(m.UUID, "poweroff", ShutoffDestroyed)
 		return nil
 	})
 }
