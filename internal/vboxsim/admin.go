@@ -346,6 +346,11 @@ func Seed(env Env, count, running int, seed int64) error {
 			os.WriteFile(p, []byte(fmt.Sprintf("%s\nformat: VDI\ncapacity-mb: %d\n", vdiMagic, size)), 0o644)
 			m := &Medium{UUID: s.newUUID(), Kind: "hdd", Location: p, Format: "VDI", SizeMB: size, Type: "normal"}
 			reg.Media = append(reg.Media, m)
+			if d == 0 && s.rng.IntN(5) == 0 {
+				// An older layout: the system disk on the IDE primary master.
+				hw.Attachments = append(hw.Attachments, Attachment{Controller: ide, Port: 0, Device: 0, Type: "hdd", Medium: m.UUID})
+				continue
+			}
 			hw.Attachments = append(hw.Attachments, Attachment{Controller: sata, Port: d, Type: "hdd", Medium: m.UUID, NonRotational: s.rng.IntN(2) == 0})
 		}
 		dvd := Attachment{Controller: ide, Port: 1, Device: 0, Type: "dvddrive"}
