@@ -1,0 +1,103 @@
+package vbox
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestInventoryDirtyDuringRefresh: a change the daemon makes while a list
+// refresh is in flight must not be hidden by that (older) refresh.
+func TestInventoryDirtyDuringRefresh(t *testing.T) {
+	const u = "00000000-0000-4000-8000-000000000001"
+	var mu sync.Mutex
+	state := "poweroff"
+	calls := map[string]int{}
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	run := func(ctx context.Context, _ RetryPolicy, args ...string) ([]byte, []byte, error) {
+		mu.Lock()
+		calls[args[0]]++
+		st := state
+		mu.Unlock()
+		switch args[0] {
+		case "list":
+			started <- struct{}{}
+			<-release
+			return []byte(fmt.Sprintf("%-28s %s\n%-28s %s\n%-28s %s (since x)\n", "Name:", "vm", "UUID:", u, "State:", humanOf(st))), nil, nil
+		case "showvminfo":
+			return []byte(fmt.Sprintf("name=\"vm\"\nUUID=\"%s\"\nVMState=\"%s\"\n", u, st)), nil, nil
+		}
+		return nil, nil, fmt.Errorf("unexpected %v", args)
+	}
+	states, _ := LoadStates("")
+	inv := NewInventory(run, states, time.Hour)
+	done := make(chan error)
+	go func() {
+		_, err := inv.List(context.Background())
+		done <- err
+	}()
+	<-started
+	// The daemon starts the machine while the listing is in flight.
+	mu.Lock()
+	state = "running"
+	mu.Unlock()
+	inv.MarkDirty(u)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	m, err := inv.Get(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State != "running" {
+		t.Errorf("state %q: the stale refresh won", m.State)
+	}
+	if calls["showvminfo"] != 1 {
+		t.Errorf("showvminfo ran %d times, want 1", calls["showvminfo"])
+	}
+	if id := states.ID(u); id != 1 {
+		t.Errorf("running machine has id %d", id)
+	}
+	// Now clean: no more processes while fresh.
+	before := calls["list"] + calls["showvminfo"]
+	inv.Get(context.Background(), u)
+	inv.List(context.Background())
+	if after := calls["list"] + calls["showvminfo"]; after != before {
+		t.Errorf("%d processes from a fresh cache", after-before)
+	}
+}
+
+func TestStatesPersistence(t *testing.T) {
+	path := t.TempDir() + "/ids.json"
+	s, err := LoadStates(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := "a", "b", "c"
+	s.Observe([]Machine{{UUID: a, State: "running"}, {UUID: b, State: "paused"}, {UUID: c, State: "poweroff"}}, true)
+	s.SetCause(b, "paused", PausedUser)
+	s.Observe([]Machine{{UUID: a, State: "poweroff"}, {UUID: b, State: "paused"}, {UUID: c, State: "running"}}, true)
+	if s.ID(a) != -1 || s.ID(b) != 2 || s.ID(c) != 3 {
+		t.Fatalf("ids a=%d b=%d c=%d", s.ID(a), s.ID(b), s.ID(c))
+	}
+	if st, r := s.State(Machine{UUID: a, State: "poweroff"}); st != 5 || r != ShutoffShutdown {
+		t.Errorf("a went off by itself: %d/%d", st, r)
+	}
+	s2, err := LoadStates(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.ID(b) != 2 || s2.ID(c) != 3 || s2.ID(a) != -1 {
+		t.Errorf("reloaded ids b=%d c=%d a=%d", s2.ID(b), s2.ID(c), s2.ID(a))
+	}
+	if _, r := s2.State(Machine{UUID: b, State: "paused"}); r != PausedUser {
+		t.Errorf("reloaded cause %d", r)
+	}
+	if _, err := LoadStates(t.TempDir() + "/missing.json"); err != nil {
+		t.Errorf("missing file: %v", err)
+	}
+}
