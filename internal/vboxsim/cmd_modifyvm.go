@@ -60,8 +60,15 @@ func enumOpt(opt string, values map[string]string, set func(*VM, string)) func(*
 }
 
 func nicIndex(s *Sim, vm *VM, idx int) (*NIC, int) {
-	if idx < 1 || idx > len(vm.HW.NICs) {
+	maxNICs := 8
+	if vm.HW.Chipset == "ich9" {
+		maxNICs = 36
+	}
+	if idx < 1 || idx > maxNICs {
 		return nil, s.fail("Invalid NIC number %d", idx)
+	}
+	for len(vm.HW.NICs) < idx {
+		vm.HW.NICs = append(vm.HW.NICs, NIC{Attach: "none", Type: vm.HW.NICs[0].Type, MAC: s.newMAC(), Cable: true})
 	}
 	return &vm.HW.NICs[idx-1], 0
 }

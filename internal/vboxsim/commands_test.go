@@ -671,3 +671,25 @@ func TestUSBFilters(t *testing.T) {
 	}
 	run(t, env, 1, "usbfilter", "remove", "5", "--target", "u")
 }
+
+func TestICH9NICsAnd61RawPaths(t *testing.T) {
+	env := testEnv(t, "7.0")
+	run(t, env, 0, "createvm", "--name", "i", "--register")
+	run(t, env, 1, "modifyvm", "i", "--nic9", "nat")
+	run(t, env, 0, "modifyvm", "i", "--chipset", "ich9", "--nic12", "intnet")
+	out, _ := run(t, env, 0, "showvminfo", "i", "--machinereadable")
+	if mrValue(t, out, "nic12") != `"intnet"` || mrValue(t, out, "nic36") != `"none"` {
+		t.Errorf("ich9 NICs:\n%s", out)
+	}
+
+	env = testEnv(t, "6.1")
+	run(t, env, 0, "createvm", "--name", "r", "--register")
+	run(t, env, 0, "storagectl", "r", "--name", "SATA", "--add", "sata", "--portcount", "1")
+	disk := filepath.Join(env.Home, `a"b.vdi`)
+	run(t, env, 0, "createmedium", "--filename", disk, "--size", "1")
+	run(t, env, 0, "storageattach", "r", "--storagectl", "SATA", "--port", "0", "--device", "0", "--type", "hdd", "--medium", disk)
+	out, _ = run(t, env, 0, "showvminfo", "r", "--machinereadable")
+	if !strings.Contains(out, "\n\"SATA-0-0\"=\""+disk+"\"\n") {
+		t.Errorf("6.1 prints storage paths raw:\n%s", out)
+	}
+}

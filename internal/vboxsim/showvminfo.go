@@ -402,6 +402,10 @@ func (s *Sim) machineReadable(vm *VM) string {
 
 func (s *Sim) mrSlot(b *strings.Builder, vm *VM, c Controller, port, dev int) {
 	q := func(k, v string) { fmt.Fprintf(b, "%s=%s\n", mrQuote(k), mrQuote(v)) }
+	if s.p.Is61() {
+		// 6.1 prints storage keys and paths with printf("%ls"): no escaping.
+		q = func(k, v string) { fmt.Fprintf(b, "\"%s\"=\"%s\"\n", k, v) }
+	}
 	a := vm.attachmentAt(c.Name, port, dev)
 	slot := fmt.Sprintf("%s-%d-%d", c.Name, port, dev)
 	sfx := fmt.Sprintf("-%d-%d", port, dev)
