@@ -195,7 +195,8 @@ func (s *Sim) cmdNATNetwork(args []string) int {
 		var n *NATNetwork
 		if sub == "add" {
 			if idx >= 0 {
-				return s.fail("NATNetwork server already exists")
+				s.fail("NATNetwork server already exists")
+				return argErr // 7.x reports it with errorArgument (exit 2)
 			}
 			n = &NATNetwork{Name: name, Enabled: true, DHCP: true, Prefix6: "fd17:625c:f037:2::/64"}
 		} else {

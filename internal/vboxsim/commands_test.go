@@ -479,7 +479,7 @@ func TestNetworking(t *testing.T) {
 	}
 	run(t, env, 0, "hostonlyif", "ipconfig", "vboxnet0", "--ip", "192.168.60.1", "--netmask", "255.255.255.0")
 	run(t, env, 0, "natnetwork", "add", "--netname", "n1", "--network", "10.9.0.0/24")
-	_, errOut = run(t, env, 1, "natnetwork", "add", "--netname", "n1", "--network", "10.9.0.0/24")
+	_, errOut = run(t, env, 2, "natnetwork", "add", "--netname", "n1", "--network", "10.9.0.0/24")
 	if errOut != "VBoxManage: error: NATNetwork server already exists\n" {
 		t.Errorf("duplicate natnetwork: %q", errOut)
 	}
