@@ -17,11 +17,11 @@ import (
 
 // conn is one client's connection. It holds no state of its own beyond the
 // URI: every cache lives in the Driver.
+// The read-only rule is enforced by the RPC layer before a call gets here.
 type conn struct {
 	rpc.Unsupported
-	d        *Driver
-	uri      string
-	readOnly bool
+	d   *Driver
+	uri string
 }
 
 var _ rpc.Conn = (*conn)(nil)

@@ -111,7 +111,7 @@ func (d *Driver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, error
 	if err := d.ensureWorking(ctx); err != nil {
 		return nil, err
 	}
-	return &conn{d: d, uri: uri, readOnly: req.ReadOnly}, nil
+	return &conn{d: d, uri: uri}, nil
 }
 
 func (d *Driver) checkURI(raw string) (string, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 )
@@ -328,11 +327,4 @@ func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
 		s.byUUID[m.UUID] = m
 	}
 	return s, nil
-}
-
-// sortedByName returns ms sorted by name (stable for equal names).
-func sortedByName(ms []Machine) []Machine {
-	out := append([]Machine(nil), ms...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }

@@ -55,7 +55,6 @@ func (c *conn) DomainCreate(ctx context.Context, dom rpc.Domain, flags uint32) (
 	if flags&^(startPaused|startForceBoot) != 0 {
 		return rpc.Domain{}, unsupportedFlags(flags, "virDomainCreateWithFlags")
 	}
-	var out rpc.Domain
 	err := c.d.withVM(ctx, dom, func(m Machine) error {
 		return c.d.start(ctx, m, flags)
 	})
@@ -66,8 +65,7 @@ func (c *conn) DomainCreate(ctx context.Context, dom rpc.Domain, flags uint32) (
 	if err != nil {
 		return rpc.Domain{}, err
 	}
-	out = c.d.domainOf(m)
-	return out, nil
+	return c.d.domainOf(m), nil
 }
 
 // start boots m; the caller holds m's lock.
