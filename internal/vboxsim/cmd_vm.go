@@ -184,6 +184,62 @@ func (s *Sim) cmdCreateVM(args []string) int {
 	return 0
 }
 
+func init() {
+	commands["registervm"] = (*Sim).cmdRegisterVM
+	usages["registervm"] = usage{"Register a virtual machine", []string{"VBoxManage registervm <filename> [--password file]"}}
+	classic61["registervm"] = true
+	usages61["registervm"] = []string{"VBoxManage registervm      <filename>"}
+}
+
+// cmdRegisterVM registers a machine by its settings file: one the simulator
+// created and that was unregistered without --delete.
+func (s *Sim) cmdRegisterVM(args []string) int {
+	opts, pos, msg := getopt(args, spec("--password="))
+	if msg != "" {
+		return s.getoptError("registervm", msg, 2)
+	}
+	_ = opts
+	if len(pos) != 1 {
+		return s.syntaxError("registervm", "Incorrect number of parameters", 2)
+	}
+	abs, _ := filepath.Abs(pos[0])
+	if err := s.st.Lock(true); err != nil {
+		return s.internalError(err)
+	}
+	reg, err := s.st.Registry()
+	if err != nil {
+		return s.internalError(err)
+	}
+	s.work()
+	openCtx := "OpenMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())"
+	if _, err := os.Stat(abs); err != nil {
+		return s.api(apiError{Msg: fmt.Sprintf("Could not find file for the machine '%s' (VERR_FILE_NOT_FOUND)", abs),
+			Code: "VBOX_E_FILE_ERROR", Component: "MachineWrap", Interface: "IMachine", Context: openCtx, Line: 120, File: "VBoxManageMisc.cpp"})
+	}
+	files, _ := filepath.Glob(filepath.Join(s.st.Dir, "vms", "*.json"))
+	for _, f := range files {
+		uuid := strings.TrimSuffix(filepath.Base(f), ".json")
+		vm, err := s.st.VM(uuid)
+		if err != nil || vm.CfgFile != abs {
+			continue
+		}
+		for _, e := range reg.VMs {
+			if e.UUID == uuid {
+				return s.api(apiError{Msg: fmt.Sprintf("Cannot register the machine '%s' because a machine with UUID {%s} already exists", vm.Name, uuid),
+					Code: "VBOX_E_OBJECT_IN_USE", Component: "VirtualBoxWrap", Interface: "IVirtualBox", Context: "RegisterMachine(machine)", Line: 121, File: "VBoxManageMisc.cpp"})
+			}
+		}
+		reg.VMs = append(reg.VMs, RegEntry{UUID: uuid, Name: vm.Name, State: vm.State})
+		s.st.MarkRegistry()
+		if err := s.st.Commit(); err != nil {
+			return s.internalError(err)
+		}
+		return 0
+	}
+	return s.api(apiError{Msg: fmt.Sprintf("Machine settings file '%s' is not a simulated machine", abs), Code: "VBOX_E_FILE_ERROR",
+		Component: "MachineWrap", Interface: "IMachine", Context: openCtx, Line: 120, File: "VBoxManageMisc.cpp"})
+}
+
 // writeVBoxFile writes a small stand-in for the machine's settings file so
 // that file-existence checks (createvm, unregistervm --delete) behave.
 func writeVBoxFile(vm *VM) error {

@@ -693,3 +693,18 @@ func TestICH9NICsAnd61RawPaths(t *testing.T) {
 		t.Errorf("6.1 prints storage paths raw:\n%s", out)
 	}
 }
+
+func TestRegisterVM(t *testing.T) {
+	env := testEnv(t, "7.0")
+	out, _ := run(t, env, 0, "createvm", "--name", "r", "--register")
+	cfg := strings.Trim(strings.TrimPrefix(strings.Split(out, "\n")[2], "Settings file: "), "'")
+	run(t, env, 0, "unregistervm", "r")
+	run(t, env, 1, "showvminfo", "r")
+	run(t, env, 0, "registervm", cfg)
+	run(t, env, 1, "registervm", cfg)
+	run(t, env, 0, "showvminfo", "r")
+	_, errOut := run(t, env, 1, "registervm", "/nonexistent/x.vbox")
+	if !strings.HasPrefix(errOut, "VBoxManage: error: Could not find file for the machine '/nonexistent/x.vbox' (VERR_FILE_NOT_FOUND)\n") {
+		t.Errorf("missing file: %q", errOut)
+	}
+}

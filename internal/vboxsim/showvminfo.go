@@ -144,6 +144,7 @@ func (s *Sim) machineReadable(vm *VM) string {
 			nv := strings.TrimSuffix(vm.CfgFile, ".vbox") + ".nvram"
 			if p.Is71() {
 				kv("NvramFile", nv)
+				kv("SecureBoot", false)
 			} else {
 				kv(key("BIOS NVRAM File"), nv)
 			}
