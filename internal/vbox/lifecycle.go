@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
@@ -110,19 +111,25 @@ func (d *Driver) start(ctx context.Context, m Machine, flags uint32) error {
 	return nil
 }
 
-// frontend picks startvm's --type from the machine's default front end
-// (domxml.Frontend: gui, sdl, separate or headless; a machine without one
-// starts headless, since a daemon has no display). A GUI front end gets
-// DISPLAY from the FRONTEND/Display extradata libvirt's driver writes.
+// frontend picks startvm's --type: the machine's default front end when it
+// has one (domxml.Frontend reads defaultfrontend from the cached settings),
+// else the FRONTEND/Type extradata libvirt's driver writes (gui, sdl; vrdp
+// means headless), else headless, since a daemon has no display. A GUI front
+// end gets DISPLAY from the FRONTEND/Display extradata.
 func (d *Driver) frontend(ctx context.Context, m Machine) (typ, env string) {
+	typ = "headless"
 	info, err := d.inv.Detail(ctx, m.UUID)
-	if err != nil {
-		return "headless", ""
+	if err == nil && strings.TrimSpace(info.Str("defaultfrontend")) != "" {
+		typ = domxml.Frontend(toDomxmlInfo(info))
+	} else if out, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Type"); err == nil {
+		switch v := extraDataValue(out); v {
+		case "gui", "sdl":
+			typ = v
+		}
 	}
-	typ = domxml.Frontend(toDomxmlInfo(info))
 	if typ == "gui" || typ == "sdl" || typ == "separate" {
-		if o, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Display"); err == nil {
-			if disp := extraDataValue(o); disp != "" {
+		if out, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Display"); err == nil {
+			if disp := extraDataValue(out); disp != "" {
 				env = "DISPLAY=" + disp
 			}
 		}

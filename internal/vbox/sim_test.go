@@ -660,3 +660,42 @@ func TestSimLockLinger(t *testing.T) {
 		t.Fatalf("start after setvcpus: %v", err)
 	}
 }
+
+func TestSimStartFrontend(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	startType := func(d rpc.Domain) string {
+		t.Helper()
+		s.runner.mu.Lock()
+		s.runner.cmds = nil
+		s.runner.mu.Unlock()
+		if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
+			t.Fatal(err)
+		}
+		defer s.conn.DomainDestroy(ctx, d, 0)
+		s.runner.mu.Lock()
+		defer s.runner.mu.Unlock()
+		for _, c := range s.runner.cmds {
+			if strings.HasPrefix(c, "startvm ") {
+				return c
+			}
+		}
+		t.Fatal("no startvm")
+		return ""
+	}
+	plain := s.create("plain")
+	u := uuidString(plain.UUID)
+	if c := startType(plain); c != "startvm "+u+" --type headless" {
+		t.Errorf("no front end: %q", c)
+	}
+	// libvirt's driver writes FRONTEND/Type (and FRONTEND/Display).
+	s.vbm("setextradata", u, "FRONTEND/Type", "sdl")
+	s.vbm("setextradata", u, "FRONTEND/Display", ":7")
+	if c := startType(plain); c != "startvm "+u+" --type sdl --putenv DISPLAY=:7" {
+		t.Errorf("FRONTEND/Type sdl: %q", c)
+	}
+	s.vbm("setextradata", u, "FRONTEND/Type", "vrdp")
+	if c := startType(plain); c != "startvm "+u+" --type headless" {
+		t.Errorf("FRONTEND/Type vrdp: %q", c)
+	}
+}
