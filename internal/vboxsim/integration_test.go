@@ -19,24 +19,39 @@ import (
 	"github.com/virtvboxd/virtvboxd/internal/vboxsim"
 )
 
-// simBin is the built simulator; vboxManageDir holds a VBoxManage symlink to it.
-var simBin, vboxManageDir string
+// simBin is the built simulator; vboxManageDir holds a VBoxManage symlink to
+// it. Both are made on first use (buildSim), so fuzz workers and unit tests
+// do not pay for a build.
+var (
+	simBin, vboxManageDir string
+	buildOnce             sync.Once
+	buildErr              error
+	tmpDir                string
+)
 
 func TestMain(m *testing.M) {
-	code, err := testMain(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	code := m.Run()
+	if tmpDir != "" {
+		os.RemoveAll(tmpDir)
 	}
 	os.Exit(code)
 }
 
-func testMain(m *testing.M) (int, error) {
+// buildSim builds the simulator (or takes $VIRTVBOXD_BIN_DIR/vboxsim) once.
+func buildSim(t *testing.T) {
+	t.Helper()
+	buildOnce.Do(func() { buildErr = doBuild() })
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+}
+
+func doBuild() error {
 	dir, err := os.MkdirTemp("", "vboxsim-bin")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer os.RemoveAll(dir)
+	tmpDir = dir
 	simBin = filepath.Join(dir, "vboxsim")
 	if bd := os.Getenv("VIRTVBOXD_BIN_DIR"); bd != "" {
 		if _, err := os.Stat(filepath.Join(bd, "vboxsim")); err == nil {
@@ -46,22 +61,20 @@ func testMain(m *testing.M) (int, error) {
 	if simBin == filepath.Join(dir, "vboxsim") {
 		out, err := exec.Command("go", "build", "-o", simBin, "../../cmd/vboxsim").CombinedOutput()
 		if err != nil {
-			return 0, fmt.Errorf("build simulator: %v\n%s", err, out)
+			return fmt.Errorf("build simulator: %v\n%s", err, out)
 		}
 	}
 	vboxManageDir = filepath.Join(dir, "path")
 	if err := os.MkdirAll(vboxManageDir, 0o755); err != nil {
-		return 0, err
+		return err
 	}
-	if err := os.Symlink(simBin, filepath.Join(vboxManageDir, "VBoxManage")); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
+	return os.Symlink(simBin, filepath.Join(vboxManageDir, "VBoxManage"))
 }
 
 // simEnv returns the environment for simulator processes with a fresh state dir.
 func simEnv(t *testing.T, extra ...string) []string {
 	t.Helper()
+	buildSim(t)
 	home := t.TempDir()
 	env := []string{"VBOXSIM_HOME=" + home, "VBOXSIM_LATENCY=0", "VBOXSIM_COLD_START=0", "VBOXSIM_LOCK_LINGER=0",
 		"VBOXSIM_VERSION=7.0", "HOME=" + home, "PATH=" + os.Getenv("PATH")}
