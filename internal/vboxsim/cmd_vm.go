@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // sanitizeFileName replaces the characters VirtualBox will not put in a file name.
@@ -544,5 +543,3 @@ func (s *Sim) renameVM(reg *Registry, vm *VM, newName string) int {
 	}
 	return 0
 }
-
-var _ = time.Now

@@ -70,10 +70,6 @@ func assertSubsequence(t *testing.T, got, sample string, skip func(string) bool)
 	}
 }
 
-func elided(l string) bool {
-	return strings.HasPrefix(l, "...") || strings.HasPrefix(l, "(")
-}
-
 // stripElisions removes the sample's editorial lines: "..." lines and
 // parenthesised notes, which may span several lines.
 func stripElisions(sample string) string {
