@@ -50,6 +50,8 @@ type Driver struct {
 	inv    *Inventory
 	locks  vmLocks
 
+	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
+
 	runMu  sync.Mutex
 	runner Runner // set at the first Open (path lookup), or opts.Runner
 
@@ -82,7 +84,8 @@ func NewDriver(opts Options) (*Driver, error) {
 		// A damaged table only costs ID stability; keep going.
 		opts.Log.WithError(err).Warn("starting with an empty domain ID table")
 	}
-	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner}
+	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner,
+		backoff: DefaultBackoff, lockBackoff: lockBackoff}
 	d.inv = NewInventory(d.runPolicy, states, opts.MaxAge)
 	return d, nil
 }
@@ -188,9 +191,9 @@ func (d *Driver) runPolicy(ctx context.Context, policy RetryPolicy, args ...stri
 	if r == nil {
 		return nil, nil, errdefs.New(errdefs.ErrInternal, "VirtualBox driver used before a connection was opened")
 	}
-	b := DefaultBackoff
+	b := d.backoff
 	if policy == RetryTransientOrLock {
-		b = lockBackoff
+		b = d.lockBackoff
 	}
 	start := time.Now()
 	out, errOut, err := runRetry(ctx, r, b, policy, args...)

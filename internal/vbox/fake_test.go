@@ -403,7 +403,8 @@ func mustDom(c rpc.Conn, name string) rpc.Domain {
 func TestFakeLockLingerAfterPoweroffIsWaitedOut(t *testing.T) {
 	f := newFakeVBox(&fakeVM{name: "vm", uuid: fakeUUID(1), state: "running", mem: 1024, cpus: 1})
 	f.lockAfterPoweroff = 3
-	_, c := newFakeDriver(t, f)
+	drv, c := newFakeDriver(t, f)
+	drv.lockBackoff = Backoff{Tries: 8, Min: time.Millisecond, Max: 4 * time.Millisecond}
 	ctx := context.Background()
 	d := mustDom(c, "vm")
 	if err := c.DomainDestroy(ctx, d, 0); err != nil {
@@ -430,6 +431,7 @@ func TestFakeLockLingerAfterPoweroffIsWaitedOut(t *testing.T) {
 	f.vms[fakeUUID(1)].state = "running"
 	f.lockLeft[fakeUUID(1)] = 0
 	f.mu.Unlock()
+	drv.inv.MarkDirty(fakeUUID(1)) // changed behind the driver's back
 	before := f.count("controlvm")
 	f.mu.Lock()
 	f.transientLeft = 0
