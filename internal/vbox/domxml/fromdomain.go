@@ -693,7 +693,8 @@ func isaFromDomain(a *libvirtxml.DomainAddress, what string) (io, irq uint, set 
 
 func serialsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 	used := map[int]bool{}
-	var pending []int // indexes into w.Serials without a port
+	var explicit []bool // the port's resources came from an <address>
+	var pending []int   // indexes into w.Serials without a port
 	for i, x := range dev.Serials {
 		what := fmt.Sprintf("serial %d", i+1)
 		s := serial{}
@@ -764,6 +765,7 @@ func serialsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		if set {
 			s.IOBase, s.IRQ = io, irq
 		}
+		explicit = append(explicit, set)
 		w.Serials = append(w.Serials, s)
 	}
 	for _, i := range pending {
@@ -778,7 +780,7 @@ func serialsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		w.Serials[i].Slot = slot
 	}
 	for i := range w.Serials {
-		if w.Serials[i].IOBase == 0 {
+		if !explicit[i] {
 			std := serialPorts[w.Serials[i].Slot-1]
 			w.Serials[i].IOBase, w.Serials[i].IRQ = std[0], std[1]
 		}
@@ -797,6 +799,7 @@ func sortSerials(s []serial) {
 
 func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 	used := map[int]bool{}
+	var explicit []bool
 	var pending []int
 	for i, x := range dev.Parallels {
 		what := fmt.Sprintf("parallel %d", i+1)
@@ -829,6 +832,7 @@ func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		if set {
 			p.IOBase, p.IRQ = io, irq
 		}
+		explicit = append(explicit, set)
 		w.Parallels = append(w.Parallels, p)
 	}
 	for _, i := range pending {
@@ -843,7 +847,7 @@ func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		w.Parallels[i].Slot = slot
 	}
 	for i := range w.Parallels {
-		if w.Parallels[i].IOBase == 0 {
+		if !explicit[i] {
 			std := parallelPorts[w.Parallels[i].Slot-1]
 			w.Parallels[i].IOBase, w.Parallels[i].IRQ = std[0], std[1]
 		}
@@ -972,15 +976,11 @@ func soundVideoFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 	if m.VRam == 0 {
 		w.Keep.VRAM = true
 	} else {
+		// Limits depend on the adapter and version: VBoxManage checks them.
 		w.Video.VRAMMiB = (m.VRam + 1023) / 1024
-		if w.Video.VRAMMiB > 256 {
-			return unsupported("video vram %d KiB is above VirtualBox's 256 MiB", m.VRam)
-		}
 	}
 	if m.Heads == 0 {
 		w.Keep.Monitors = true
-	} else if m.Heads > 64 {
-		return unsupported("video heads %d is above VirtualBox's 64 monitors", m.Heads)
 	}
 	w.Video.Monitors = m.Heads
 	if m.Accel != nil {

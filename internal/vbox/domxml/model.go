@@ -37,8 +37,11 @@ type vmConfig struct {
 	NICs        []nic        // managed adapters, slot order
 	NICSlots    int          // adapters the chipset offers
 	Unmanaged   map[int]bool // info only: enabled adapter slots with no XML form
-	Serials     []serial
-	Parallels   []parallel
+	// UnmanagedPorts (info only) are enabled ports ("uart2", "lpt1") whose
+	// configuration has no XML form (a relative path); they are kept.
+	UnmanagedPorts map[string]bool
+	Serials        []serial
+	Parallels      []parallel
 
 	VRDE      vrde
 	Frontend  string // defaultfrontend: "", "gui", "sdl", "separate", "headless"
@@ -226,6 +229,29 @@ type usbFilter struct {
 	Product string
 }
 
+// normUSBID returns a filter's id as 4 lower-case hex digits when it is one
+// number, else as printed (filters may hold ranges and wildcards).
+func normUSBID(s string) string {
+	if n, ok := usbID(s); ok {
+		return n
+	}
+	return s
+}
+
+// representable reports whether a USB filter has an XML form (an active
+// filter matching a vendor id and optionally a product id). Other filters
+// are neither shown nor touched.
+func (f usbFilter) representable() bool {
+	if !f.Active {
+		return false
+	}
+	if _, ok := usbID(f.Vendor); !ok {
+		return false
+	}
+	_, ok := usbID(f.Product)
+	return ok || f.Product == ""
+}
+
 // serialPorts are the standard COM port resources, indexed by slot-1.
 var serialPorts = [4][2]uint{{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}}
 
@@ -235,7 +261,7 @@ var parallelPorts = [2][2]uint{{0x378, 7}, {0x278, 5}}
 // fromInfo reads the model from showvminfo pairs. It fails only when the
 // output lacks what every accessible machine has (name, UUID, memory, cpus).
 func fromInfo(in *Info) (*vmConfig, error) {
-	c := &vmConfig{Unmanaged: map[int]bool{}}
+	c := &vmConfig{Unmanaged: map[int]bool{}, UnmanagedPorts: map[string]bool{}}
 	c.Name, _ = in.Get("name")
 	c.UUID, _ = in.Get("UUID")
 	if c.Name == "" || c.UUID == "" {
@@ -244,11 +270,15 @@ func fromInfo(in *Info) (*vmConfig, error) {
 	if c.Name == "<inaccessible>" {
 		return nil, errdefs.Newf(errdefs.ErrOperationFailed, "machine %s is inaccessible", c.UUID)
 	}
-	var ok bool
-	if c.MemoryMiB, ok = in.uint("memory"); !ok {
+	u, ok := normUUID(c.UUID)
+	if !ok {
+		return nil, errdefs.Newf(errdefs.ErrInternal, "showvminfo printed an invalid machine UUID %q", c.UUID)
+	}
+	c.UUID = u
+	if c.MemoryMiB, ok = in.uint("memory"); !ok || c.MemoryMiB == 0 {
 		return nil, errdefs.Newf(errdefs.ErrInternal, "showvminfo output for %s lacks a valid memory size", c.UUID)
 	}
-	if c.CPUs, ok = in.uint("cpus"); !ok {
+	if c.CPUs, ok = in.uint("cpus"); !ok || c.CPUs == 0 {
 		return nil, errdefs.Newf(errdefs.ErrInternal, "showvminfo output for %s lacks a valid CPU count", c.UUID)
 	}
 	c.Description = in.str("description")
@@ -319,8 +349,8 @@ func fromInfo(in *Info) (*vmConfig, error) {
 		c.Filters = append(c.Filters, usbFilter{
 			Index:   i,
 			Active:  in.on("USBFilterActive" + n),
-			Vendor:  strings.ToLower(in.str("USBFilterVendorId" + n)),
-			Product: strings.ToLower(in.str("USBFilterProductId" + n)),
+			Vendor:  normUSBID(in.str("USBFilterVendorId" + n)),
+			Product: normUSBID(in.str("USBFilterProductId" + n)),
 		})
 	}
 	for i := 1; ; i++ {
@@ -329,7 +359,11 @@ func fromInfo(in *Info) (*vmConfig, error) {
 		if !present {
 			break
 		}
-		c.Folders = append(c.Folders, folder{Name: name, Path: in.str("SharedFolderPathMachineMapping" + n)})
+		path := in.str("SharedFolderPathMachineMapping" + n)
+		if name == "" || !strings.HasPrefix(path, "/") {
+			continue // not a usable folder; never printed by VirtualBox
+		}
+		c.Folders = append(c.Folders, folder{Name: name, Path: path})
 	}
 	return c, nil
 }
@@ -395,7 +429,8 @@ func readStorage(in *Info, c *vmConfig) {
 			pos[kv.Key] = i
 		}
 	}
-	for _, ctl := range c.Controllers {
+	for ci := range c.Controllers {
+		ctl := &c.Controllers[ci]
 		if !ctl.Managed {
 			continue
 		}
@@ -425,6 +460,9 @@ func readStorage(in *Info, c *vmConfig) {
 			if v == "" || v == "none" {
 				continue
 			}
+			if v != "emptydrive" && !strings.HasPrefix(v, "/") {
+				continue // a host drive ("host:/dev/sr0") or other medium with no file path: left alone
+			}
 			d := disk{Controller: ctl.Name, Port: s.port, Device: s.dev}
 			switch {
 			case kind.AddBus == "floppy":
@@ -436,6 +474,9 @@ func readStorage(in *Info, c *vmConfig) {
 			}
 			if v != "emptydrive" {
 				d.Source = v
+			}
+			if s.port >= ctl.PortCount {
+				ctl.PortCount = s.port + 1 // a slot in use exists, whatever was printed
 			}
 			c.Disks = append(c.Disks, d)
 		}
@@ -506,6 +547,12 @@ func readNICs(in *Info, c *vmConfig) {
 		x := nic{Slot: i, Attach: att, Model: in.str("nictype" + n), MAC: strings.ToUpper(in.str("macaddress" + n)), Cable: in.on("cableconnected" + n)}
 		if k, ok := nicSourceKey[att]; ok {
 			x.Source = in.str(k + n)
+			if x.Source == "" {
+				// A bridged/host-only adapter with no interface chosen
+				// has no XML form; keep it as it is.
+				c.Unmanaged[i] = true
+				continue
+			}
 		}
 		c.NICs = append(c.NICs, x)
 	}
@@ -531,6 +578,10 @@ func readPorts(in *Info, c *vmConfig) {
 		default:
 			s.Mode, s.Path = "device", mode
 		}
+		if !serialRepresentable(s) {
+			c.UnmanagedPorts["uart"+n] = true
+			continue
+		}
 		c.Serials = append(c.Serials, s)
 	}
 	for i := 1; i <= 2; i++ {
@@ -539,8 +590,34 @@ func readPorts(in *Info, c *vmConfig) {
 		if !ok {
 			continue
 		}
-		c.Parallels = append(c.Parallels, parallel{Slot: i, IOBase: io, IRQ: irq, Path: in.str("lptmode" + n)})
+		p := parallel{Slot: i, IOBase: io, IRQ: irq, Path: in.str("lptmode" + n)}
+		if !strings.HasPrefix(p.Path, "/") || p.IRQ > 15 {
+			c.UnmanagedPorts["lpt"+n] = true
+			continue
+		}
+		c.Parallels = append(c.Parallels, p)
 	}
+}
+
+// serialRepresentable reports whether a port's settings have an XML form:
+// an absolute path for files, pipes and devices, a port number for TCP, an
+// ISA IRQ.
+func serialRepresentable(s serial) bool {
+	if s.IRQ > 15 {
+		return false
+	}
+	switch s.Mode {
+	case "disconnected":
+		return true
+	case "tcpserver":
+		_, err := strconv.ParseUint(s.Path, 10, 16)
+		return err == nil
+	case "tcpclient":
+		host, port, ok := strings.Cut(s.Path, ":")
+		_, err := strconv.ParseUint(port, 10, 16)
+		return ok && host != "" && !strings.Contains(port, ":") && err == nil
+	}
+	return strings.HasPrefix(s.Path, "/")
 }
 
 // parseIOIRQ parses "0x03f8,4"; "off" and anything else is not a port.

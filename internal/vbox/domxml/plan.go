@@ -387,7 +387,7 @@ func (pl *planner) frontend() {
 	u := pl.p.UUID
 	same := w.Frontend == c.Frontend ||
 		(w.Frontend == "gui" && c.Frontend == "separate") ||
-		(w.Frontend == "" && c.Frontend == "headless")
+		(w.Frontend == "" && c.Frontend != "gui" && c.Frontend != "separate" && c.Frontend != "sdl")
 	if !same || (pl.fresh && w.Frontend != "") {
 		v := w.Frontend
 		if v == "" {
@@ -524,6 +524,9 @@ func (pl *planner) ports() {
 			}
 			continue
 		}
+		if c.UnmanagedPorts["uart"+n] {
+			cok = false // replaced by the document's port
+		}
 		if !cok || pl.fresh || want.IOBase != cs.IOBase || want.IRQ != cs.IRQ {
 			pl.opt("--uart"+n, fmt.Sprintf("%#x", want.IOBase), strconv.FormatUint(uint64(want.IRQ), 10))
 		}
@@ -653,7 +656,7 @@ func (pl *planner) storagePlan() error {
 			if pl.fresh {
 				pl.p.Rollback = append(pl.p.Rollback, Step{[]string{"storagectl", u, "--name", t.name, "--remove"}})
 			}
-		} else if t.kind.MaxPorts > 2 && needPorts[wc.key()] > t.existing.PortCount {
+		} else if t.kind.MaxPorts > 2 && t.existing.PortCount > 0 && needPorts[wc.key()] > t.existing.PortCount {
 			changes = append(changes, Step{[]string{"storagectl", u, "--name", t.name, "--portcount", strconv.FormatUint(uint64(needPorts[wc.key()]), 10)}})
 		}
 		targets[wc.key()] = t
@@ -774,7 +777,7 @@ func (pl *planner) filters() {
 	u := pl.p.UUID
 	var active []usbFilter
 	for _, f := range pl.cur.Filters {
-		if f.Active && (f.Vendor != "" || f.Product != "") {
+		if f.representable() {
 			active = append(active, f)
 		}
 	}

@@ -125,7 +125,7 @@ func render(c *vmConfig, rt Runtime) *libvirtxml.Domain {
 	}
 	d.Devices.Videos = []libvirtxml.DomainVideo{renderVideo(c.Video)}
 	for _, f := range c.Filters {
-		if !f.Active || (f.Vendor == "" && f.Product == "") {
+		if !f.representable() {
 			continue
 		}
 		src := &libvirtxml.DomainHostdevSubsysUSBSource{}
