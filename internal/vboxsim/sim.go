@@ -22,6 +22,7 @@ type Env struct {
 	Personality   Personality   // VBOXSIM_VERSION
 	Latency       time.Duration // VBOXSIM_LATENCY: added to every call
 	ColdStart     time.Duration // VBOXSIM_COLD_START: VBoxSVC start-up after 5 s idle
+	ColdStartVM   time.Duration // VBOXSIM_COLD_START_PER_VM: added per registered VM (loading .vbox files)
 	ACPIDelay     time.Duration // VBOXSIM_ACPI_DELAY: guest reaction to the power button
 	LockLinger    time.Duration // VBOXSIM_LOCK_LINGER: session lock held after poweroff
 	Flaky         float64       // VBOXSIM_FLAKY: probability of "The object is not ready" on overlap
@@ -35,17 +36,18 @@ type Env struct {
 
 // Defaults for the knobs.
 const (
-	DefaultLatency    = 60 * time.Millisecond
-	DefaultColdStart  = 400 * time.Millisecond
-	DefaultACPIDelay  = 3 * time.Second
-	DefaultLockLinger = 1500 * time.Millisecond
-	svcIdleShutdown   = 5 * time.Second
+	DefaultLatency     = 60 * time.Millisecond
+	DefaultColdStart   = 400 * time.Millisecond
+	DefaultColdStartVM = 2 * time.Millisecond
+	DefaultACPIDelay   = 3 * time.Second
+	DefaultLockLinger  = 1500 * time.Millisecond
+	svcIdleShutdown    = 5 * time.Second
 )
 
 // EnvFromOS reads the VBOXSIM_* variables through getenv.
 func EnvFromOS(getenv func(string) string) (Env, error) {
 	e := Env{
-		Latency: DefaultLatency, ColdStart: DefaultColdStart,
+		Latency: DefaultLatency, ColdStart: DefaultColdStart, ColdStartVM: DefaultColdStartVM,
 		ACPIDelay: DefaultACPIDelay, LockLinger: DefaultLockLinger,
 	}
 	e.Home = getenv("VBOXSIM_HOME")
@@ -64,7 +66,7 @@ func EnvFromOS(getenv func(string) string) (Env, error) {
 		name string
 		dst  *time.Duration
 	}{
-		{"VBOXSIM_LATENCY", &e.Latency}, {"VBOXSIM_COLD_START", &e.ColdStart},
+		{"VBOXSIM_LATENCY", &e.Latency}, {"VBOXSIM_COLD_START", &e.ColdStart}, {"VBOXSIM_COLD_START_PER_VM", &e.ColdStartVM},
 		{"VBOXSIM_ACPI_DELAY", &e.ACPIDelay}, {"VBOXSIM_LOCK_LINGER", &e.LockLinger},
 	} {
 		if v := getenv(d.name); v != "" {
@@ -184,36 +186,39 @@ func (s *Sim) slow(n int) {
 }
 
 // coldStart models VBoxSVC starting: the first call after more than 5 s
-// without any call (and no VM process keeping VBoxSVC alive) pays ColdStart.
+// without any call (and no VM process keeping VBoxSVC alive) pays ColdStart
+// plus ColdStartVM per registered VM.
 func (s *Sim) coldStart() {
-	if s.env.ColdStart <= 0 {
+	if s.env.ColdStart <= 0 && s.env.ColdStartVM <= 0 {
 		return
 	}
 	fi, err := os.Stat(filepath.Join(s.env.Home, "lastcall"))
 	if err == nil && time.Since(fi.ModTime()) <= svcIdleShutdown {
 		return
 	}
-	if err == nil && s.anyVMProcess() {
+	vms, online := s.inventorySize()
+	if online {
 		return
 	}
-	time.Sleep(s.env.ColdStart)
+	time.Sleep(s.env.ColdStart + time.Duration(vms)*s.env.ColdStartVM)
 }
 
-func (s *Sim) anyVMProcess() bool {
+// inventorySize counts registered VMs and reports whether any VM process runs.
+func (s *Sim) inventorySize() (n int, online bool) {
 	if err := s.st.Lock(false); err != nil {
-		return false
+		return 0, false
 	}
 	defer s.st.Unlock()
 	reg, err := s.st.Registry()
 	if err != nil {
-		return false
+		return 0, false
 	}
 	for _, e := range reg.VMs {
 		if isOnline(e.State) {
-			return true
+			online = true
 		}
 	}
-	return false
+	return len(reg.VMs), online
 }
 
 func (s *Sim) touchLastCall() {
