@@ -187,9 +187,10 @@ func (s *Sim) slow(n int) {
 
 // coldStart models VBoxSVC starting: the first call after more than 5 s
 // without any call (and no VM process keeping VBoxSVC alive) pays ColdStart
-// plus ColdStartVM per registered VM.
+// plus ColdStartVM per registered VM. VBOXSIM_COLD_START=0 turns the whole
+// model off.
 func (s *Sim) coldStart() {
-	if s.env.ColdStart <= 0 && s.env.ColdStartVM <= 0 {
+	if s.env.ColdStart <= 0 {
 		return
 	}
 	fi, err := os.Stat(filepath.Join(s.env.Home, "lastcall"))
