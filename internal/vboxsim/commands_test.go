@@ -708,3 +708,36 @@ func TestRegisterVM(t *testing.T) {
 		t.Errorf("missing file: %q", errOut)
 	}
 }
+
+func TestColdStartModel(t *testing.T) {
+	env := testEnv(t, "7.0")
+	run(t, env, 0, "createvm", "--name", "a", "--register")
+	run(t, env, 0, "createvm", "--name", "b", "--register")
+	env.ColdStart, env.ColdStartVM = 400*time.Millisecond, 2*time.Millisecond
+	st, err := OpenStore(env.Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Sim{env: env, p: env.Personality, st: st, now: time.Now}
+	if d := s.coldStartDelay(); d != 0 {
+		t.Errorf("VBoxSVC still up after a call just now: %v", d)
+	}
+	old := time.Now().Add(-6 * time.Second)
+	if err := os.Chtimes(filepath.Join(env.Home, "lastcall"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if d := s.coldStartDelay(); d != 404*time.Millisecond {
+		t.Errorf("after 6 s idle with 2 VMs: %v, want 404ms", d)
+	}
+	if err := SetState(env, "a", "running"); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(filepath.Join(env.Home, "lastcall"), old, old)
+	if d := s.coldStartDelay(); d != 0 {
+		t.Errorf("a running VM keeps VBoxSVC up: %v", d)
+	}
+	s.env.ColdStart = 0
+	if SetState(env, "a", "poweroff"); s.coldStartDelay() != 0 {
+		t.Error("VBOXSIM_COLD_START=0 must turn the model off")
+	}
+}

@@ -190,18 +190,26 @@ func (s *Sim) slow(n int) {
 // plus ColdStartVM per registered VM. VBOXSIM_COLD_START=0 turns the whole
 // model off.
 func (s *Sim) coldStart() {
+	if d := s.coldStartDelay(); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// coldStartDelay is how long VBoxSVC would take to start for this call (0
+// when it is still up).
+func (s *Sim) coldStartDelay() time.Duration {
 	if s.env.ColdStart <= 0 {
-		return
+		return 0
 	}
 	fi, err := os.Stat(filepath.Join(s.env.Home, "lastcall"))
 	if err == nil && time.Since(fi.ModTime()) <= svcIdleShutdown {
-		return
+		return 0
 	}
 	vms, online := s.inventorySize()
 	if online {
-		return
+		return 0
 	}
-	time.Sleep(s.env.ColdStart + time.Duration(vms)*s.env.ColdStartVM)
+	return s.env.ColdStart + time.Duration(vms)*s.env.ColdStartVM
 }
 
 // inventorySize counts registered VMs and reports whether any VM process runs.
