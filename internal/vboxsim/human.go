@@ -216,6 +216,9 @@ func (s *Sim) humanInfo(vm *VM) string {
 		l("Serial Number", "%s", f.Serial)
 		b.WriteString("\n")
 	}
+	if p.Is61() {
+		b.WriteString("Bandwidth groups:  <none>\n\n")
+	}
 	if len(hw.SharedFolders) == 0 {
 		b.WriteString("Shared folders:<none>\n\n")
 	} else {
@@ -233,6 +236,22 @@ func (s *Sim) humanInfo(vm *VM) string {
 		}
 		b.WriteString("\n")
 	}
+	if running {
+		l("VRDE Connection", "not active")
+		l("Clients so far", "0")
+		b.WriteString("\n")
+	}
+	if p.Is61() {
+		l("Capturing", "not active")
+		l("Capture audio", "not active")
+		l("Capture screens", "0")
+		l("Capture file", "%s", strings.TrimSuffix(vm.CfgFile, ".vbox")+".webm")
+		l("Capture dimensions", "1024x768")
+		l("Capture rate", "512kbps")
+		l("Capture FPS", "25kbps")
+		l("Capture options", "vc_enabled=true,ac_enabled=false,ac_profile=med")
+		b.WriteString("\n")
+	}
 	if vm.Description != "" {
 		b.WriteString("Description:\n" + vm.Description + "\n")
 	}
@@ -241,10 +260,16 @@ func (s *Sim) humanInfo(vm *VM) string {
 		guestHdr, snapHdr = "* Guest:", "* Snapshots:"
 	}
 	b.WriteString(guestHdr + "\n\n")
-	l("Configured memory balloon", "0MB")
+	l("Configured memory balloon size", "0MB")
 	if running {
 		l("OS type", "%s", hw.OSType)
-		l("Additions run level", "0")
+		if ga := vm.ExtraData["vboxsim/GuestAdditions"]; ga != "" {
+			l("Additions run level", "2")
+			l("Additions version", "%s", ga)
+		} else {
+			l("Additions run level", "0")
+		}
+		b.WriteString("\nGuest Facilities:\n\nNo active facilities.\n")
 	}
 	b.WriteString("\n")
 	if vm.Snapshot != nil {

@@ -385,9 +385,13 @@ func (s *Sim) machineReadable(vm *VM) string {
 		if running {
 			kv("GuestOSType", hw.OSType)
 			// Guest Additions are simulated per VM with extradata vboxsim/GuestAdditions=<version string>.
+			// The run level is printed whenever a console exists (0 = no
+			// Guest Additions), the version only when reported.
 			if ga := vm.ExtraData["vboxsim/GuestAdditions"]; ga != "" {
 				kv("GuestAdditionsRunLevel", 2)
 				kv("GuestAdditionsVersion", ga)
+			} else {
+				kv("GuestAdditionsRunLevel", 0)
 			}
 		}
 	}
