@@ -68,7 +68,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		return d.create(ctx, dom.Name, func() (*domxml.Plan, error) { return domxml.PlanDefine(dom, nil, opts) })
 	}
 	var out Machine
-	err = d.withVM(ctx, rpc.Domain{Name: existing.Name, UUID: mustUUID(existing.UUID)}, func(m Machine) error {
+	err = d.withVM(ctx, rpc.Domain{Name: existing.Name, UUID: mustUUID(existing.UUID)}, func(m Machine, op *vmOp) error {
 		info, err := d.inv.Reload(ctx, m.UUID)
 		if err != nil {
 			return vboxError("cannot read machine "+m.Name, err)
@@ -78,6 +78,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 			return err
 		}
 		if plan.Empty() {
+			op.known(func(*Machine) {})
 			return nil
 		}
 		if !offline(m.State) {
@@ -184,7 +185,7 @@ func (c *conn) DomainCreateXML(ctx context.Context, doc string, flags uint32) (r
 		return rpc.Domain{}, err
 	}
 	dd := c.d.domainOf(m)
-	if err := c.d.withVM(ctx, dd, func(m Machine) error { return c.d.start(ctx, m, flags&startPaused) }); err != nil {
+	if err := c.d.withVM(ctx, dd, func(m Machine, op *vmOp) error { return c.d.start(ctx, m, op, flags&startPaused) }); err != nil {
 		if !existed {
 			if uerr := c.d.undefine(ctx, dd, undefineManagedSave); uerr != nil {
 				c.d.log.WithError(uerr).WithField("vm", m.Name).Warn("removing a domain whose start failed")
@@ -215,7 +216,7 @@ func (c *conn) DomainUndefine(ctx context.Context, dom rpc.Domain, flags uint32)
 
 func (d *Driver) undefine(ctx context.Context, dom rpc.Domain, flags uint32) error {
 	var cfg, logs string
-	err := d.withVM(ctx, dom, func(m Machine) error {
+	err := d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if IsOnline(m.State) {
 			return errdefs.New(errdefs.ErrOperationInvalid, "cannot undefine a running domain: VirtualBox machines are always persistent")
 		}
@@ -241,6 +242,7 @@ func (d *Driver) undefine(ctx context.Context, dom rpc.Domain, flags uint32) err
 			cfg, logs = info.Str("CfgFile"), info.Str("LogFldr")
 		}
 		d.inv.Forget(m.UUID)
+		op.known(func(*Machine) {}) // gone: nothing to re-read
 		return nil
 	})
 	if err != nil {

@@ -199,6 +199,35 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 	return info, nil
 }
 
+// Apply records the certain result of the daemon's own command on uuid:
+// change is applied to the cached machine, whose detail cache is dropped
+// (dumpxml re-reads it). It reports false when uuid is not in the snapshot.
+func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
+	inv.mu.Lock()
+	if inv.snap == nil {
+		inv.mu.Unlock()
+		return false
+	}
+	m, ok := inv.snap.byUUID[uuid]
+	if !ok {
+		inv.mu.Unlock()
+		return false
+	}
+	change(&m)
+	ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID))}
+	for k, v := range inv.snap.byUUID {
+		ns.byUUID[k] = v
+	}
+	ns.byUUID[uuid] = m
+	inv.snap = ns
+	delete(inv.details, uuid)
+	inv.mu.Unlock()
+	if inv.states != nil {
+		inv.states.Observe([]Machine{m}, false)
+	}
+	return true
+}
+
 // MarkDirty records that the daemon changed uuid: its next lookup re-reads it.
 func (inv *Inventory) MarkDirty(uuid string) {
 	inv.mu.Lock()

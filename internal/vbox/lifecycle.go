@@ -12,10 +12,23 @@ import (
 	"github.com/virtvboxd/virtvboxd/internal/vbox/domxml"
 )
 
+// vmOp collects what a command under withVM knows about its result.
+type vmOp struct {
+	change func(*Machine) // the machine's new facts, when the command's result is certain
+	ran    bool           // a VBoxManage command ran (so the machine may have changed)
+}
+
+// known records that the command succeeded with a certain result: change
+// is applied to the cached machine and no re-read is needed.
+func (op *vmOp) known(change func(*Machine)) { op.change = change }
+
 // withVM runs fn with dom's machine locked against the daemon's other
-// commands on it, and re-reads the machine afterwards so that the caches
-// show the result at once. fn receives the machine as last seen.
-func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine) error) error {
+// commands on it. fn receives the machine as last seen (re-read after the
+// lock was taken). Afterwards the caches show the result at once: a certain
+// result recorded with op.known is applied to the cached machine (no
+// process); a success without one re-reads the machine; a failed command
+// marks it dirty, so its next lookup re-reads it.
+func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine, op *vmOp) error) error {
 	m, err := d.machine(ctx, dom)
 	if err != nil {
 		return err
@@ -29,10 +42,23 @@ func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine) 
 	if m, err = d.machine(ctx, dom); err != nil {
 		return err
 	}
-	err = fn(m)
-	d.inv.MarkDirty(m.UUID)
-	if _, rerr := d.inv.Reload(ctx, m.UUID); rerr != nil && !errors.Is(rerr, errNotFound) {
-		d.log.WithError(rerr).WithField("vm", m.Name).Debug("re-reading the machine after a change failed")
+	op := &vmOp{}
+	err = fn(m, op)
+	switch {
+	case err != nil:
+		var ce *CmdError
+		if errors.As(err, &ce) {
+			d.inv.MarkDirty(m.UUID)
+		}
+	case op.change != nil:
+		if !d.inv.Apply(m.UUID, op.change) {
+			d.inv.MarkDirty(m.UUID)
+		}
+	default:
+		d.inv.MarkDirty(m.UUID)
+		if _, rerr := d.inv.Reload(ctx, m.UUID); rerr != nil && !errors.Is(rerr, errNotFound) {
+			d.log.WithError(rerr).WithField("vm", m.Name).Debug("re-reading the machine after a change failed")
+		}
 	}
 	return err
 }
@@ -56,8 +82,8 @@ func (c *conn) DomainCreate(ctx context.Context, dom rpc.Domain, flags uint32) (
 	if flags&^(startPaused|startForceBoot) != 0 {
 		return rpc.Domain{}, unsupportedFlags(flags, "virDomainCreateWithFlags")
 	}
-	err := c.d.withVM(ctx, dom, func(m Machine) error {
-		return c.d.start(ctx, m, flags)
+	err := c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
+		return c.d.start(ctx, m, op, flags)
 	})
 	if err != nil {
 		return rpc.Domain{}, err
@@ -70,7 +96,7 @@ func (c *conn) DomainCreate(ctx context.Context, dom rpc.Domain, flags uint32) (
 }
 
 // start boots m; the caller holds m's lock.
-func (d *Driver) start(ctx context.Context, m Machine, flags uint32) error {
+func (d *Driver) start(ctx context.Context, m Machine, op *vmOp, flags uint32) error {
 	if IsOnline(m.State) {
 		return errdefs.New(errdefs.ErrOperationInvalid, "domain is already running")
 	}
@@ -102,25 +128,26 @@ func (d *Driver) start(ctx context.Context, m Machine, flags uint32) error {
 		return err
 	}
 	d.states.SetCause(m.UUID, "running", reason)
+	op.known(func(m *Machine) { m.State = "running" })
 	if flags&startPaused != 0 {
 		if err := d.vmCmd(ctx, m, "cannot pause domain", "controlvm", m.UUID, "pause"); err != nil {
 			return err
 		}
 		d.states.SetCause(m.UUID, "paused", PausedUser)
+		op.known(func(m *Machine) { m.State = "paused" })
 	}
 	return nil
 }
 
 // frontend picks startvm's --type: the machine's default front end when it
-// has one (domxml.Frontend reads defaultfrontend from the cached settings),
-// else the FRONTEND/Type extradata libvirt's driver writes (gui, sdl; vrdp
-// means headless), else headless, since a daemon has no display. A GUI front
-// end gets DISPLAY from the FRONTEND/Display extradata.
+// has one (as domxml.Frontend reads it), else the FRONTEND/Type extradata
+// libvirt's driver writes (gui, sdl; vrdp means headless), else headless,
+// since a daemon has no display. A GUI front end gets DISPLAY from the
+// FRONTEND/Display extradata.
 func (d *Driver) frontend(ctx context.Context, m Machine) (typ, env string) {
 	typ = "headless"
-	info, err := d.inv.Detail(ctx, m.UUID)
-	if err == nil && strings.TrimSpace(info.Str("defaultfrontend")) != "" {
-		typ = domxml.Frontend(toDomxmlInfo(info))
+	if f := strings.ToLower(m.Frontend); f != "" && f != "default" {
+		typ = domxml.Frontend(domxml.NewInfo([]domxml.KV{{Key: "defaultfrontend", Value: m.Frontend}}))
 	} else if out, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", m.UUID, "FRONTEND/Type"); err == nil {
 		switch v := extraDataValue(out); v {
 		case "gui", "sdl":
@@ -152,7 +179,7 @@ func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32)
 	if flags&^shutdownACPI != 0 {
 		return unsupportedFlags(flags, "virDomainShutdownFlags")
 	}
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		switch {
 		case m.State == "paused":
 			return errdefs.New(errdefs.ErrOperationFailed, "machine paused, so can't power it down")
@@ -163,7 +190,11 @@ func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32)
 		}
 		// When the guest powers off, States sees a machine go from online
 		// to poweroff without a cause of ours: reason SHUTDOWN.
-		return c.d.vmCmd(ctx, m, "cannot shut down domain", "controlvm", m.UUID, "acpipowerbutton")
+		if err := c.d.vmCmd(ctx, m, "cannot shut down domain", "controlvm", m.UUID, "acpipowerbutton"); err != nil {
+			return err
+		}
+		op.known(func(*Machine) {}) // the guest decides; nothing changed yet
+		return nil
 	})
 }
 
@@ -173,11 +204,15 @@ func (c *conn) DomainReboot(ctx context.Context, dom rpc.Domain, flags uint32) e
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainReboot")
 	}
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if m.State != "running" {
 			return errdefs.New(errdefs.ErrOperationFailed, "machine not running, so can't reboot it")
 		}
-		return c.d.vmCmd(ctx, m, "cannot reboot domain", "controlvm", m.UUID, "reset")
+		if err := c.d.vmCmd(ctx, m, "cannot reboot domain", "controlvm", m.UUID, "reset"); err != nil {
+			return err
+		}
+		op.known(func(*Machine) {})
+		return nil
 	})
 }
 
@@ -186,11 +221,15 @@ func (c *conn) DomainReset(ctx context.Context, dom rpc.Domain, flags uint32) er
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainReset")
 	}
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if !IsOnline(m.State) {
 			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
 		}
-		return c.d.vmCmd(ctx, m, "cannot reset domain", "controlvm", m.UUID, "reset")
+		if err := c.d.vmCmd(ctx, m, "cannot reset domain", "controlvm", m.UUID, "reset"); err != nil {
+			return err
+		}
+		op.known(func(*Machine) {})
+		return nil
 	})
 }
 
@@ -199,7 +238,7 @@ func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) 
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainDestroyFlags")
 	}
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		switch {
 		case m.State == "poweroff":
 			return errdefs.New(errdefs.ErrOperationFailed, "machine already powered down")
@@ -212,13 +251,14 @@ func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) 
 		// After the command: a refresh in between may have recorded the
 		// power-off as a guest shutdown; this overrides it.
 		c.d.states.SetCause(m.UUID, "poweroff", ShutoffDestroyed)
+		op.known(func(m *Machine) { m.State = "poweroff" })
 		return nil
 	})
 }
 
 // DomainSuspend implements rpc.Conn.
 func (c *conn) DomainSuspend(ctx context.Context, dom rpc.Domain) error {
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if m.State != "running" {
 			return errdefs.New(errdefs.ErrOperationFailed, "machine not in running state to suspend it")
 		}
@@ -226,13 +266,14 @@ func (c *conn) DomainSuspend(ctx context.Context, dom rpc.Domain) error {
 			return err
 		}
 		c.d.states.SetCause(m.UUID, "paused", PausedUser)
+		op.known(func(m *Machine) { m.State = "paused" })
 		return nil
 	})
 }
 
 // DomainResume implements rpc.Conn.
 func (c *conn) DomainResume(ctx context.Context, dom rpc.Domain) error {
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if m.State != "paused" {
 			return errdefs.New(errdefs.ErrOperationFailed, "machine not paused, so can't resume it")
 		}
@@ -240,6 +281,7 @@ func (c *conn) DomainResume(ctx context.Context, dom rpc.Domain) error {
 			return err
 		}
 		c.d.states.SetCause(m.UUID, "running", RunningUnpaused)
+		op.known(func(m *Machine) { m.State = "running" })
 		return nil
 	})
 }
@@ -247,7 +289,7 @@ func (c *conn) DomainResume(ctx context.Context, dom rpc.Domain) error {
 // saveState runs `controlvm savestate`: the VM's state goes into its own
 // folder; VirtualBox takes no file name.
 func (c *conn) saveState(ctx context.Context, dom rpc.Domain) error {
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if !IsOnline(m.State) {
 			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
 		}
@@ -255,6 +297,7 @@ func (c *conn) saveState(ctx context.Context, dom rpc.Domain) error {
 			return err
 		}
 		c.d.states.SetCause(m.UUID, "saved", ShutoffSaved)
+		op.known(func(m *Machine) { m.State = "saved" })
 		return nil
 	})
 }
@@ -289,14 +332,16 @@ func (c *conn) DomainManagedSaveRemove(ctx context.Context, dom rpc.Domain, flag
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainManagedSaveRemove")
 	}
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if !HasSavedState(m.State) {
+			op.known(func(*Machine) {})
 			return nil
 		}
 		if err := c.d.vmCmd(ctx, m, "cannot remove managed save image", "discardstate", m.UUID); err != nil {
 			return err
 		}
 		c.d.states.SetCause(m.UUID, "poweroff", reasonUnknown)
+		op.known(func(m *Machine) { m.State = "poweroff" })
 		return nil
 	})
 }
@@ -315,14 +360,18 @@ func (c *conn) DomainSetMemory(ctx context.Context, dom rpc.Domain, kib uint64, 
 	if mb > math.MaxInt32 {
 		return errdefs.Newf(errdefs.ErrInvalidArg, "memory size %d KiB is too large", kib)
 	}
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if !offline(m.State) {
 			return errdefs.New(errdefs.ErrOperationFailed, "memory size can't be changed unless domain is powered down")
 		}
 		if flags&affectLive != 0 && !IsOnline(m.State) {
 			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
 		}
-		return c.d.vmCmd(ctx, m, "cannot set memory", "modifyvm", m.UUID, "--memory", fmt.Sprint(mb))
+		if err := c.d.vmCmd(ctx, m, "cannot set memory", "modifyvm", m.UUID, "--memory", fmt.Sprint(mb)); err != nil {
+			return err
+		}
+		op.known(func(m *Machine) { m.MemoryMB = int(mb) })
+		return nil
 	})
 }
 
@@ -348,28 +397,37 @@ func (c *conn) DomainSetVcpus(ctx context.Context, dom rpc.Domain, n uint32, fla
 			return errdefs.Newf(errdefs.ErrInvalidArg, "requested vcpus is greater than max allowable vcpus for the connection: %d > %d", n, max)
 		}
 	}
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if !offline(m.State) {
 			return errdefs.New(errdefs.ErrOperationFailed, "CPU count can't be changed unless domain is powered down")
 		}
 		if flags&affectLive != 0 {
 			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
 		}
-		return c.d.vmCmd(ctx, m, "cannot set vcpus", "modifyvm", m.UUID, "--cpus", fmt.Sprint(n))
+		if err := c.d.vmCmd(ctx, m, "cannot set vcpus", "modifyvm", m.UUID, "--cpus", fmt.Sprint(n)); err != nil {
+			return err
+		}
+		op.known(func(m *Machine) { m.CPUs = int(n) })
+		return nil
 	})
 }
 
 // DomainSetAutostart implements rpc.Conn with VirtualBox's autostart.
 func (c *conn) DomainSetAutostart(ctx context.Context, dom rpc.Domain, autostart bool) error {
-	return c.d.withVM(ctx, dom, func(m Machine) error {
+	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if m.Autostart == autostart {
+			op.known(func(*Machine) {})
 			return nil
 		}
 		v := "off"
 		if autostart {
 			v = "on"
 		}
-		return c.d.vmCmd(ctx, m, "cannot set autostart", "modifyvm", m.UUID, "--autostart-enabled", v)
+		if err := c.d.vmCmd(ctx, m, "cannot set autostart", "modifyvm", m.UUID, "--autostart-enabled", v); err != nil {
+			return err
+		}
+		op.known(func(m *Machine) { m.Autostart = autostart })
+		return nil
 	})
 }
 

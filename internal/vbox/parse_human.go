@@ -18,6 +18,7 @@ type Machine struct {
 	CPUs         int
 	OSType       string // description, e.g. "Ubuntu (64-bit)"
 	Autostart    bool
+	Frontend     string // default front end ("" when not set)
 	Snapshots    int
 	Inaccessible bool
 }
@@ -139,6 +140,8 @@ func ParseListLong(out []byte) ([]Machine, error) {
 			cur.OSType = strings.TrimSpace(humanValue(line, "Guest OS:"))
 		case strings.HasPrefix(line, "Autostart Enabled:"), strings.HasPrefix(line, "Autostart enabled:"):
 			cur.Autostart = parseOnOff(humanValue(line, "Autostart Enabled:"))
+		case strings.HasPrefix(line, "Default Frontend:"):
+			cur.Frontend = strings.TrimSpace(humanValue(line, "Default Frontend:"))
 		case strings.HasPrefix(line, "Snapshots:"), strings.HasPrefix(line, "* Snapshots:"):
 			inSnapshots = true
 		case inSnapshots && snapshotLineRE.MatchString(line):
@@ -163,6 +166,7 @@ func MachineFromInfo(in *Info) Machine {
 		CPUs:      in.Int("cpus", 0),
 		OSType:    in.Str("ostype"),
 		Autostart: in.Bool("autostart-enabled"),
+		Frontend:  strings.TrimSpace(in.Str("defaultfrontend")),
 	}
 	m.Inaccessible = m.Name == "<inaccessible>"
 	for _, kv := range in.Pairs {

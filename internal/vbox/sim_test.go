@@ -699,3 +699,33 @@ func TestSimStartFrontend(t *testing.T) {
 		t.Errorf("FRONTEND/Type vrdp: %q", c)
 	}
 }
+
+func TestSimStartDefaultFrontend(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	d := s.create("withfe")
+	u := uuidString(d.UUID)
+	s.vbm("modifyvm", u, "--defaultfrontend", "headless")
+	s.vbm("setextradata", u, "FRONTEND/Type", "gui")
+	s.drv.inv.Invalidate()
+	s.runner.mu.Lock()
+	s.runner.cmds = nil
+	s.runner.mu.Unlock()
+	if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	s.runner.mu.Lock()
+	defer s.runner.mu.Unlock()
+	found := false
+	for _, c := range s.runner.cmds {
+		if strings.HasPrefix(c, "getextradata") {
+			t.Errorf("extradata read although the machine has a default front end: %q", c)
+		}
+		if c == "startvm "+u+" --type headless" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("commands: %q", s.runner.cmds)
+	}
+}
