@@ -64,3 +64,33 @@ func unrepresentable(in Info) bool {
 	}
 	return false
 }
+
+// FuzzDefineIdempotent: any document that plans a new machine, once that
+// plan is applied (to the fake VirtualBox), plans nothing when defined
+// again — the property `virsh define x.xml; virsh define x.xml` relies on.
+func FuzzDefineIdempotent(f *testing.F) {
+	f.Add(readFile(f, "rich.xml"))
+	f.Add(readFile(f, "simulated.xml"))
+	f.Add(minimal("", "<disk device='cdrom'><target dev='hdc'/></disk><interface type='user'/><serial type='null'/>"))
+	f.Add(minimal("<vcpu>3</vcpu><features><acpi/></features>", "<sound model='sb16'/><video><model type='none'/></video><controller type='usb' model='ehci'/>"))
+	f.Fuzz(func(t *testing.T, doc string) {
+		d, err := ParseDomain(doc)
+		if err != nil {
+			return
+		}
+		p, err := PlanDefine(d, nil, PlanOptions{Version: "7.0"})
+		if err != nil {
+			return
+		}
+		vm := newFakeVM(t)
+		vm.apply(p)
+		info := vm.info()
+		again, err := PlanDefine(d, &info, PlanOptions{Version: "7.0"})
+		if err != nil {
+			t.Fatalf("second define refused: %v", err)
+		}
+		if !again.Empty() {
+			t.Fatalf("second define is not a no-op: %v", again.Steps)
+		}
+	})
+}
