@@ -477,10 +477,7 @@ var modifyOpts = []modifyOpt{
 		return 0
 	}},
 	{names: []string{"--vrdeaddress"}, names7: []string{"--vrde-address"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		if v == "" {
-			v = "0.0.0.0"
-		}
-		vm.HW.VRDE.Address = v
+		vm.HW.VRDE.Address = v // "" = all interfaces
 		return 0
 	}},
 	{names: []string{"--vrdeauthtype"}, names7: []string{"--vrde-auth-type"}, apply: enumOpt("--vrdeauthtype",

@@ -30,7 +30,7 @@ func (s *Sim) newHardware(os OSType, withDefaults bool) Hardware {
 		NICs: make([]NIC, 8), Clipboard: "disabled", DragAndDrop: "disabled",
 		HIDPointing: "ps2mouse", HIDKeyboard: "ps2kbd",
 		Audio: Audio{Enabled: true, Driver: "pulse", Controller: "AC97", Codec: "STAC9700"},
-		VRDE:  VRDE{Ports: "3389", Address: "0.0.0.0", AuthType: "null"},
+		VRDE:  VRDE{Ports: "3389", AuthType: "null"},
 	}
 	if !s.p.Is61() {
 		hw.Audio.Driver = "default"

@@ -741,3 +741,27 @@ func TestColdStartModel(t *testing.T) {
 		t.Error("VBOXSIM_COLD_START=0 must turn the model off")
 	}
 }
+
+func TestVRDEDefaultsAndUnknownControllers(t *testing.T) {
+	for _, v := range []string{"6.1", "7.0"} {
+		env := testEnv(t, v)
+		run(t, env, 0, "createvm", "--name", "v", "--register")
+		run(t, env, 0, "modifyvm", "v", "--vrde", "on")
+		run(t, env, 0, "storagectl", "v", "--name", "NVMe", "--add", "pcie")
+		out, _ := run(t, env, 0, "showvminfo", "v", "--machinereadable")
+		if mrValue(t, out, "vrdeaddress") != `""` || mrValue(t, out, "vrdeproperty[TCP/Address]") != "<not set>" || mrValue(t, out, "vrdeports") != `"3389"` {
+			t.Errorf("%s: VRDE defaults:\n%s", v, out)
+		}
+		want := `"NVMe"`
+		if v == "6.1" {
+			want = `"unknown"`
+		}
+		if got := mrValue(t, out, "storagecontrollertype0"); got != want {
+			t.Errorf("%s: NVMe controller type %s, want %s", v, got, want)
+		}
+		human, _ := run(t, env, 0, "showvminfo", "v")
+		if !strings.Contains(human, "VRDE:                        enabled (Address 0.0.0.0, Ports 3389, MultiConn: off, ReuseSingleConn: off, Authentication type: null)\n") {
+			t.Errorf("%s: human VRDE:\n%s", v, human)
+		}
+	}
+}

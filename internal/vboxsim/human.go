@@ -99,7 +99,7 @@ func (s *Sim) humanInfo(vm *VM) string {
 		for i, c := range hw.Controllers {
 			maxPorts, _ := controllerLimits(c.Bus)
 			fmt.Fprintf(&b, "Storage Controller Name (%d):            %s\n", i, c.Name)
-			fmt.Fprintf(&b, "Storage Controller Type (%d):            %s\n", i, c.Type)
+			fmt.Fprintf(&b, "Storage Controller Type (%d):            %s\n", i, s.controllerTypeName(c.Type))
 			fmt.Fprintf(&b, "Storage Controller Instance Number (%d): 0\n", i)
 			fmt.Fprintf(&b, "Storage Controller Max Port Count (%d):  %d\n", i, maxPorts)
 			fmt.Fprintf(&b, "Storage Controller Port Count (%d):      %d\n", i, c.PortCount)
@@ -149,11 +149,14 @@ func (s *Sim) humanInfo(vm *VM) string {
 			"generic": fmt.Sprintf("Generic '%s'", n.Generic), "natnetwork": fmt.Sprintf("NAT Network '%s'", n.NATNetwork)}[n.Attach]
 		l(label, "MAC: %s, Attachment: %s, Cable connected: %s, Trace: off (file: none), Type: %s, Reported speed: 0 Mbps, Boot priority: 0, Promisc Policy: deny, Bandwidth group: none",
 			n.MAC, att, onOff(n.Cable), n.Type)
+		if n.Attach == "nat" {
+			fmt.Fprintf(&b, "NIC %d Settings:  MTU: 0, Socket (send: 64, receive: 64), TCP Window (send:64, receive: 64)\n", i+1)
+		}
 		for j, r := range n.Forwarding {
 			f := strings.Split(r, ",")
 			if len(f) == 6 {
-				l(fmt.Sprintf("NIC %d Rule(%d)", i+1, j), "name = %s, protocol = %s, host ip = %s, host port = %s, guest ip = %s, guest port = %s",
-					f[0], f[1], f[2], f[3], f[4], f[5])
+				fmt.Fprintf(&b, "NIC %d Rule(%d):   name = %s, protocol = %s, host ip = %s, host port = %s, guest ip = %s, guest port = %s\n",
+					i+1, j, f[0], f[1], f[2], f[3], f[4], f[5])
 			}
 		}
 	}
@@ -163,7 +166,7 @@ func (s *Sim) humanInfo(vm *VM) string {
 		"combokbd": "USB and PS/2 Keyboard"}[hw.HIDKeyboard])
 	for i, u := range hw.UARTs {
 		if u.Enabled {
-			l(fmt.Sprintf("UART %d", i+1), "I/O base: %s, IRQ: %d, %s", u.IOBase, u.IRQ, uartModeHuman(u.Mode))
+			l(fmt.Sprintf("UART %d", i+1), "I/O base: %s, IRQ: %d, %s, %s", u.IOBase, u.IRQ, uartModeHuman(u.Mode), u.Type)
 		} else {
 			l(fmt.Sprintf("UART %d", i+1), "disabled")
 		}
@@ -191,8 +194,20 @@ func (s *Sim) humanInfo(vm *VM) string {
 		l("Video mode", "1024x768x32 at 0,0 enabled")
 	}
 	if hw.VRDE.Enabled {
+		addr := hw.VRDE.Address
+		if addr == "" {
+			addr = "0.0.0.0"
+		}
 		l("VRDE", "enabled (Address %s, Ports %s, MultiConn: %s, ReuseSingleConn: %s, Authentication type: %s)",
-			hw.VRDE.Address, hw.VRDE.Ports, onOff(hw.VRDE.MultiCon), onOff(hw.VRDE.ReuseCon), hw.VRDE.AuthType)
+			addr, hw.VRDE.Ports, onOff(hw.VRDE.MultiCon), onOff(hw.VRDE.ReuseCon), hw.VRDE.AuthType)
+		var port int
+		if running {
+			fmt.Sscanf(hw.VRDE.Ports, "%d", &port)
+		}
+		if port > 0 {
+			l("VRDE port", "%d", port)
+		}
+		l("Video redirection", "disabled")
 	} else {
 		l("VRDE", "disabled")
 	}

@@ -52,6 +52,15 @@ func (s *Sim) mediumByUUID(uuid string) *Medium {
 	return nil
 }
 
+// controllerTypeName is the type as showvminfo prints it: 6.1's switch has
+// no case for NVMe and VirtioSCSI and prints "unknown".
+func (s *Sim) controllerTypeName(t string) string {
+	if s.p.Is61() && (t == "NVMe" || t == "VirtioSCSI") {
+		return "unknown"
+	}
+	return t
+}
+
 func effParavirt(vm *VM) string {
 	if vm.HW.ParavirtProvider != "default" && vm.HW.ParavirtProvider != "" {
 		return vm.HW.ParavirtProvider
@@ -195,7 +204,7 @@ func (s *Sim) machineReadable(vm *VM) string {
 	for i, c := range hw.Controllers {
 		maxPorts, _ := controllerLimits(c.Bus)
 		kv(fmt.Sprintf("storagecontrollername%d", i), c.Name)
-		kv(fmt.Sprintf("storagecontrollertype%d", i), c.Type)
+		kv(fmt.Sprintf("storagecontrollertype%d", i), s.controllerTypeName(c.Type))
 		kv(fmt.Sprintf("storagecontrollerinstance%d", i), "0")
 		kv(fmt.Sprintf("storagecontrollermaxportcount%d", i), fmt.Sprint(maxPorts))
 		kv(fmt.Sprintf("storagecontrollerportcount%d", i), fmt.Sprint(c.PortCount))
@@ -306,7 +315,7 @@ func (s *Sim) machineReadable(vm *VM) string {
 			switch {
 			case prop == "TCP/Ports":
 				kv("vrdeproperty["+prop+"]", hw.VRDE.Ports)
-			case prop == "TCP/Address" && hw.VRDE.Address != "0.0.0.0" && hw.VRDE.Address != "":
+			case prop == "TCP/Address" && hw.VRDE.Address != "":
 				kv("vrdeproperty["+prop+"]", hw.VRDE.Address)
 			default:
 				raw("vrdeproperty[" + prop + "]=<not set>")
