@@ -41,9 +41,17 @@ type Inventory struct {
 	mu      sync.Mutex
 	snap    *snapshot
 	flight  *flight
-	seq     uint64            // incremented by every MarkDirty
-	dirty   map[string]uint64 // uuid -> seq of the mark
-	details map[string]detail // uuid -> machine-readable settings
+	seq     uint64             // incremented by every MarkDirty and Apply
+	dirty   map[string]uint64  // uuid -> seq of the mark
+	applied map[string]applied // uuid -> the daemon's last certain change
+	details map[string]detail  // uuid -> machine-readable settings
+}
+
+// applied is a change the daemon made (Apply) that a read started before it
+// must not undo.
+type applied struct {
+	seq uint64
+	m   Machine
 }
 
 type snapshot struct {
@@ -69,7 +77,7 @@ func NewInventory(run runFunc, states *States, maxAge time.Duration) *Inventory 
 		maxAge = DefaultMaxAge
 	}
 	return &Inventory{run: run, maxAge: maxAge, now: time.Now, states: states,
-		dirty: map[string]uint64{}, details: map[string]detail{}}
+		dirty: map[string]uint64{}, applied: map[string]applied{}, details: map[string]detail{}}
 }
 
 // List returns every accessible machine in VirtualBox's order, refreshing the
@@ -177,6 +185,12 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 	now := inv.now()
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	if a, ok := inv.applied[uuid]; ok && a.seq > startSeq {
+		// The daemon changed the machine while this read ran: the read is
+		// older than the cache.
+		return info, nil
+	}
+	delete(inv.applied, uuid)
 	inv.details[uuid] = detail{at: now, info: info}
 	if seq, ok := inv.dirty[uuid]; ok && seq <= startSeq {
 		delete(inv.dirty, uuid)
@@ -220,6 +234,8 @@ func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
 	}
 	ns.byUUID[uuid] = m
 	inv.snap = ns
+	inv.seq++
+	inv.applied[uuid] = applied{seq: inv.seq, m: m}
 	delete(inv.details, uuid)
 	inv.mu.Unlock()
 	if inv.states != nil {
@@ -242,6 +258,7 @@ func (inv *Inventory) Forget(uuid string) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	delete(inv.dirty, uuid)
+	delete(inv.applied, uuid)
 	delete(inv.details, uuid)
 	if inv.snap == nil {
 		return
@@ -310,6 +327,14 @@ func (inv *Inventory) refresh(ctx context.Context) (*snapshot, error) {
 
 	inv.mu.Lock()
 	if f.err == nil {
+		for u, a := range inv.applied {
+			if a.seq <= startSeq {
+				delete(inv.applied, u)
+			} else if _, ok := f.snap.byUUID[u]; ok {
+				// Changed by the daemon after this listing started.
+				f.snap.byUUID[u] = a.m
+			}
+		}
 		inv.snap = f.snap
 		for u, seq := range inv.dirty {
 			if seq <= startSeq {

@@ -101,3 +101,51 @@ func TestStatesPersistence(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestInventoryApplyDuringRefresh: a certain change the daemon applied while
+// an older listing was in flight survives that listing.
+func TestInventoryApplyDuringRefresh(t *testing.T) {
+	const u = "00000000-0000-4000-8000-000000000001"
+	var block bool
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	run := func(ctx context.Context, _ RetryPolicy, args ...string) ([]byte, []byte, error) {
+		if block {
+			started <- struct{}{}
+			<-release
+		}
+		// VirtualBox still reports the old state to the old listing.
+		return []byte(fmt.Sprintf("%-28s %s\n%-28s %s\n%-28s %s (since x)\n", "Name:", "vm", "UUID:", u, "State:", "powered off")), nil, nil
+	}
+	states, _ := LoadStates("")
+	inv := NewInventory(run, states, time.Hour)
+	if _, err := inv.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	block = true
+	inv.Invalidate()
+	done := make(chan error)
+	go func() {
+		_, err := inv.List(context.Background())
+		done <- err
+	}()
+	<-started
+	if !inv.Apply(u, func(m *Machine) { m.State = "running" }) {
+		t.Fatal("Apply on a known machine failed")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	block = false
+	m, err := inv.Get(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State != "running" {
+		t.Errorf("state %q: the older listing undid the daemon's change", m.State)
+	}
+	if inv.Apply("unknown", func(*Machine) {}) {
+		t.Error("Apply on an unknown machine succeeded")
+	}
+}
