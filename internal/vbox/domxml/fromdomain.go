@@ -14,7 +14,10 @@ import (
 )
 
 // desired is what an XML document asks for. Fields that the XML may leave
-// out to mean "keep what the machine has" have a companion flag.
+// out to mean "keep what the machine has" have a companion flag. Storage is
+// held in Ctls and WantDisks (libvirt's addressing); the embedded
+// Controllers and Disks stay empty, since names are only known once the
+// planner has matched the document's controllers to the machine's.
 type desired struct {
 	vmConfig
 	ArchSet   bool // <type arch> was given
