@@ -72,7 +72,11 @@ func (s *Sim) cmdList(args []string) int {
 					fmt.Fprintln(s.stdout)
 				}
 				if vm.State == "inaccessible" {
-					fmt.Fprintf(s.stdout, "Name:                        <inaccessible!>\nUUID:                        %s\n", vm.UUID)
+					full, err := s.st.VM(vm.UUID)
+					if err != nil {
+						full = vm
+					}
+					fmt.Fprint(s.stdout, s.inaccessibleHuman(full))
 					continue
 				}
 				fmt.Fprint(s.stdout, s.humanInfo(vm))

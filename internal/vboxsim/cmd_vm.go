@@ -305,7 +305,7 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 		if mr {
 			fmt.Fprintf(s.stdout, "name=\"<inaccessible>\"\nUUID=\"%s\"\n", vm.UUID)
 		} else {
-			fmt.Fprintf(s.stdout, "%-28s %s\n%-28s %s\n%-28s %s\n", "Name:", "<inaccessible!>", "UUID:", vm.UUID, "Config file:", vm.CfgFile)
+			fmt.Fprint(s.stdout, s.inaccessibleHuman(vm))
 		}
 		return 0
 	}

@@ -118,10 +118,14 @@ func (s *Sim) humanInfo(vm *VM) string {
 			}
 		}
 	} else {
-		b.WriteString("Storage Controllers:\n")
+		if len(hw.Controllers) == 0 {
+			l("Storage Controllers", "<none>")
+		} else {
+			b.WriteString("Storage Controllers:\n")
+		}
 		for i, c := range hw.Controllers {
 			maxPorts, _ := controllerLimits(c.Bus)
-			boot := ""
+			boot := ", Not bootable"
 			if c.Bootable {
 				boot = ", Bootable"
 			}
@@ -130,10 +134,18 @@ func (s *Sim) humanInfo(vm *VM) string {
 				if a.Controller != c.Name {
 					continue
 				}
+				flag := func(on bool, text string) string {
+					if on {
+						return text
+					}
+					return ""
+				}
 				if m := s.mediumByUUID(a.Medium); m != nil {
-					fmt.Fprintf(&b, "  Port %d, Unit %d: UUID: %s\n    Location: \"%s\"\n", a.Port, a.Device, m.UUID, m.Location)
+					fmt.Fprintf(&b, "  Port %d, Unit %d: UUID: %s%s%s%s%s%s\n    Location: \"%s\"\n", a.Port, a.Device, m.UUID,
+						flag(a.Passthrough, ", passthrough enabled"), flag(a.TempEject, ", temp eject"), flag(a.HotPluggable, ", hot-pluggable"),
+						flag(a.NonRotational, ", non-rotational (SSD)"), flag(a.Discard, ", discards unused blocks"), m.Location)
 				} else {
-					fmt.Fprintf(&b, "  Port %d, Unit %d: Empty\n", a.Port, a.Device)
+					fmt.Fprintf(&b, "  Port %d, Unit %d: Empty%s\n", a.Port, a.Device, flag(a.TempEject, ", temp eject"))
 				}
 			}
 		}
@@ -146,7 +158,7 @@ func (s *Sim) humanInfo(vm *VM) string {
 		}
 		att := map[string]string{"null": "none", "nat": "NAT", "bridged": fmt.Sprintf("Bridged Interface '%s'", n.Bridge),
 			"hostonly": fmt.Sprintf("Host-only Interface '%s'", n.HostOnly), "intnet": fmt.Sprintf("Internal Network '%s'", n.IntNet),
-			"generic": fmt.Sprintf("Generic '%s'", n.Generic), "natnetwork": fmt.Sprintf("NAT Network '%s'", n.NATNetwork)}[n.Attach]
+			"generic": fmt.Sprintf("Generic '%s' {  }", n.Generic), "natnetwork": fmt.Sprintf("NAT Network '%s'", n.NATNetwork)}[n.Attach]
 		l(label, "MAC: %s, Attachment: %s, Cable connected: %s, Trace: off (file: none), Type: %s, Reported speed: 0 Mbps, Boot priority: 0, Promisc Policy: deny, Bandwidth group: none",
 			n.MAC, att, onOff(n.Cable), n.Type)
 		if n.Attach == "nat" {
@@ -309,6 +321,21 @@ func (s *Sim) humanInfo(vm *VM) string {
 	return b.String()
 }
 
+// inaccessibleHuman is the human block of a machine whose settings cannot be
+// read (fixed-width labels in the source); the access error goes to stderr.
+func (s *Sim) inaccessibleHuman(vm *VM) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Name:            <inaccessible!>\nUUID:            %s\nConfig file:     %s\n", vm.UUID, vm.CfgFile)
+	if !s.p.Is61() {
+		b.WriteString("Encryption:     disabled\n")
+	}
+	b.WriteString("Access error details:\n")
+	fmt.Fprintf(s.stderr, "VBoxManage: error: Runtime error opening '%s' for reading: -102 (File not found.).\n", vm.CfgFile)
+	fmt.Fprint(s.stderr, "VBoxManage: error: Details: code NS_ERROR_FAILURE (0x80004005), component MachineWrap, interface IMachine\n")
+	b.WriteString("\n")
+	return b.String()
+}
+
 func uartModeHuman(mode string) string {
 	kind, arg, _ := strings.Cut(mode, ",")
 	switch kind {
@@ -343,9 +370,9 @@ func audioDriverHuman(d string) string {
 	case "coreaudio":
 		return "CoreAudio"
 	case "dsound":
-		return "DSOUND"
+		return "DSOUND" // 7.x: DirectSound
 	case "was":
-		return "Windows Audio Session"
+		return "Windows Audio Session (WAS)"
 	}
 	return d
 }
