@@ -83,37 +83,46 @@ func NewInventory(run runFunc, states *States, maxAge time.Duration) *Inventory 
 // List returns every accessible machine in VirtualBox's order, refreshing the
 // snapshot when it is older than MaxAge or a machine is dirty.
 func (inv *Inventory) List(ctx context.Context) ([]Machine, error) {
+	s, _, err := inv.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return inv.ordered(s), nil
+}
+
+// current returns a snapshot no older than MaxAge without dirty machines,
+// and whether this call had to refresh it.
+func (inv *Inventory) current(ctx context.Context) (*snapshot, bool, error) {
 	inv.mu.Lock()
 	s := inv.snap
 	ok := s != nil && inv.now().Sub(s.at) < inv.maxAge && len(inv.dirty) == 0
 	inv.mu.Unlock()
-	if !ok {
-		var err error
-		if s, err = inv.refresh(ctx); err != nil {
-			return nil, err
-		}
+	if ok {
+		return s, false, nil
 	}
-	out := make([]Machine, 0, len(s.order))
-	for _, u := range s.order {
-		out = append(out, s.byUUID[u])
-	}
-	return out, nil
+	s, err := inv.refresh(ctx)
+	return s, true, err
 }
 
 // Get returns the machine with uuid. A stale snapshot is refreshed as a
 // whole (one process for all machines); a machine marked dirty by the
-// daemon's own change is re-read alone.
+// daemon's own change is re-read alone. A UUID missing from a snapshot this
+// call did not load triggers one refresh, so "not found" is always a fresh
+// answer (a machine registered a moment ago behind the daemon's back is
+// found).
 func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 	inv.mu.Lock()
 	s := inv.snap
 	fresh := s != nil && inv.now().Sub(s.at) < inv.maxAge
 	_, isDirty := inv.dirty[uuid]
 	inv.mu.Unlock()
+	refreshed := false
 	if !fresh {
 		var err error
 		if s, err = inv.refresh(ctx); err != nil {
 			return Machine{}, err
 		}
+		refreshed = true
 		inv.mu.Lock()
 		_, isDirty = inv.dirty[uuid]
 		inv.mu.Unlock()
@@ -127,25 +136,40 @@ func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 		inv.mu.Unlock()
 	}
 	m, ok := s.byUUID[uuid]
+	if !ok && !refreshed {
+		var err error
+		if s, err = inv.refresh(ctx); err != nil {
+			return Machine{}, err
+		}
+		m, ok = s.byUUID[uuid]
+	}
 	if !ok {
 		return Machine{}, errNotFound
 	}
 	return m, nil
 }
 
-// Find returns the first accessible machine for which match is true, from a
-// snapshot no older than MaxAge.
+// Find returns the first accessible machine for which match is true. Like
+// Get, a miss in a snapshot this call did not load triggers one refresh.
 func (inv *Inventory) Find(ctx context.Context, match func(Machine) bool) (Machine, error) {
-	ms, err := inv.List(ctx)
+	s, refreshed, err := inv.current(ctx)
 	if err != nil {
 		return Machine{}, err
 	}
-	for _, m := range ms {
-		if match(m) {
-			return m, nil
+	for {
+		for _, u := range s.order {
+			if m := s.byUUID[u]; match(m) {
+				return m, nil
+			}
 		}
+		if refreshed {
+			return Machine{}, errNotFound
+		}
+		if s, err = inv.refresh(ctx); err != nil {
+			return Machine{}, err
+		}
+		refreshed = true
 	}
-	return Machine{}, errNotFound
 }
 
 // Detail returns the machine-readable settings of uuid, cached for MaxAge

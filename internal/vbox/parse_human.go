@@ -112,9 +112,8 @@ func ParseListLong(out []byte) ([]Machine, error) {
 				return nil, err
 			}
 			cur = &Machine{Name: humanValue(line, "Name:")}
-			if cur.Name == "<inaccessible>" {
-				cur.Inaccessible = true
-			}
+			// VBoxManage prints "<inaccessible!>" here, "<inaccessible>" in list vms.
+			cur.Inaccessible = strings.HasPrefix(cur.Name, "<inaccessible")
 			inSnapshots = false
 			continue
 		}
@@ -168,7 +167,7 @@ func MachineFromInfo(in *Info) Machine {
 		Autostart: in.Bool("autostart-enabled"),
 		Frontend:  strings.TrimSpace(in.Str("defaultfrontend")),
 	}
-	m.Inaccessible = m.Name == "<inaccessible>"
+	m.Inaccessible = strings.HasPrefix(m.Name, "<inaccessible")
 	for _, kv := range in.Pairs {
 		if kv.Key == "SnapshotUUID" || strings.HasPrefix(kv.Key, "SnapshotUUID-") {
 			m.Snapshots++

@@ -133,6 +133,25 @@ func hasErrorLine(stderr []byte) bool {
 	return false
 }
 
+// isQuery reports whether args only read: for those an exit status of 0
+// stands even with error lines on stderr, because VBoxManage reports an
+// inaccessible machine's access error that way in the middle of a
+// successful `list --long vms` or `showvminfo`; the parsers judge the
+// output. The exit-0 rule is for actions (startvm on some Windows builds).
+func isQuery(args []string) bool {
+	for _, a := range args {
+		if a == "-q" || a == "--nologo" {
+			continue
+		}
+		switch a {
+		case "list", "showvminfo", "getextradata", "showmediuminfo", "--version", "-v", "-V":
+			return true
+		}
+		return false
+	}
+	return false
+}
+
 // classify decides the Kind of a failed command from its exit code and stderr.
 func classify(exitCode int, stderr string) Kind {
 	s := stderr
@@ -227,7 +246,7 @@ func (r *ExecRunner) Run(ctx context.Context, args ...string) ([]byte, []byte, e
 		}
 		return out, errOut, ce
 	}
-	if hasErrorLine(errOut) {
+	if hasErrorLine(errOut) && !isQuery(args) {
 		return out, errOut, &CmdError{Args: argv, ExitCode: 0, Stderr: string(errOut), Kind: classify(0, string(errOut))}
 	}
 	return out, errOut, nil

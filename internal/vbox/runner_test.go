@@ -47,6 +47,12 @@ func TestExecRunnerErrorLineWithExitZero(t *testing.T) {
 	if ce.Message() != "The VM session was aborted." || !strings.Contains(string(out), "Waiting") {
 		t.Errorf("message %q, stdout %q", ce.Message(), out)
 	}
+	// A query keeps its exit status: an inaccessible machine's access error
+	// is printed in the middle of a successful listing.
+	r = &ExecRunner{Path: script(t, `echo "Name:  <inaccessible!>"; echo "VBoxManage: error: Runtime error opening 'x.vbox' for reading: -102 (File not found.)." >&2; exit 0`)}
+	if _, _, err := r.Run(context.Background(), "list", "--long", "vms"); err != nil {
+		t.Errorf("list with an inaccessible machine failed: %v", err)
+	}
 	// A warning alone is not a failure.
 	r = &ExecRunner{Path: script(t, `echo "VBoxManage: warning: Interface \"eth0\" doesn't seem to exist" >&2; exit 0`)}
 	if _, _, err := r.Run(context.Background(), "modifyvm"); err != nil {

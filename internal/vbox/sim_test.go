@@ -729,3 +729,65 @@ func TestSimStartDefaultFrontend(t *testing.T) {
 		t.Errorf("commands: %q", s.runner.cmds)
 	}
 }
+
+func (s *simEnv) setState(vm, state string) {
+	s.t.Helper()
+	cmd := exec.Command(vboxsimBin, "set-state", vm, state)
+	cmd.Env = append(os.Environ(), s.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("set-state %s %s: %v\n%s", vm, state, err, out)
+	}
+}
+
+func TestSimForcedStates(t *testing.T) {
+	s := newSim(t, withMaxAge(time.Hour)) // only misses and dirty marks refresh
+	ctx := context.Background()
+	for _, tc := range []struct {
+		state   string
+		want    rpc.DomainState
+		reason  int32
+		active  bool
+		managed bool
+	}{
+		{"aborted", rpc.StateCrashed, reasonUnknown, false, false},
+		{"aborted-saved", rpc.StateShutoff, ShutoffCrashed, false, true},
+		{"gurumeditation", rpc.StateBlocked, reasonUnknown, true, false},
+		{"saved", rpc.StateShutoff, ShutoffSaved, false, true},
+		{"paused", rpc.StatePaused, PausedUser, true, false},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			d := s.create("forced-" + tc.state)
+			s.setState(uuidString(d.UUID), tc.state)
+			s.drv.inv.MarkDirty(uuidString(d.UUID))
+			st, r := s.state(d)
+			if st != tc.want || r != tc.reason {
+				t.Errorf("state %d/%d, want %d/%d", st, r, tc.want, tc.reason)
+			}
+			if a, _ := s.conn.DomainIsActive(ctx, d); a != tc.active {
+				t.Errorf("active %v", a)
+			}
+			if m, _ := s.conn.DomainHasManagedSaveImage(ctx, d, 0); m != tc.managed {
+				t.Errorf("managed save %v", m)
+			}
+		})
+	}
+	// An inaccessible machine is not a domain.
+	d := s.create("broken")
+	s.setState(uuidString(d.UUID), "inaccessible")
+	s.drv.inv.Invalidate()
+	all, err := s.conn.ListAllDomains(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range all {
+		if x.UUID == d.UUID || strings.HasPrefix(x.Name, "<inaccessible") {
+			t.Errorf("inaccessible machine listed as %q", x.Name)
+		}
+	}
+	// A machine registered behind the daemon's back is found at once,
+	// even within the snapshot's freshness period.
+	out := s.vbm("createvm", "--name", "just now", "--register")
+	if _, err := s.conn.LookupByName(ctx, "just now"); err != nil {
+		t.Errorf("lookup right after an outside createvm: %v\n%s", err, out)
+	}
+}
