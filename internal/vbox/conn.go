@@ -3,13 +3,12 @@ package vbox
 import (
 	"context"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"strings"
-
-	"libvirt.org/go/libvirtxml"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
@@ -117,27 +116,24 @@ func hostArch() string {
 }
 
 // Capabilities implements rpc.Conn: the host arch and hvm guests of type
-// vbox for x86_64 and i686.
+// vbox for x86_64 and i686, formatted as libvirt formats capabilities.
 func (c *conn) Capabilities(ctx context.Context) (string, error) {
-	caps := libvirtxml.Caps{
-		Host: libvirtxml.CapsHost{
-			CPU:             &libvirtxml.CapsHostCPU{Arch: hostArch()},
-			PowerManagement: &libvirtxml.CapsHostPowerManagement{},
-			IOMMU:           &libvirtxml.CapsHostIOMMU{Support: "no"},
-		},
-	}
+	var b strings.Builder
+	b.WriteString("<capabilities>\n\n  <host>\n    <cpu>\n      <arch>" + xmlText(hostArch()) + "</arch>\n    </cpu>\n" +
+		"    <power_management/>\n    <iommu support='no'/>\n  </host>\n")
 	for _, g := range []struct{ arch, word string }{{"x86_64", "64"}, {"i686", "32"}} {
-		caps.Guests = append(caps.Guests, libvirtxml.CapsGuest{
-			OSType: "hvm",
-			Arch: libvirtxml.CapsGuestArch{Name: g.arch, WordSize: g.word,
-				Domains: []libvirtxml.CapsGuestDomain{{Type: "vbox"}}},
-		})
+		fmt.Fprintf(&b, "\n  <guest>\n    <os_type>hvm</os_type>\n    <arch name='%s'>\n      <wordsize>%s</wordsize>\n"+
+			"      <domain type='vbox'/>\n    </arch>\n  </guest>\n", g.arch, g.word)
 	}
-	s, err := caps.Marshal()
-	if err != nil {
-		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format capabilities: "+err.Error())
-	}
-	return s + "\n", nil
+	b.WriteString("\n</capabilities>\n")
+	return b.String(), nil
+}
+
+// xmlText escapes s for XML character data and attribute values.
+func xmlText(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // MaxVcpus implements rpc.Conn: VirtualBox's "Maximum guest CPU count".
@@ -526,7 +522,7 @@ func (d *Driver) systemProperties(ctx context.Context) (Record, error) {
 }
 
 // hostSysinfo builds libvirt's <sysinfo type='smbios'> from DMI files and
-// the host processor line of `list hostinfo`.
+// the host processor line of `list hostinfo`, formatted as libvirt does.
 func hostSysinfo(hi Record, dmiDir string) (string, error) {
 	read := func(name string) string {
 		b, err := os.ReadFile(dmiDir + "/" + name)
@@ -535,46 +531,39 @@ func hostSysinfo(hi Record, dmiDir string) (string, error) {
 		}
 		return strings.TrimSpace(string(b))
 	}
-	entries := func(pairs ...string) []libvirtxml.SysInfoEntry {
-		var es []libvirtxml.SysInfoEntry
+	var b strings.Builder
+	section := func(tag string, pairs ...string) {
+		var entries []string
 		for i := 0; i+1 < len(pairs); i += 2 {
-			if v := read(pairs[i+1]); v != "" {
-				es = append(es, libvirtxml.SysInfoEntry{Name: pairs[i], Value: v})
+			if v := pairs[i+1]; v != "" {
+				entries = append(entries, fmt.Sprintf("    <entry name='%s'>%s</entry>\n", pairs[i], xmlText(v)))
 			}
 		}
-		return es
-	}
-	sm := &libvirtxml.SysInfoSMBIOS{}
-	if e := entries("vendor", "bios_vendor", "version", "bios_version", "date", "bios_date",
-		"release", "bios_release"); len(e) > 0 {
-		sm.BIOS = &libvirtxml.SysInfoBIOS{Entry: e}
-	}
-	if e := entries("manufacturer", "sys_vendor", "product", "product_name", "version", "product_version",
-		"serial", "product_serial", "uuid", "product_uuid", "sku", "product_sku", "family", "product_family"); len(e) > 0 {
-		sm.System = &libvirtxml.SysInfoSystem{Entry: e}
-	}
-	if bb := entries("manufacturer", "board_vendor", "product", "board_name", "version", "board_version",
-		"serial", "board_serial", "asset", "board_asset_tag"); len(bb) > 0 {
-		sm.BaseBoard = []libvirtxml.SysInfoBaseBoard{{Entry: bb}}
-	}
-	if ch := entries("manufacturer", "chassis_vendor", "version", "chassis_version", "serial", "chassis_serial",
-		"asset", "chassis_asset_tag"); len(ch) > 0 {
-		sm.Chassis = &libvirtxml.SysInfoChassis{Entry: ch}
-	}
-	if p := hi.Str("Processor#0 description"); p != "" {
-		proc := []libvirtxml.SysInfoEntry{{Name: "version", Value: p}}
-		if mhz := hi.LeadingInt("Processor#0 speed", 0); mhz > 0 {
-			proc = append(proc, libvirtxml.SysInfoEntry{Name: "max_speed", Value: fmt.Sprintf("%d MHz", mhz)})
+		if len(entries) == 0 {
+			return
 		}
-		sm.Processor = []libvirtxml.SysInfoProcessor{{Entry: proc}}
+		b.WriteString("  <" + tag + ">\n" + strings.Join(entries, "") + "  </" + tag + ">\n")
 	}
+	b.WriteString("<sysinfo type='smbios'>\n")
+	section("bios", "vendor", read("bios_vendor"), "version", read("bios_version"), "date", read("bios_date"),
+		"release", read("bios_release"))
+	section("system", "manufacturer", read("sys_vendor"), "product", read("product_name"),
+		"version", read("product_version"), "serial", read("product_serial"), "uuid", read("product_uuid"),
+		"sku", read("product_sku"), "family", read("product_family"))
+	section("baseBoard", "manufacturer", read("board_vendor"), "product", read("board_name"),
+		"version", read("board_version"), "serial", read("board_serial"), "asset", read("board_asset_tag"))
+	section("chassis", "manufacturer", read("chassis_vendor"), "version", read("chassis_version"),
+		"serial", read("chassis_serial"), "asset", read("chassis_asset_tag"))
+	speed := ""
+	if mhz := hi.LeadingInt("Processor#0 speed", 0); mhz > 0 {
+		speed = fmt.Sprintf("%d MHz", mhz)
+	}
+	section("processor", "version", hi.Str("Processor#0 description"), "max_speed", speed)
+	size := ""
 	if mb := hi.LeadingInt("Memory size", 0); mb > 0 {
-		sm.Memory = []libvirtxml.SysInfoMemory{{Entry: []libvirtxml.SysInfoEntry{{Name: "size", Value: fmt.Sprintf("%d MB", mb)}}}}
+		size = fmt.Sprintf("%d MB", mb)
 	}
-	si := libvirtxml.SysInfo{SMBIOS: sm}
-	s, err := si.Marshal()
-	if err != nil {
-		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format sysinfo: "+err.Error())
-	}
-	return s + "\n", nil
+	section("memory_device", "size", size)
+	b.WriteString("</sysinfo>\n")
+	return b.String(), nil
 }

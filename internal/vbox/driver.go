@@ -105,7 +105,7 @@ func (d *Driver) Close() error {
 // Open implements rpc.Driver with libvirt's vbox URI rules: vbox:///session
 // for everyone, vbox:///system too when privileged, an empty URI meaning
 // the default for the daemon's user; URIs with a host or another scheme are
-// not ours. The first successful open checks that VBoxManage works.
+// not ours. Opening runs nothing (see ensureWorking).
 func (d *Driver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, error) {
 	uri, err := d.checkURI(req.URI)
 	if err != nil {
@@ -139,23 +139,23 @@ func (d *Driver) checkURI(raw string) (string, error) {
 	return "", errdefs.Newf(errdefs.ErrInternal, "unexpected vbox URI path '%s', try vbox:///session", u.Path)
 }
 
-// ensureWorking resolves VBoxManage and reads its version once; failures are
-// not cached, so a later open retries.
+// ensureWorking resolves VBoxManage (a path lookup and an executable check,
+// no process): opening a connection starts nothing, so `virsh list --all`
+// costs one VBoxManage in all even on a daemon that was just started. A
+// VBoxManage that is present but broken is reported by the first call that
+// needs it, with VBoxManage's own message.
 func (d *Driver) ensureWorking(ctx context.Context) error {
 	d.runMu.Lock()
-	if d.runner == nil {
-		path, err := exec.LookPath(d.opts.VBoxManagePath)
-		if err != nil {
-			d.runMu.Unlock()
-			return errdefs.Wrap(errdefs.ErrInternal, err,
-				fmt.Sprintf("unable to initialize VirtualBox driver API: %s not found", d.opts.VBoxManagePath))
-		}
-		d.runner = &ExecRunner{Path: path, Timeout: d.opts.Timeout}
+	defer d.runMu.Unlock()
+	if d.runner != nil {
+		return nil
 	}
-	d.runMu.Unlock()
-	if _, err := d.Version(ctx); err != nil {
-		return errdefs.Wrap(errdefs.ErrInternal, err, "unable to initialize VirtualBox driver API: "+errdefs.Detail(err))
+	path, err := exec.LookPath(d.opts.VBoxManagePath)
+	if err != nil {
+		return errdefs.Wrap(errdefs.ErrInternal, err,
+			fmt.Sprintf("unable to initialize VirtualBox driver API: %s not found or not executable", d.opts.VBoxManagePath))
 	}
+	d.runner = &ExecRunner{Path: path, Timeout: d.opts.Timeout}
 	return nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"libvirt.org/go/libvirtxml"
+
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
@@ -269,11 +271,29 @@ func TestOpenVBoxManageMissingOrBroken(t *testing.T) {
 	_, err = d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
 	wantClass(t, err, errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
 
+	// Present but not executable.
+	p := filepath.Join(t.TempDir(), "VBoxManage")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = NewDriver(Options{VBoxManagePath: p})
+	_, err = d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	wantClass(t, err, errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
+
+	// Working binary, broken output: the open runs nothing and succeeds;
+	// the first call that needs the version says what is wrong.
 	f := newFakeVBox()
 	f.version = "garbage output"
 	d, _ = NewDriver(Options{Runner: f})
-	_, err = d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
-	wantClass(t, err, errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
+	c, err := d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("Open ran %v", f.calls)
+	}
+	_, err = c.Version(context.Background())
+	wantClass(t, err, errdefs.ErrInternal, "unrecognised VBoxManage version")
 }
 
 func TestFakeHostCalls(t *testing.T) {
@@ -299,12 +319,12 @@ func TestFakeHostCalls(t *testing.T) {
 		t.Errorf("MaxVcpus = %d %v", n, err)
 	}
 	caps, err := c.Capabilities(ctx)
-	if err != nil || !strings.Contains(caps, "<domain type=\"vbox\"") || !strings.Contains(caps, "<os_type>hvm</os_type>") ||
+	if err != nil || !strings.Contains(caps, "<domain type='vbox'/>") || !strings.Contains(caps, "<os_type>hvm</os_type>") ||
 		!strings.Contains(caps, "i686") {
 		t.Errorf("Capabilities:\n%s\n%v", caps, err)
 	}
 	si, err := c.Sysinfo(ctx, 0)
-	if err != nil || !strings.Contains(si, "<sysinfo type=\"smbios\">") || !strings.Contains(si, "Test CPU") {
+	if err != nil || !strings.Contains(si, "<sysinfo type='smbios'>") || !strings.Contains(si, "Test CPU") {
 		t.Errorf("Sysinfo:\n%s\n%v", si, err)
 	}
 	if h, err := c.Hostname(ctx); err != nil || h == "" {
@@ -505,9 +525,9 @@ func TestHostSysinfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`<sysinfo type="smbios">`, `<entry name="vendor">SeaBIOS</entry>`,
-		`<entry name="version">1.16</entry>`, `<entry name="product">Standard PC</entry>`,
-		`<entry name="version">Intel(R) Core(TM) i7-7700 CPU @ 3.60GHz</entry>`, `<entry name="size">32014 MB</entry>`} {
+	for _, want := range []string{`<sysinfo type='smbios'>`, `<entry name='vendor'>SeaBIOS</entry>`,
+		`<entry name='version'>1.16</entry>`, `<entry name='product'>Standard PC</entry>`,
+		`<entry name='version'>Intel(R) Core(TM) i7-7700 CPU @ 3.60GHz</entry>`, `<entry name='size'>32014 MB</entry>`} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("sysinfo lacks %s:\n%s", want, doc)
 		}
@@ -516,5 +536,15 @@ func TestHostSysinfo(t *testing.T) {
 	doc, err = hostSysinfo(hi, filepath.Join(dir, "missing"))
 	if err != nil || strings.Contains(doc, "<bios>") || strings.Contains(doc, "<system>") {
 		t.Errorf("sysinfo without DMI:\n%s\n%v", doc, err)
+	}
+	// Both documents are what libvirtxml (and so libvirt's clients) parse.
+	var si libvirtxml.SysInfo
+	if err := si.Unmarshal(doc); err != nil || si.SMBIOS == nil || len(si.SMBIOS.Processor) != 1 {
+		t.Errorf("sysinfo does not parse: %v %+v", err, si)
+	}
+	var caps libvirtxml.Caps
+	capsDoc, _ := (&conn{}).Capabilities(context.Background())
+	if err := caps.Unmarshal(capsDoc); err != nil || len(caps.Guests) != 2 || caps.Guests[0].Arch.Domains[0].Type != "vbox" {
+		t.Errorf("capabilities do not parse: %v %+v", err, caps)
 	}
 }

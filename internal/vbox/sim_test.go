@@ -584,15 +584,10 @@ func TestSimFaults(t *testing.T) {
 			t.Errorf("raw stderr in detail: %q", errdefs.Detail(err))
 		}
 	})
-	t.Run("version broken at open", func(t *testing.T) {
-		if simBin == "" {
-			t.Skip("simulator not available")
-		}
-		home := t.TempDir()
-		d, _ := NewDriver(Options{Runner: &ExecRunner{Path: simBin, Timeout: 10 * time.Second,
-			Env: []string{"VBOXSIM_HOME=" + home, "VBOXSIM_LATENCY=0", "VBOXSIM_FAULTS=*=svcdown"}}})
-		_, err := d.Open(ctx, rpc.OpenRequest{URI: "vbox:///session"})
-		wantClass(t, err, errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
+	t.Run("version with VBoxSVC down", func(t *testing.T) {
+		s := newSim(t, withEnv("VBOXSIM_FAULTS=*=svcdown"))
+		_, err := s.conn.Version(ctx)
+		wantClass(t, err, errdefs.ErrInternal, "VirtualBox service unavailable")
 	})
 }
 
