@@ -122,6 +122,7 @@ type Sim struct {
 	now    func() time.Time
 	rng    *rand.Rand
 	slept  bool
+	extra  time.Duration // long-operation time, slept after the state lock is released
 }
 
 // Main is the program entry: argv[0]'s base name decides between the
@@ -161,6 +162,9 @@ func Run(env Env, args []string, stdout, stderr io.Writer) int {
 		s.work()
 	}
 	st.Unlock()
+	if s.extra > 0 {
+		time.Sleep(s.extra)
+	}
 	s.touchLastCall()
 	s.logInvocation(start, args, code)
 	return code
@@ -178,10 +182,12 @@ func (s *Sim) work() {
 	}
 }
 
-// slow sleeps for n extra latencies (long operations: startvm, clone...).
+// slow adds n latencies to the call (long operations: startvm, clone...).
+// They are slept once the state lock is released, so a long operation on one
+// VM never blocks calls on other VMs.
 func (s *Sim) slow(n int) {
 	if s.env.Latency > 0 && n > 0 {
-		time.Sleep(time.Duration(n) * s.env.Latency)
+		s.extra += time.Duration(n) * s.env.Latency
 	}
 }
 
