@@ -692,7 +692,17 @@ func (s *Sim) cmdStorageAttach(args []string) int {
 		return s.internalError(err)
 	}
 	if vm != nil && isOnline(vm.State) {
+		s.st.Unlock()
 		s.work()
+		if err := s.st.Lock(true); err != nil {
+			return s.internalError(err)
+		}
+		if vm, err = s.findVM(args[0]); err != nil || vm == nil {
+			if err != nil {
+				return s.internalError(err)
+			}
+			return s.notFound(args[0], "FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageStorageController.cpp", 345)
+		}
 		code := apply(vm)
 		if code == 0 {
 			if err := s.st.Commit(); err != nil {

@@ -418,6 +418,7 @@ func (s *Sim) cmdSharedFolder(args []string) int {
 		return 0
 	}
 	if f.Transient {
+		s.work()
 		if err := s.st.Lock(true); err != nil {
 			return s.internalError(err)
 		}
@@ -425,7 +426,6 @@ func (s *Sim) cmdSharedFolder(args []string) int {
 		if err != nil {
 			return s.internalError(err)
 		}
-		s.work()
 		if vm == nil {
 			return s.notFound(ref, "FindMachine(Bstr(pszMachineName).raw(), machine.asOutParam())", "VBoxManageMisc.cpp", 1210)
 		}

@@ -53,9 +53,6 @@ func (s *Sim) cmdUSBFilter(args []string) int {
 		return s.syntaxError("usbfilter", "Mandatory options not specified", 2)
 	}
 	if target == "global" {
-		if err := s.st.Lock(false); err != nil {
-			return s.internalError(err)
-		}
 		s.work()
 		return 0
 	}
