@@ -108,21 +108,25 @@ func (s *Sim) cmdControlVM(args []string) int {
 		return s.internalError(err)
 	}
 	if vm == nil {
+		s.st.Unlock()
 		s.work()
 		return s.notFound(ref, "FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageControlVM.cpp", 235)
 	}
 	s.st.Commit()
 	if vm.inaccessible {
+		s.st.Unlock()
 		s.work()
 		return s.inaccessibleError("LockMachine(a->session, LockType_Shared)", "VBoxManageControlVM.cpp", 240)
 	}
 	if !isOnline(vm.State) {
+		s.st.Unlock()
 		s.work()
 		return s.fail("Machine '%s' is not currently running%s", vm.Name, s.p.dot())
 	}
 	release, notReady := s.acquireShared(vm)
 	s.st.Unlock()
 	if notReady {
+		s.st.Unlock()
 		s.work()
 		return s.notReady("LockMachine(a->session, LockType_Shared)", "VBoxManageControlVM.cpp", 240)
 	}

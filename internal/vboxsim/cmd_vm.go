@@ -281,6 +281,7 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 		return s.internalError(err)
 	}
 	if vm == nil {
+		s.st.Unlock()
 		s.work()
 		return s.notFound(ref, "FindMachine(Bstr(VMNameOrUuid).raw(), machine.asOutParam())", "VBoxManageInfo.cpp", 2719)
 	}
@@ -333,15 +334,18 @@ func (s *Sim) writeSession(ref string, notFound func(string) int, lockedErr func
 		return s.internalError(err)
 	}
 	if vm == nil {
+		s.st.Unlock()
 		s.work()
 		return notFound(ref)
 	}
 	if vm.inaccessible {
+		s.st.Unlock()
 		s.work()
 		return s.inaccessibleError("LockMachine(a->session, LockType_Write)", "VBoxManageMisc.cpp", 100)
 	}
 	release, ok := s.acquireWrite(vm)
 	if !ok {
+		s.st.Unlock()
 		s.work()
 		return lockedErr(vm)
 	}
