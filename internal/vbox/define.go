@@ -73,7 +73,9 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		if err != nil {
 			return vboxError("cannot read machine "+m.Name, err)
 		}
-		plan, err := domxml.PlanDefine(dom, ptr(toDomxmlInfo(info)), opts)
+		cur := toDomxmlInfo(info)
+		cur.AudioController = m.AudioController
+		plan, err := domxml.PlanDefine(dom, &cur, opts)
 		if err != nil {
 			return err
 		}
@@ -94,6 +96,8 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 			}
 		}
 		d.log.WithFields(map[string]any{"vm": m.Name, "steps": len(plan.Steps)}).Info("domain updated in place")
+		// Some settings (the audio controller) are only in the full listing.
+		d.inv.Invalidate()
 		return nil
 	})
 	if err != nil {
@@ -278,8 +282,6 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func mustUUID(s string) [16]byte {
 	u, _ := parseUUID(s)

@@ -206,3 +206,32 @@ func TestSimCreateXML(t *testing.T) {
 }
 
 func errorsIs(err, class error) bool { return errdefs.ClassOf(err) == class }
+
+func TestSimAudioControllerRoundTrip(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	d := s.create("sound")
+	u := uuidString(d.UUID)
+	s.vbm("modifyvm", u, "--audio-enabled", "on", "--audio-controller", "hda")
+	s.drv.inv.Invalidate()
+	doc, err := s.conn.DomainGetXMLDesc(ctx, d, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(doc, `<sound model="ich6"`) && !strings.Contains(doc, `<sound model='ich6'`) {
+		t.Fatalf("HDA not shown as ich6:\n%s", doc)
+	}
+	s.runner.mu.Lock()
+	s.runner.cmds = nil
+	s.runner.mu.Unlock()
+	if _, err := s.conn.DomainDefineXML(ctx, doc, 0); err != nil {
+		t.Fatal(err)
+	}
+	s.runner.mu.Lock()
+	defer s.runner.mu.Unlock()
+	for _, c := range s.runner.cmds {
+		if strings.HasPrefix(c, "modifyvm") {
+			t.Errorf("round trip of an HDA machine ran %q", c)
+		}
+	}
+}

@@ -225,8 +225,11 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 		for k, v := range inv.snap.byUUID {
 			ns.byUUID[k] = v
 		}
-		if _, known := ns.byUUID[uuid]; !known {
+		if old, known := ns.byUUID[uuid]; !known {
 			ns.order = append(append([]string(nil), ns.order...), uuid)
+		} else if m.AudioController == "" {
+			// Only the human listing prints it.
+			m.AudioController = old.AudioController
 		}
 		ns.byUUID[uuid] = m
 		inv.snap = ns

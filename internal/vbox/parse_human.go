@@ -11,16 +11,19 @@ import (
 // that listing, lookups and dominfo need, read either from one `list -l vms`
 // block or from `showvminfo --machinereadable`.
 type Machine struct {
-	Name         string
-	UUID         string // lower case
-	State        string // machine-readable VMState token: "poweroff", "running", "aborted-saved"...
-	MemoryMB     int
-	CPUs         int
-	OSType       string // description, e.g. "Ubuntu (64-bit)"
-	Autostart    bool
-	Frontend     string // default front end ("" when not set)
-	Snapshots    int
-	Inaccessible bool
+	Name      string
+	UUID      string // lower case
+	State     string // machine-readable VMState token: "poweroff", "running", "aborted-saved"...
+	MemoryMB  int
+	CPUs      int
+	OSType    string // description, e.g. "Ubuntu (64-bit)"
+	Autostart bool
+	Frontend  string // default front end ("" when not set)
+	// AudioController is "ac97", "hda" or "sb16" from the human Audio
+	// line; machine-readable output does not print it ("" = unknown).
+	AudioController string
+	Snapshots       int
+	Inaccessible    bool
 }
 
 // humanLabelWidth is the column where values start in human showvminfo
@@ -32,6 +35,7 @@ var (
 	snapshotLineRE  = regexp.MustCompile(`^\s+Name: .* \(UUID: [0-9a-fA-F-]{36}\)( \*)?\s*$`)
 	humanSinceRE    = regexp.MustCompile(`\s*\(since .*\)\s*$`)
 	humanMemoryRE   = regexp.MustCompile(`^(\d+)\s*MB`)
+	humanAudioRE    = regexp.MustCompile(`^Audio:\s+enabled \(.*Controller: ([A-Za-z0-9]+)`)
 	humanSectionRE  = regexp.MustCompile(`^(\* )?[A-Z][A-Za-z ]*:\s*$`)
 	humanStateNames = map[string]string{
 		"powered off":                   "poweroff",
@@ -139,6 +143,10 @@ func ParseListLong(out []byte) ([]Machine, error) {
 			cur.OSType = strings.TrimSpace(humanValue(line, "Guest OS:"))
 		case strings.HasPrefix(line, "Autostart Enabled:"), strings.HasPrefix(line, "Autostart enabled:"):
 			cur.Autostart = parseOnOff(humanValue(line, "Autostart Enabled:"))
+		case strings.HasPrefix(line, "Audio:"):
+			if m := humanAudioRE.FindStringSubmatch(line); m != nil {
+				cur.AudioController = strings.ToLower(m[1])
+			}
 		case strings.HasPrefix(line, "Default Frontend:"):
 			cur.Frontend = strings.TrimSpace(humanValue(line, "Default Frontend:"))
 		case strings.HasPrefix(line, "Snapshots:"), strings.HasPrefix(line, "* Snapshots:"):

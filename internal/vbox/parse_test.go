@@ -199,7 +199,7 @@ func TestParseListLong(t *testing.T) {
 		pad("UUID:", "11111111-2222-3333-4444-555555555555") +
 		"Memory size                  4096MB\n" + pad("Number of CPUs:", "4") +
 		pad("State:", "running (since 2024-05-02T10:01:07.118000000)") +
-		pad("Autostart Enabled:", "on") + "\n" +
+		pad("Autostart Enabled:", "on") + pad("Audio:", "enabled (Driver: PulseAudio, Controller: HDA, Codec: STAC9221)") + "\n" +
 		"Shared folders:\n\nName: 'vagrant', Host path: '/src' (machine mapping), writable\n\n" +
 		"Snapshots:\n\n   Name: base (UUID: 0f4e3d2c-1b0a-4f9e-8d7c-6b5a49382716)\n" +
 		"      Name: provisioned (UUID: 7e5b6c4d-3a2f-4e1d-9c8b-7a6f5e4d3c2b) *\n\n" +
@@ -214,7 +214,7 @@ func TestParseListLong(t *testing.T) {
 		t.Fatalf("got %d machines: %+v", len(ms), ms)
 	}
 	if ms[0].Name != "  --help" || ms[0].MemoryMB != 4096 || ms[0].CPUs != 4 || ms[0].State != "running" ||
-		!ms[0].Autostart || ms[0].Snapshots != 2 {
+		!ms[0].Autostart || ms[0].Snapshots != 2 || ms[0].AudioController != "hda" {
 		t.Errorf("first = %+v", ms[0])
 	}
 	if ms[1].Name != `x"y a=b` || ms[1].State != "saved" || ms[1].MemoryMB != 128 || ms[1].Snapshots != 0 {
