@@ -786,3 +786,35 @@ func TestSimForcedStates(t *testing.T) {
 		t.Errorf("lookup right after an outside createvm: %v\n%s", err, out)
 	}
 }
+
+func TestSimSnapshotsFilterAndUndefine(t *testing.T) {
+	for _, ver := range []string{"6.1", "7.1"} {
+		t.Run(ver, func(t *testing.T) {
+			s := newSim(t, withVersion(ver))
+			ctx := context.Background()
+			d := s.create("snappy")
+			other := s.create("plain")
+			s.vbm("snapshot", uuidString(d.UUID), "take", "base")
+			s.vbm("snapshot", uuidString(d.UUID), "take", "child")
+			s.drv.inv.Invalidate()
+			has, err := s.conn.ListAllDomains(ctx, listHasSnapshot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(has) != 1 || has[0].UUID != d.UUID {
+				t.Errorf("has-snapshot lists %+v", has)
+			}
+			none, _ := s.conn.ListAllDomains(ctx, listNoSnapshot)
+			if len(none) != 1 || none[0].UUID != other.UUID {
+				t.Errorf("no-snapshot lists %+v", none)
+			}
+			wantClass(t, s.conn.DomainUndefine(ctx, d, 0), errdefs.ErrOperationInvalid, "with 2 snapshots")
+			if err := s.conn.DomainUndefine(ctx, d, undefineSnapshotsMetadata); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.conn.LookupByName(ctx, "snappy"); !errors.Is(err, errdefs.ErrNoDomain) {
+				t.Errorf("still there after undefine: %v", err)
+			}
+		})
+	}
+}
