@@ -21,6 +21,7 @@ import (
 var (
 	ErrInternal          = errors.New("internal error")                   // VIR_ERR_INTERNAL_ERROR
 	ErrNoSupport         = errors.New("not supported")                    // VIR_ERR_NO_SUPPORT
+	ErrNoConnect         = errors.New("no connection driver")             // VIR_ERR_NO_CONNECT
 	ErrInvalidArg        = errors.New("invalid argument")                 // VIR_ERR_INVALID_ARG
 	ErrOperationFailed   = errors.New("operation failed")                 // VIR_ERR_OPERATION_FAILED
 	ErrXML               = errors.New("XML error")                        // VIR_ERR_XML_ERROR
@@ -76,7 +77,7 @@ func ClassOf(err error) error {
 	if errors.As(err, &e) {
 		return e.Class
 	}
-	for _, c := range []error{ErrInternal, ErrNoSupport, ErrInvalidArg, ErrOperationFailed, ErrXML,
+	for _, c := range []error{ErrInternal, ErrNoSupport, ErrNoConnect, ErrInvalidArg, ErrOperationFailed, ErrXML,
 		ErrDomainExists, ErrOperationDenied, ErrNoDomain, ErrOperationInvalid, ErrConfigUnsupported,
 		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem} {
 		if errors.Is(err, c) {

@@ -15,6 +15,7 @@ import (
 const (
 	errInternal            int32 = 1
 	errNoSupport           int32 = 3
+	errNoConnect           int32 = 5
 	errInvalidArg          int32 = 8
 	errOperationFailed     int32 = 9
 	errXML                 int32 = 27
@@ -57,6 +58,7 @@ const (
 var templates = map[int32]string{
 	errInternal:            "internal error: %s",
 	errNoSupport:           "this function is not supported by the connection driver: %s",
+	errNoConnect:           "no connection driver available for %s",
 	errInvalidArg:          "invalid argument: %s",
 	errOperationFailed:     "operation failed: %s",
 	errXML:                 "XML error: %s",
@@ -79,6 +81,7 @@ var templates = map[int32]string{
 var classCodes = map[error]int32{
 	errdefs.ErrInternal:          errInternal,
 	errdefs.ErrNoSupport:         errNoSupport,
+	errdefs.ErrNoConnect:         errNoConnect,
 	errdefs.ErrInvalidArg:        errInvalidArg,
 	errdefs.ErrOperationFailed:   errOperationFailed,
 	errdefs.ErrXML:               errXML,

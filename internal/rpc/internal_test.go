@@ -212,6 +212,7 @@ func TestErrorMapping(t *testing.T) {
 	}{
 		{errdefs.New(errdefs.ErrNoDomain, "no domain with matching name 'x'"), 42, "Domain not found: no domain with matching name 'x'"},
 		{errdefs.New(errdefs.ErrNoSupport, "virDomainReboot"), 3, "this function is not supported by the connection driver: virDomainReboot"},
+		{errdefs.New(errdefs.ErrNoConnect, "qemu:///system"), 5, "no connection driver available for qemu:///system"},
 		{errdefs.New(errdefs.ErrOperationInvalid, "domain is not running"), 55, "Requested operation is not valid: domain is not running"},
 		{errdefs.New(errdefs.ErrOperationFailed, "x"), 9, "operation failed: x"},
 		{errdefs.New(errdefs.ErrInvalidArg, "x"), 8, "invalid argument: x"},

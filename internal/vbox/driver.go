@@ -126,7 +126,7 @@ func (d *Driver) checkURI(raw string) (string, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "vbox" || u.Host != "" || u.Opaque != "" {
-		return "", errdefs.Newf(errdefs.ErrInternal, "no connection driver available for %s", raw)
+		return "", errdefs.New(errdefs.ErrNoConnect, raw)
 	}
 	switch {
 	case u.Path == "":

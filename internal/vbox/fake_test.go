@@ -238,8 +238,8 @@ func TestOpenURIRules(t *testing.T) {
 		{false, "vbox:///system", "", "unexpected vbox URI path '/system', try vbox:///session"},
 		{true, "vbox:///foo", "", "unexpected vbox URI path '/foo', try vbox:///system"},
 		{false, "vbox://", "", "no VirtualBox driver path specified (try vbox:///session)"},
-		{false, "vbox://host/session", "", "no connection driver available"},
-		{false, "qemu:///system", "", "no connection driver available"},
+		{false, "vbox://host/session", "", "no connection driver: vbox://host/session"},
+		{false, "qemu:///system", "", "no connection driver: qemu:///system"},
 	} {
 		f := newFakeVBox()
 		d, err := NewDriver(Options{Runner: f, Privileged: tc.priv})
