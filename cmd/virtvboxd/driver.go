@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -14,11 +15,12 @@ import (
 )
 
 // hypervisor is what the daemon needs from the VirtualBox driver: the RPC
-// seam, the count of running domains that keeps --timeout from firing, and
-// Close at exit.
+// seam, the count of running domains that keeps --timeout from firing,
+// new VBoxManage settings on reload, and Close at exit.
 type hypervisor interface {
 	rpc.Driver
 	ActiveDomains() int
+	Reconfigure(path string, timeout time.Duration) error
 	Close() error
 }
 

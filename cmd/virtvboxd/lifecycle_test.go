@@ -587,6 +587,7 @@ func TestSIGTERMLetsCallInFlightFinish(t *testing.T) {
 	d.start(t, bin(t), env)
 
 	c := holdConn(t, d.Sock)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	open := mustHex("" +
 		"00000038" + // length: 56 bytes
 		"20008086" + // program REMOTE
@@ -601,26 +602,45 @@ func TestSIGTERMLetsCallInFlightFinish(t *testing.T) {
 	if _, err := c.Write(open); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // the call is now waiting for VBoxManage
+	reply := make([]byte, 28)
+	if _, err := io.ReadFull(c, reply); err != nil || reply[27] != 0 {
+		t.Fatalf("CONNECT_OPEN: %x, %v", reply, err)
+	}
+	list := mustHex("" +
+		"00000024" + // length: 36 bytes
+		"20008086" + // program REMOTE
+		"00000001" + // version 1
+		"00000111" + // procedure CONNECT_LIST_ALL_DOMAINS (273)
+		"00000000" + // type CALL
+		"00000002" + // serial 2
+		"00000000" + // status OK
+		"00000001" + // need_results 1
+		"00000003") // flags ACTIVE|INACTIVE
+	if _, err := c.Write(list); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the call is now waiting for VBoxManage (2 s)
 	d.signal(t, syscall.SIGTERM)
 
-	c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	reply := make([]byte, 28)
 	if _, err := io.ReadFull(c, reply); err != nil {
 		t.Fatalf("no reply to the call in flight at SIGTERM: %v\nstderr: %s", err, d.stderr.String())
 	}
 	want := mustHex("" +
-		"0000001c" + // length: 28 bytes, no payload
+		"00000024" + // length: 36 bytes
 		"20008086" + // program REMOTE
 		"00000001" + // version 1
-		"00000001" + // procedure CONNECT_OPEN
+		"00000111" + // procedure CONNECT_LIST_ALL_DOMAINS
 		"00000001" + // type REPLY
-		"00000001" + // serial 1
+		"00000002" + // serial 2
 		"00000000") // status OK
 	if !bytes.Equal(reply, want) {
 		rest := make([]byte, 512)
 		n, _ := c.Read(rest)
-		t.Fatalf("CONNECT_OPEN reply %x, want %x (OK); payload %q", reply, want, rest[:n])
+		t.Fatalf("CONNECT_LIST_ALL_DOMAINS reply %x, want %x (OK, no domain); payload %q", reply, want, rest[:n])
+	}
+	body := make([]byte, 8) // domains<0>, ret 0
+	if _, err := io.ReadFull(c, body); err != nil {
+		t.Fatal(err)
 	}
 	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
 		t.Errorf("connection still open after the reply: %d, %v", n, err)

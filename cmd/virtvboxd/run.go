@@ -53,6 +53,7 @@ type instance struct {
 	stop    context.CancelFunc
 	servers map[string]*rpc.Server
 	idle    *daemon.IdleTimer
+	drv     hypervisor
 }
 
 // run starts the daemon and blocks until it stops. The error carries the
@@ -200,6 +201,7 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	if err != nil {
 		return daemon.Fail(daemon.ExitDriver, err)
 	}
+	d.drv = drv
 	defer func() {
 		if err := drv.Close(); err != nil {
 			d.log.WithError(err).Warn("closing the VirtualBox driver")
@@ -404,21 +406,32 @@ func (d *instance) reload() {
 	d.servers[mainServerName].SetLimits(mainServerConfig(cfg))
 	d.servers[adminServerName].SetLimits(adminServerConfig(cfg))
 	restart := cfg.RestartNeeded(old)
-	// The driver is built once: its VBoxManage settings apply at the next
-	// start too.
-	if cfg.VBoxManagePath != old.VBoxManagePath {
-		restart = append(restart, "vboxmanage_path")
-	}
-	if cfg.VBoxManageTimeout != old.VBoxManageTimeout {
-		restart = append(restart, "vboxmanage_timeout")
-	}
 	for _, name := range restart {
 		d.log.Warnf("Option '%s' changed: the new value takes effect at the next start", name)
 	}
 	// Restart-only options keep their running values, so that the next
 	// reload reports them again while the file still differs.
 	inForce := cfg.InForce(old)
-	inForce.VBoxManagePath, inForce.VBoxManageTimeout = old.VBoxManagePath, old.VBoxManageTimeout
+	if cfg.VBoxManagePath != old.VBoxManagePath || cfg.VBoxManageTimeout != old.VBoxManageTimeout {
+		if err := d.reconfigureDriver(cfg); err != nil {
+			d.log.WithError(err).Error("Keeping the running VBoxManage settings")
+			inForce.VBoxManagePath, inForce.VBoxManageTimeout = old.VBoxManagePath, old.VBoxManageTimeout
+		}
+	}
 	d.cfg.Store(inForce)
 	d.log.Info("Configuration reloaded")
+}
+
+// reconfigureDriver hands the new vboxmanage_path and vboxmanage_timeout to
+// the driver; the next VBoxManage command uses them.
+func (d *instance) reconfigureDriver(cfg *config.Config) error {
+	path, err := config.FindVBoxManage(cfg.VBoxManagePath)
+	if err != nil {
+		return err
+	}
+	if err := d.drv.Reconfigure(path, cfg.VBoxManageTimeoutDuration()); err != nil {
+		return err
+	}
+	d.log.WithField("path", path).WithField("timeout", cfg.VBoxManageTimeoutDuration()).Info("VBoxManage settings changed")
+	return nil
 }

@@ -159,6 +159,34 @@ func (d *Driver) ensureWorking(ctx context.Context) error {
 	return nil
 }
 
+// Reconfigure applies a new VBoxManage path and timeout (SIGHUP). Calls
+// already running finish with the old settings; the next call uses the new
+// ones. A path that cannot be resolved leaves everything as it was. The
+// VirtualBox version is read again, since the new path may be another
+// installation.
+func (d *Driver) Reconfigure(path string, timeout time.Duration) error {
+	if path == "" {
+		path = "VBoxManage"
+	}
+	d.runMu.Lock()
+	defer d.runMu.Unlock()
+	if d.opts.Runner != nil {
+		return nil // a runner given by the caller stays
+	}
+	if d.runner != nil {
+		resolved, err := exec.LookPath(path)
+		if err != nil {
+			return fmt.Errorf("VBoxManage %q: %w", path, err)
+		}
+		d.runner = &ExecRunner{Path: resolved, Timeout: timeout}
+	}
+	d.opts.VBoxManagePath, d.opts.Timeout = path, timeout
+	d.verMu.Lock()
+	d.version = nil
+	d.verMu.Unlock()
+	return nil
+}
+
 // Version returns the VirtualBox version, read once.
 func (d *Driver) Version(ctx context.Context) (Version, error) {
 	d.verMu.Lock()

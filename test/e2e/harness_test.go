@@ -339,3 +339,11 @@ func contains(t testing.TB, what, s string, wants ...string) {
 		}
 	}
 }
+
+// restartSetupConfig replaces the daemon's config file (for SIGHUP tests).
+func (d *daemon) restartSetupConfig(t testing.TB, conf string) {
+	t.Helper()
+	if err := os.WriteFile(d.Config, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
