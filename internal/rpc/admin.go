@@ -66,6 +66,35 @@ func (p *adminProgram) client(a adminClient) (*Client, error) {
 	return nil, newError(errNoClient, fromRPC, fmt.Sprintf("No client with matching ID '%d'", a.ID))
 }
 
+// serverArg decodes the {srv, flags} arguments and returns the server they
+// name.
+func (p *adminProgram) serverArg(payload []byte) (*Server, error) {
+	var a adminServerArgs
+	if err := decodeArgs(payload, &a); err != nil {
+		return nil, err
+	}
+	return p.server(a.Srv.Name)
+}
+
+// setParamsArgs decodes the {srv, params<max>, flags} arguments of a
+// server_set_* procedure and returns the server they name and the values of
+// the params, which must be UINTs among allowed.
+func (p *adminProgram) setParamsArgs(payload []byte, max int, allowed ...string) (*Server, map[string]uint, error) {
+	a, err := decodeSetParamsArgs(payload, max)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := p.server(a.Srv.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := uintParams(a.Params, allowed...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, v, nil
+}
+
 func adminClientOf(s *Server, c *Client) adminClient {
 	return adminClient{Srv: adminServer{Name: s.Name()}, ID: c.ID(), Timestamp: c.ConnectedAt().Unix(),
 		Transport: 0} // VIR_CLIENT_TRANS_UNIX
@@ -125,11 +154,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		return out.encode(adminServer{Name: s.Name()})
 
 	case adminProcServerGetThreadpoolParams:
-		var a adminServerArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		s, err := p.server(a.Srv.Name)
+		s, err := p.serverArg(cl.payload)
 		if err != nil {
 			return err
 		}
@@ -144,15 +169,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		})
 
 	case adminProcServerSetThreadpoolParams:
-		a, err := decodeSetParamsArgs(cl.payload, adminThreadpoolParamsMax)
-		if err != nil {
-			return err
-		}
-		s, err := p.server(a.Srv.Name)
-		if err != nil {
-			return err
-		}
-		v, err := uintParams(a.Params, "minWorkers", "maxWorkers", "prioWorkers")
+		s, v, err := p.setParamsArgs(cl.payload, adminThreadpoolParamsMax, "minWorkers", "maxWorkers", "prioWorkers")
 		if err != nil {
 			return err
 		}
@@ -212,11 +229,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		return nil
 
 	case adminProcServerGetClientLimits:
-		var a adminServerArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		s, err := p.server(a.Srv.Name)
+		s, err := p.serverArg(cl.payload)
 		if err != nil {
 			return err
 		}
@@ -229,15 +242,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		})
 
 	case adminProcServerSetClientLimits:
-		a, err := decodeSetParamsArgs(cl.payload, adminClientLimitsMax)
-		if err != nil {
-			return err
-		}
-		s, err := p.server(a.Srv.Name)
-		if err != nil {
-			return err
-		}
-		v, err := uintParams(a.Params, "nclients_max", "nclients_unauth_max")
+		s, v, err := p.setParamsArgs(cl.payload, adminClientLimitsMax, "nclients_max", "nclients_unauth_max")
 		if err != nil {
 			return err
 		}
@@ -284,13 +289,9 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		return nil
 
 	case adminProcServerUpdateTLSFiles:
-		var a adminServerArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
 		// UNIX sockets only: like libvirt for a server without a TLS
 		// context, there is nothing to reload.
-		_, err := p.server(a.Srv.Name)
+		_, err := p.serverArg(cl.payload)
 		return err
 
 	case adminProcConnectSetDaemonTimeout:
