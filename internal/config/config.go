@@ -301,25 +301,29 @@ func (r *reader) internal(format string, args ...any) {
 		Err: errdefs.New(errdefs.ErrInternal, detail)}
 }
 
-func (r *reader) str(name string, dst *string) {
+// value returns name's value when it is set and its type is one of types;
+// otherwise it records libvirt's "expected <what> for '<name>' parameter".
+func (r *reader) value(name, what string, types ...Type) (Value, bool) {
 	v, ok := r.lookup(name)
 	if !ok {
-		return
+		return Value{}, false
 	}
-	if v.Type != String {
-		r.internal("expected a string for '%s' parameter", name)
-		return
+	if !slices.Contains(types, v.Type) {
+		r.internal("expected %s for '%s' parameter", what, name)
+		return Value{}, false
 	}
-	*dst = v.Str
+	return v, true
+}
+
+func (r *reader) str(name string, dst *string) {
+	if v, ok := r.value(name, "a string", String); ok {
+		*dst = v.Str
+	}
 }
 
 func (r *reader) stringList(name string, dst *[]string) {
-	v, ok := r.lookup(name)
+	v, ok := r.value(name, "a string list", List)
 	if !ok {
-		return
-	}
-	if v.Type != List {
-		r.internal("expected a string list for '%s' parameter", name)
 		return
 	}
 	out := make([]string, 0, len(v.List))
@@ -334,12 +338,8 @@ func (r *reader) stringList(name string, dst *[]string) {
 }
 
 func (r *reader) uint(name string, dst *uint) {
-	v, ok := r.lookup(name)
+	v, ok := r.value(name, "an unsigned integer", Unsigned)
 	if !ok {
-		return
-	}
-	if v.Type != Unsigned {
-		r.internal("expected an unsigned integer for '%s' parameter", name)
 		return
 	}
 	if uint64(v.Int) > math.MaxUint32 {
@@ -350,12 +350,8 @@ func (r *reader) uint(name string, dst *uint) {
 }
 
 func (r *reader) int(name string, dst *int) {
-	v, ok := r.lookup(name)
+	v, ok := r.value(name, "a signed integer", Unsigned, Signed)
 	if !ok {
-		return
-	}
-	if v.Type != Unsigned && v.Type != Signed {
-		r.internal("expected a signed integer for '%s' parameter", name)
 		return
 	}
 	if v.Int > math.MaxInt32 || v.Int < math.MinInt32 {
@@ -366,12 +362,8 @@ func (r *reader) int(name string, dst *int) {
 }
 
 func (r *reader) bool(name string, dst *bool) {
-	v, ok := r.lookup(name)
+	v, ok := r.value(name, "a bool", Unsigned)
 	if !ok {
-		return
-	}
-	if v.Type != Unsigned {
-		r.internal("expected a bool for '%s' parameter", name)
 		return
 	}
 	if uint64(v.Int) > 1 {
@@ -385,12 +377,8 @@ func (r *reader) bool(name string, dst *bool) {
 // (SASL builds) and "polkit"; virtvboxd implements neither SASL nor polkit,
 // so both are refused rather than silently downgraded to "none".
 func (r *reader) auth(name string, dst *string) {
-	v, ok := r.lookup(name)
+	v, ok := r.value(name, "a string", String)
 	if !ok {
-		return
-	}
-	if v.Type != String {
-		r.internal("expected a string for '%s' parameter", name)
 		return
 	}
 	var why string
