@@ -30,14 +30,10 @@ func (s *Sim) cmdList(args []string) int {
 	if len(pos) > 1 {
 		return s.syntaxError("list", fmt.Sprintf("Invalid parameter '%s'", pos[1]), 2)
 	}
-	if err := s.st.Lock(false); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(false)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	switch pos[0] {
 	case "vms", "runningvms":
 		var vms []*VM

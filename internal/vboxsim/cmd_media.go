@@ -230,14 +230,10 @@ func (s *Sim) cmdCreateMedium(args []string) int {
 		filename += "." + strings.ToLower(format)
 	}
 	abs, _ := filepath.Abs(filename)
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(true)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	var parent *Medium
 	if diffParent != "" {
 		if parent = s.findMedium(diffParent); parent == nil {
@@ -316,14 +312,10 @@ func (s *Sim) cmdCloseMedium(args []string) int {
 		return s.syntaxError("closemedium", "Disk name or UUID required", 2)
 	}
 	del := len(opts) > 0
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(true)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	m := s.findMedium(pos[0])
 	if m == nil {
 		if _, err := os.Stat(pos[0]); err != nil {

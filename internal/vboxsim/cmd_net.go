@@ -19,10 +19,7 @@ func (s *Sim) cmdHostOnlyIf(args []string) int {
 	if len(args) == 0 {
 		return s.syntaxError("hostonlyif", "Not enough parameters", 2)
 	}
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(true)
 	if err != nil {
 		return s.internalError(err)
 	}
@@ -38,7 +35,6 @@ func (s *Sim) cmdHostOnlyIf(args []string) int {
 		return s.api(apiError{Msg: fmt.Sprintf("The host network interface named '%s' could not be found", name), Code: "VBOX_E_OBJECT_NOT_FOUND",
 			Component: "HostWrap", Interface: "IHost", Context: ctx, Line: 120, File: "VBoxManageHostonly.cpp"})
 	}
-	s.work()
 	switch args[0] {
 	case "create":
 		mr := len(args) > 1 && args[1] == "--machinereadable" && !s.p.Is61()
@@ -144,14 +140,10 @@ func (s *Sim) cmdNATNetwork(args []string) int {
 	if msg != "" {
 		return s.getoptError("natnetwork", msg, 2)
 	}
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(true)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	if sub == "list" {
 		filter := ""
 		if len(pos) > 0 {
@@ -272,14 +264,10 @@ func (s *Sim) cmdSetExtraData(args []string) int {
 	if len(args) < 2 || len(args) > 3 {
 		return s.syntaxError("setextradata", "Incorrect number of parameters", 2)
 	}
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(true)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	set := func(m map[string]string) {
 		if len(args) == 3 && args[2] != "" {
 			m[args[1]] = args[2]
@@ -314,14 +302,10 @@ func (s *Sim) cmdGetExtraData(args []string) int {
 	if len(args) != 2 {
 		return s.syntaxError("getextradata", "Incorrect number of parameters", 2)
 	}
-	if err := s.st.Lock(false); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(false)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	data := reg.ExtraData
 	if args[0] != "global" {
 		vm, err := s.findVM(args[0])

@@ -132,14 +132,10 @@ func (s *Sim) cmdCreateVM(args []string) int {
 	if abs, err := filepath.Abs(cfg); err == nil {
 		cfg = abs
 	}
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(true)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	if _, err := os.Stat(cfg); err == nil {
 		return s.api(apiError{Msg: fmt.Sprintf("Machine settings file '%s' already exists", cfg), Code: "VBOX_E_FILE_ERROR",
 			Component: "MachineWrap", Interface: "IMachine", Context: createCtx, Line: 286, File: "VBoxManageMisc.cpp"})
@@ -202,14 +198,10 @@ func (s *Sim) cmdRegisterVM(args []string) int {
 		return s.syntaxError("registervm", "Incorrect number of parameters", 2)
 	}
 	abs, _ := filepath.Abs(pos[0])
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	reg, err := s.st.Registry()
+	reg, err := s.lockRegistry(true)
 	if err != nil {
 		return s.internalError(err)
 	}
-	s.work()
 	openCtx := "OpenMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())"
 	if _, err := os.Stat(abs); err != nil {
 		return s.api(apiError{Msg: fmt.Sprintf("Could not find file for the machine '%s' (VERR_FILE_NOT_FOUND)", abs),

@@ -196,6 +196,20 @@ func (s *Sim) slow(n int) {
 	}
 }
 
+// lockRegistry takes the state lock (exclusive for commands that write),
+// reads the registry, then sleeps the call's latency with the lock held.
+func (s *Sim) lockRegistry(exclusive bool) (*Registry, error) {
+	if err := s.st.Lock(exclusive); err != nil {
+		return nil, err
+	}
+	reg, err := s.st.Registry()
+	if err != nil {
+		return nil, err
+	}
+	s.work()
+	return reg, nil
+}
+
 // coldStart models VBoxSVC starting: the first call after more than 5 s
 // without any call (and no VM process keeping VBoxSVC alive) pays ColdStart
 // plus ColdStartVM per registered VM. VBOXSIM_COLD_START=0 turns the whole
