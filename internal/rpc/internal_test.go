@@ -204,6 +204,33 @@ func TestReadOnlyTable(t *testing.T) {
 	}
 }
 
+// TestObjectDomain checks the error domain of APIs whose name could match
+// more than one object.
+func TestObjectDomain(t *testing.T) {
+	for _, c := range []struct {
+		api  string
+		want int32
+	}{
+		{"virDomainSnapshotDelete", fromDomainSnapshot},
+		{"virDomainCheckpointCreateXML", fromCheckpoint},
+		{"virDomainDefineXML", fromDomain},
+		{"virNWFilterBindingDelete", fromNWFilter},
+		{"virNetworkPortDelete", fromNetwork},
+		{"virStorageVolResize", fromStorage},
+		{"virNodeDeviceCreateXML", fromNodedev},
+		{"virNodeGetInfo", fromDom},
+		{"virConnectListAllNWFilterBindings", fromNWFilter},
+		{"virConnectListAllNetworks", fromNetwork},
+		{"virConnectFindStoragePoolSources", fromStorage},
+		{"virConnectGetDomainCapabilities", fromDomain},
+		{"virConnectBaselineHypervisorCPU", fromDom},
+	} {
+		if got := objectDomain(c.api); got != c.want {
+			t.Errorf("objectDomain(%s) = %d, want %d", c.api, got, c.want)
+		}
+	}
+}
+
 func TestErrorMapping(t *testing.T) {
 	cases := []struct {
 		err  error

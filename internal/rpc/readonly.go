@@ -121,33 +121,13 @@ func checkReadOnlyXMLFlags(flags uint32) error {
 // api: the VIR_FROM_THIS of the libvirt-<object>.c file defining it.
 func objectDomain(api string) int32 {
 	name := strings.TrimPrefix(api, "vir")
-	switch {
-	case strings.HasPrefix(name, "DomainSnapshot"):
-		return fromDomainSnapshot
-	case strings.HasPrefix(name, "DomainCheckpoint"):
-		return fromCheckpoint
-	case strings.HasPrefix(name, "NWFilter"), strings.HasPrefix(name, "ConnectListAllNWFilter"):
-		return fromNWFilter
-	case strings.HasPrefix(name, "Domain"):
-		return fromDomain
-	case strings.HasPrefix(name, "Network"):
-		return fromNetwork
-	case strings.HasPrefix(name, "Storage"):
-		return fromStorage
-	case strings.HasPrefix(name, "NodeDevice"):
-		return fromNodedev
-	case strings.HasPrefix(name, "Secret"):
-		return fromSecret
-	case strings.HasPrefix(name, "Interface"):
-		return fromInterface
-	case strings.HasPrefix(name, "Connect"):
-		rest := strings.TrimPrefix(name, "Connect")
-		for _, o := range []struct {
-			word string
-			dom  int32
-		}{{"NWFilter", fromNWFilter}, {"StoragePool", fromStorage}, {"NodeDevice", fromNodedev},
-			{"Network", fromNetwork}, {"Secret", fromSecret}, {"Interface", fromInterface},
-			{"Domain", fromDomain}} {
+	for _, o := range objectFiles {
+		if strings.HasPrefix(name, o.word) {
+			return o.dom
+		}
+	}
+	if rest, ok := strings.CutPrefix(name, "Connect"); ok {
+		for _, o := range connectObjects {
 			if strings.Contains(rest, o.word) {
 				return o.dom
 			}
@@ -155,4 +135,27 @@ func objectDomain(api string) int32 {
 	}
 	// libvirt.c and libvirt-host.c (virConnect*, virNode*).
 	return fromDom
+}
+
+type objectWord struct {
+	word string
+	dom  int32
+}
+
+// objectFiles are the API name prefixes (after "vir") of the
+// libvirt-<object>.c files, the longer before those they begin with.
+var objectFiles = []objectWord{
+	{"DomainSnapshot", fromDomainSnapshot}, {"DomainCheckpoint", fromCheckpoint},
+	{"NWFilter", fromNWFilter}, {"Domain", fromDomain}, {"Network", fromNetwork},
+	{"Storage", fromStorage}, {"NodeDevice", fromNodedev}, {"Secret", fromSecret},
+	{"Interface", fromInterface},
+}
+
+// connectObjects are the objects a virConnect* API of an object's file
+// names (virConnectListAllNWFilters, virConnectFindStoragePoolSources...),
+// in the order they are looked for.
+var connectObjects = []objectWord{
+	{"NWFilter", fromNWFilter}, {"StoragePool", fromStorage}, {"NodeDevice", fromNodedev},
+	{"Network", fromNetwork}, {"Secret", fromSecret}, {"Interface", fromInterface},
+	{"Domain", fromDomain},
 }
