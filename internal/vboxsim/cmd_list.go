@@ -194,14 +194,7 @@ func (s *Sim) listNATNets(nets []*NATNetwork, long bool) {
 		if s.p.Is61() {
 			fmt.Fprintf(s.stdout, "NetworkName:    %s\nIP:             %s\nNetwork:        %s\nIPv6 Enabled:   %s\nIPv6 Prefix:    %s\nDHCP Enabled:   %s\nEnabled:        %s\n",
 				n.Name, gw, n.Network, yn(n.IPv6), n.Prefix6, yn(n.DHCP), yn(n.Enabled))
-			if len(n.Forwards) > 0 {
-				fmt.Fprintln(s.stdout, "Port-forwarding (ipv4)")
-				for _, r := range n.Forwards {
-					fmt.Fprintf(s.stdout, "        %s\n", natRule61(r))
-				}
-			}
-			fmt.Fprintln(s.stdout, "loopback mappings (ipv4)")
-			fmt.Fprintln(s.stdout, "        127.0.0.1=2")
+			s.listNATRules(n)
 			fmt.Fprintln(s.stdout)
 			continue
 		}
@@ -212,17 +205,23 @@ func (s *Sim) listNATNets(nets []*NATNetwork, long bool) {
 		fmt.Fprintf(s.stdout, "Network:      %s\nGateway:      %s\nDHCP Server:  %s\nIPv6:         %s\nIPv6 Prefix:  %s\nIPv6 Default: No\n",
 			n.Network, gw, yn(n.DHCP), yn(n.IPv6), n.Prefix6)
 		if long {
-			if len(n.Forwards) > 0 {
-				fmt.Fprintln(s.stdout, "Port-forwarding (ipv4)")
-				for _, r := range n.Forwards {
-					fmt.Fprintf(s.stdout, "        %s\n", natRule61(r))
-				}
-			}
-			fmt.Fprintln(s.stdout, "loopback mappings (ipv4)")
-			fmt.Fprintln(s.stdout, "        127.0.0.1=2")
+			s.listNATRules(n)
 		}
 		fmt.Fprintln(s.stdout)
 	}
+}
+
+// listNATRules prints a NAT network's IPv4 port-forwarding rules and loopback
+// mapping (6.1 always, 7.x with --long).
+func (s *Sim) listNATRules(n *NATNetwork) {
+	if len(n.Forwards) > 0 {
+		fmt.Fprintln(s.stdout, "Port-forwarding (ipv4)")
+		for _, r := range n.Forwards {
+			fmt.Fprintf(s.stdout, "        %s\n", natRule61(r))
+		}
+	}
+	fmt.Fprintln(s.stdout, "loopback mappings (ipv4)")
+	fmt.Fprintln(s.stdout, "        127.0.0.1=2")
 }
 
 // natRule61 renders "name:tcp:[hostip]:hostport:[guestip]:guestport".
