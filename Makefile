@@ -20,7 +20,7 @@ GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 FUZZTIME ?= 10s
 export VIRTVBOXD_E2E_REQUIRE := 1
 
-.PHONY: all build run check test deps fmt-check vet fuzz bench install man help clean
+.PHONY: all build run check test deps fmt-check vet fuzz bench bench-compare install man help clean
 
 all: build
 
@@ -54,6 +54,9 @@ check: deps fmt-check vet test fuzz ## install test dependencies, then run every
 
 bench: build ## benchmarks (figures for the notes; nothing asserted)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+bench-compare: build ## virtvboxd beside libvirt's libvirtd in one sitting (root; Debian's libvirt-daemon)
+	./bench/compare.sh
 
 install: build ## install binaries, units, config and man page under DESTDIR/PREFIX
 	install -D -m 0755 bin/virtvboxd $(DESTDIR)$(SBINDIR)/virtvboxd
