@@ -126,19 +126,14 @@ func (s *Sim) cmdControlVM(args []string) int {
 	release, notReady := s.acquireShared(vm)
 	s.st.Unlock()
 	if notReady {
-		s.st.Unlock()
 		s.work()
 		return s.notReady("LockMachine(a->session, LockType_Shared)", "VBoxManageControlVM.cpp", 240)
 	}
 	defer release()
-	s.work()
-	if err := s.st.Lock(true); err != nil {
+	if vm, err = s.workThenFindVM(vm.UUID, true); err != nil {
 		return s.internalError(err)
 	}
-	if vm, err = s.findVM(vm.UUID); err != nil || vm == nil {
-		if err != nil {
-			return s.internalError(err)
-		}
+	if vm == nil {
 		return s.notFound(ref, "FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageControlVM.cpp", 235)
 	}
 	if !isOnline(vm.State) { // powered off while we waited

@@ -685,14 +685,10 @@ func (s *Sim) cmdStorageAttach(args []string) int {
 	}
 	if vm != nil && isOnline(vm.State) {
 		s.st.Unlock()
-		s.work()
-		if err := s.st.Lock(true); err != nil {
+		if vm, err = s.workThenFindVM(args[0], true); err != nil {
 			return s.internalError(err)
 		}
-		if vm, err = s.findVM(args[0]); err != nil || vm == nil {
-			if err != nil {
-				return s.internalError(err)
-			}
+		if vm == nil {
 			return s.notFound(args[0], "FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageStorageController.cpp", 345)
 		}
 		code := apply(vm)

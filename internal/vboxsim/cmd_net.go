@@ -402,11 +402,7 @@ func (s *Sim) cmdSharedFolder(args []string) int {
 		return 0
 	}
 	if f.Transient {
-		s.work()
-		if err := s.st.Lock(true); err != nil {
-			return s.internalError(err)
-		}
-		vm, err := s.findVM(ref)
+		vm, err := s.workThenFindVM(ref, true)
 		if err != nil {
 			return s.internalError(err)
 		}

@@ -284,14 +284,10 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 		return s.notReady("COMGETTER(Groups)(ComSafeArrayAsOutParam(groups))", "VBoxManageInfo.cpp", 615)
 	}
 	defer release()
-	s.work()
-	if err := s.st.Lock(false); err != nil {
+	if vm, err = s.workThenFindVM(vm.UUID, false); err != nil {
 		return s.internalError(err)
 	}
-	if vm, err = s.findVM(vm.UUID); err != nil || vm == nil {
-		if err != nil {
-			return s.internalError(err)
-		}
+	if vm == nil {
 		return s.notFound(ref, "FindMachine(Bstr(VMNameOrUuid).raw(), machine.asOutParam())", "VBoxManageInfo.cpp", 2719)
 	}
 	if vm.inaccessible {

@@ -153,6 +153,17 @@ func (s *Sim) findVM(ref string) (*VM, error) {
 	return nil, nil
 }
 
+// workThenFindVM sleeps the call's latency without the state lock, then takes
+// the lock (exclusive or shared) and looks the VM up: afresh, as it may have
+// changed or been unregistered (nil) in the meantime.
+func (s *Sim) workThenFindVM(ref string, exclusive bool) (*VM, error) {
+	s.work()
+	if err := s.st.Lock(exclusive); err != nil {
+		return nil, err
+	}
+	return s.findVM(ref)
+}
+
 // inaccessibleError is what API calls on a machine whose settings cannot be
 // read give.
 func (s *Sim) inaccessibleError(context, file string, line int) int {
