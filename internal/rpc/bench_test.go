@@ -1,17 +1,10 @@
 package rpc_test
 
 import (
-	"context"
 	"encoding/binary"
-	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
-	"github.com/virtvboxd/virtvboxd/internal/rpc/rpctest"
 )
 
 // BenchmarkRoundTrip measures CONNECT_GET_LIB_VERSION round trips over a
@@ -24,37 +17,17 @@ import (
 func BenchmarkRoundTrip(b *testing.B) {
 	for _, clients := range []int{1, 8} {
 		b.Run(map[int]string{1: "1client", 8: "8clients"}[clients], func(b *testing.B) {
-			dir, err := os.MkdirTemp("", "vvd")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer os.RemoveAll(dir)
-			path := filepath.Join(dir, "s")
-			s := rpc.NewServer(rpctest.DefaultConfig(), nil)
-			s.Register(rpc.NewRemoteProgram(rpctest.NewFakeDriver(), nil))
-			ln, err := net.Listen("unix", path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			go s.Serve(context.Background(), ln, rpc.Service{})
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				s.Shutdown(ctx)
-			}()
+			s, path, done := serveRemote(b)
+			defer shutdown(b, s, done)
 
 			conns := make([]*rawClient, clients)
 			for i := range conns {
-				c, err := net.Dial("unix", path)
+				rc, err := openRawClient(path)
 				if err != nil {
 					b.Fatal(err)
 				}
-				defer c.Close()
-				conns[i] = &rawClient{c: c}
-				open := call(remote, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///session")...), be32(6)...))
-				if err := conns[i].roundTrip(open, 0); err != nil {
-					b.Fatal(err)
-				}
+				defer rc.c.Close()
+				conns[i] = rc
 			}
 			per := b.N / clients
 			if per == 0 {

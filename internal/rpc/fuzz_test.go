@@ -46,7 +46,7 @@ func FuzzDispatch(f *testing.F) {
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second)) // guards against a hang only
 		if path != h.AdminSocket {
-			open := call(rpc.RemoteProgram, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///session")...), be32(6)...))
+			open := call(rpc.RemoteProgram, procConnectOpen, 0, connectOpenArgs("vbox:///session", 6))
 			c.Write(open)
 		} else {
 			c.Write(call(rpc.AdminProgram, 1, 0, be32(0)))

@@ -20,6 +20,9 @@ import (
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
+// unhex turns a commented hex fixture into bytes: everything after "//" on a
+// line is a comment, whitespace is ignored. The external tests call it as
+// rpc.Fixture.
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	var clean strings.Builder
@@ -31,7 +34,7 @@ func unhex(t testing.TB, s string) []byte {
 	}
 	b, err := hex.DecodeString(clean.String())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("bad fixture: %v", err)
 	}
 	return b
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -111,7 +112,7 @@ func TestCloseReplyThenEOF(t *testing.T) {
 func TestOpenRequest(t *testing.T) {
 	h := rpctest.NewServer(t)
 	r := dial(t, h.Socket)
-	r.send(call(remote, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///session")...), be32(7)...)))
+	r.send(call(remote, procConnectOpen, 0, connectOpenArgs("vbox:///session", 7)))
 	r.recv()
 	_, _, req := h.Driver.Stats()
 	if !req.ReadOnly || req.URI != "vbox:///session" || req.UID != uint32(os.Getuid()) || req.PID != int32(os.Getpid()) {
@@ -124,7 +125,7 @@ func TestOpenRequest(t *testing.T) {
 	}
 	// A URI the driver refuses: its error, in the VBOX domain.
 	bad := dial(t, h.Socket)
-	bad.send(call(remote, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///bogus")...), be32(6)...)))
+	bad.send(call(remote, procConnectOpen, 0, connectOpenArgs("vbox:///bogus", 6)))
 	e := decodeError(t, bad.recv())
 	if e.Code != 1 || e.Domain != 25 || e.Message != "internal error: unexpected vbox URI path 'vbox:///bogus', try vbox:///session" {
 		t.Errorf("bad URI: %+v", e)
@@ -132,21 +133,39 @@ func TestOpenRequest(t *testing.T) {
 }
 
 func TestShutdownIdleIsQuick(t *testing.T) {
-	dir, err := os.MkdirTemp("", "vvd")
+	s, path, done := serveRemote(t)
+	r := dial(t, path)
+	r.authList(0)
+	shutdown(t, s, done)
+	r.expectEOF()
+}
+
+// serveRemote starts a bare server with the REMOTE program over a
+// FakeDriver on a socket of its own, for the tests that shut it down
+// themselves. It returns the server, the socket's path and where Serve's
+// result arrives.
+func serveRemote(t testing.TB) (*rpc.Server, string, <-chan error) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "vvd") // not t.TempDir: socket paths must be short
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "s")
 	s := rpc.NewServer(rpctest.DefaultConfig(), nil)
 	s.Register(rpc.NewRemoteProgram(rpctest.NewFakeDriver(), nil))
-	ln, err := net.Listen("unix", filepath.Join(dir, "s"))
+	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(context.Background(), ln, rpc.Service{}) }()
-	r := dial(t, filepath.Join(dir, "s"))
-	r.authList(0)
+	return s, path, done
+}
+
+// shutdown shuts s down and checks that Shutdown and Serve return nil.
+func shutdown(t testing.TB, s *rpc.Server, done <-chan error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
@@ -155,7 +174,6 @@ func TestShutdownIdleIsQuick(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	r.expectEOF()
 }
 
 // countFDs returns the number of open file descriptors of this process.
@@ -174,48 +192,25 @@ func TestLoad(t *testing.T) {
 		t.Skip("load test")
 	}
 	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
-	func() {
-		dir, err := os.MkdirTemp("", "vvd")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "s")
-		s := rpc.NewServer(rpctest.DefaultConfig(), nil)
-		s.Register(rpc.NewRemoteProgram(rpctest.NewFakeDriver(), nil))
-		ln, err := net.Listen("unix", path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- s.Serve(context.Background(), ln, rpc.Service{}) }()
-
-		const clients, calls = 64, 1000
-		var wg sync.WaitGroup
-		errs := make(chan error, clients)
-		for i := 0; i < clients; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := loadClient(path, calls); err != nil {
-					errs <- err
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}()
+	s, path, done := serveRemote(t)
+	const clients, calls = 64, 1000
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := loadClient(path, calls); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	shutdown(t, s, done)
 	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines })
 	waitFor(t, "fds to close", func() bool { return countFDs(t) <= fds })
 }
@@ -223,15 +218,11 @@ func TestLoad(t *testing.T) {
 // loadClient opens a connection and makes n GET_LIB_VERSION round trips,
 // checking each reply's serial and value.
 func loadClient(path string, n int) error {
-	c, err := net.Dial("unix", path)
+	rc, err := openRawClient(path)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	rc := &rawClient{c: c}
-	if err := rc.roundTrip(call(remote, procConnectOpen, 0, append(append(be32(1), xdrString("vbox:///session")...), be32(6)...)), 0); err != nil {
-		return err
-	}
+	defer rc.c.Close()
 	pkt := call(remote, procConnectGetLibVersion, 0, nil)
 	for i := 1; i <= n; i++ {
 		binary.BigEndian.PutUint32(pkt[20:], uint32(i))
@@ -251,6 +242,21 @@ type rawClient struct {
 	buf []byte
 }
 
+// openRawClient connects to path and opens the hypervisor connection. The
+// caller closes rc.c.
+func openRawClient(path string) (*rawClient, error) {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	rc := &rawClient{c: c}
+	if err := rc.roundTrip(call(remote, procConnectOpen, 0, connectOpenArgs("vbox:///session", 6)), 0); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return rc, nil
+}
+
 func (r *rawClient) roundTrip(pkt []byte, serial uint32) error {
 	if _, err := r.c.Write(pkt); err != nil {
 		return err
@@ -259,7 +265,7 @@ func (r *rawClient) roundTrip(pkt []byte, serial uint32) error {
 		r.buf = make([]byte, 64)
 	}
 	b := r.buf[:4]
-	if _, err := readFull(r.c, b); err != nil {
+	if _, err := io.ReadFull(r.c, b); err != nil {
 		return err
 	}
 	n := int(binary.BigEndian.Uint32(b))
@@ -272,25 +278,13 @@ func (r *rawClient) roundTrip(pkt []byte, serial uint32) error {
 		r.buf = nb
 	}
 	r.buf = r.buf[:n]
-	if _, err := readFull(r.c, r.buf[4:]); err != nil {
+	if _, err := io.ReadFull(r.c, r.buf[4:]); err != nil {
 		return err
 	}
 	if s, st := binary.BigEndian.Uint32(r.buf[20:]), binary.BigEndian.Uint32(r.buf[24:]); s != serial || st != 0 {
 		return fmt.Errorf("reply serial %d status %d, want serial %d status 0", s, st, serial)
 	}
 	return nil
-}
-
-func readFull(c net.Conn, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := c.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // TestShutdownFinishesInFlight checks that Shutdown lets a running call

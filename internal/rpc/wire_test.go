@@ -3,7 +3,6 @@ package rpc_test
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -14,24 +13,6 @@ import (
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/rpc/rpctest"
 )
-
-// fixture turns commented hex into bytes: everything after "//" on a line
-// is a comment, whitespace is ignored.
-func fixture(t testing.TB, s string) []byte {
-	t.Helper()
-	var clean strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "//"); i >= 0 {
-			line = line[:i]
-		}
-		clean.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	b, err := hex.DecodeString(clean.String())
-	if err != nil {
-		t.Fatalf("bad fixture: %v", err)
-	}
-	return b
-}
 
 // rawConn is a minimal libvirt RPC client speaking bytes.
 type rawConn struct {
@@ -119,6 +100,11 @@ func xdrString(s string) []byte {
 	return b
 }
 
+// connectOpenArgs is remote_connect_open_args naming uri.
+func connectOpenArgs(uri string, flags uint32) []byte {
+	return append(append(be32(1), xdrString(uri)...), be32(flags)...)
+}
+
 // remoteErr is a decoded remote_error.
 type remoteErr struct {
 	Code, Domain, Level int32
@@ -196,7 +182,7 @@ const (
 func (r *rawConn) authList(serial uint32) {
 	r.t.Helper()
 	r.send(call(remote, procAuthList, serial, nil))
-	want := append(fixture(r.t, "00000024 20008086 00000001 00000042 00000001"), be32(serial, 0, 1, 0)...)
+	want := append(rpc.Fixture(r.t, "00000024 20008086 00000001 00000042 00000001"), be32(serial, 0, 1, 0)...)
 	if got := r.recv(); !bytes.Equal(got, want) {
 		r.t.Fatalf("AUTH_LIST reply\n got %x\nwant %x", got, want)
 	}
@@ -204,7 +190,7 @@ func (r *rawConn) authList(serial uint32) {
 
 func (r *rawConn) open(serial uint32) {
 	r.t.Helper()
-	r.send(call(remote, procConnectOpen, serial, append(append(be32(1), xdrString("vbox:///session")...), be32(6)...)))
+	r.send(call(remote, procConnectOpen, serial, connectOpenArgs("vbox:///session", 6)))
 	if _, _, _, _, s, st := header(r.recv()); s != serial || st != 0 {
 		r.t.Fatalf("CONNECT_OPEN failed: serial %d status %d", s, st)
 	}
@@ -213,7 +199,7 @@ func (r *rawConn) open(serial uint32) {
 func TestAuthListBytes(t *testing.T) {
 	h := rpctest.NewServer(t)
 	r := dial(t, h.Socket)
-	r.send(fixture(t, `
+	r.send(rpc.Fixture(t, `
 		0000001c // length 28, this word included
 		20008086 // program REMOTE
 		00000001 // version 1
@@ -222,7 +208,7 @@ func TestAuthListBytes(t *testing.T) {
 		00000000 // serial 0
 		00000000 // status OK
 	`))
-	want := fixture(t, `
+	want := rpc.Fixture(t, `
 		00000024 // length 36
 		20008086 // program REMOTE
 		00000001 // version 1
@@ -243,7 +229,7 @@ func TestGetLibVersionBytes(t *testing.T) {
 	r := dial(t, h.Socket)
 	r.open(0)
 	r.send(call(remote, procConnectGetLibVersion, 1, nil))
-	want := fixture(t, `
+	want := rpc.Fixture(t, `
 		00000024          // length 36
 		20008086          // program REMOTE
 		00000001          // version 1
@@ -261,7 +247,7 @@ func TestGetLibVersionBytes(t *testing.T) {
 func TestUnknownProgramBytes(t *testing.T) {
 	h := rpctest.NewServer(t)
 	r := dial(t, h.Socket)
-	r.send(fixture(t, `
+	r.send(rpc.Fixture(t, `
 		0000001c // length 28
 		12345678 // program 0x12345678, unknown
 		00000001 // version 1
@@ -271,7 +257,7 @@ func TestUnknownProgramBytes(t *testing.T) {
 		00000000 // status OK
 	`))
 	msg := "Cannot find program 305419896 version 1"
-	want := fixture(t, `
+	want := rpc.Fixture(t, `
 		000000a8 // length 168
 		12345678 // program echoed
 		00000001 // version echoed
@@ -284,7 +270,7 @@ func TestUnknownProgramBytes(t *testing.T) {
 		00000001 // message present
 	`)
 	want = append(want, xdrString(msg)...)
-	want = append(want, fixture(t, `
+	want = append(want, rpc.Fixture(t, `
 		00000002 // level 2 VIR_ERR_ERROR
 		00000000 // dom absent
 		00000001 // str1 present
@@ -292,7 +278,7 @@ func TestUnknownProgramBytes(t *testing.T) {
 		00000001 // str2 present
 	`)...)
 	want = append(want, xdrString(msg)...)
-	want = append(want, fixture(t, `
+	want = append(want, rpc.Fixture(t, `
 		00000000 // str3 absent
 		ffffffff // int1 -1
 		ffffffff // int2 -1
@@ -340,7 +326,7 @@ func TestErrorReplies(t *testing.T) {
 		{"feature before open", false, func(s uint32) []byte { return call(remote, procConnectSupportsFeature, s, be32(14)) },
 			1, 7, "internal error: hypervisor connection not open", "internal error: %s"},
 		{"second open", true, func(s uint32) []byte {
-			return call(remote, procConnectOpen, s, append(append(be32(1), xdrString("vbox:///session")...), be32(6)...))
+			return call(remote, procConnectOpen, s, connectOpenArgs("vbox:///session", 6))
 		}, 1, 7, "internal error: connection already open", "internal error: %s"},
 		{"unsupported by driver", true, func(s uint32) []byte {
 			return call(remote, 27 /* DOMAIN_REBOOT */, s, append(append(xdrString("x"), make([]byte, 16)...), be32(0, 0)...))
@@ -395,7 +381,7 @@ func TestFramingClosesConnection(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := dial(t, h.Socket)
-			r.send(fixture(t, c.pkt))
+			r.send(rpc.Fixture(t, c.pkt))
 			r.expectEOF()
 		})
 	}
@@ -404,17 +390,17 @@ func TestFramingClosesConnection(t *testing.T) {
 func TestNonCallDropped(t *testing.T) {
 	h := rpctest.NewServer(t)
 	r := dial(t, h.Socket)
-	r.send(fixture(t, `
+	r.send(rpc.Fixture(t, `
 		0000001c 20008086 00000001 00000042
 		00000001 // type REPLY: dropped
 		00000005 00000000
 	`))
-	r.send(fixture(t, `
+	r.send(rpc.Fixture(t, `
 		0000001c 20008086 00000001 00000042
 		00000002 // type MESSAGE: dropped
 		00000006 00000000
 	`))
-	r.send(fixture(t, `
+	r.send(rpc.Fixture(t, `
 		0000001c
 		12345678 // unknown program
 		00000001 00000001
@@ -428,7 +414,7 @@ func TestNonCallDropped(t *testing.T) {
 func TestKeepalivePingPong(t *testing.T) {
 	h := rpctest.NewServer(t)
 	r := dial(t, h.Socket)
-	r.send(fixture(t, `
+	r.send(rpc.Fixture(t, `
 		0000001c // length 28
 		6b656570 // program KEEPALIVE ("keep")
 		00000001 // version 1
@@ -437,7 +423,7 @@ func TestKeepalivePingPong(t *testing.T) {
 		00000000 // serial 0
 		00000000 // status OK
 	`))
-	want := fixture(t, `
+	want := rpc.Fixture(t, `
 		0000001c // length 28
 		6b656570 // program KEEPALIVE
 		00000001 // version 1
@@ -465,7 +451,7 @@ func TestKeepaliveServerPings(t *testing.T) {
 		t.Fatalf("%d keepalive timers before feature 10", n)
 	}
 	r.send(call(remote, procConnectSupportsFeature, 1, be32(10)))
-	want := fixture(t, `
+	want := rpc.Fixture(t, `
 		00000020 20008086 00000001
 		0000003c // procedure 60 CONNECT_SUPPORTS_FEATURE
 		00000001 00000001 00000000
@@ -474,7 +460,7 @@ func TestKeepaliveServerPings(t *testing.T) {
 	if got := r.recv(); !bytes.Equal(got, want) {
 		t.Fatalf("SUPPORTS_FEATURE(10)\n got %x\nwant %x", got, want)
 	}
-	ping := fixture(t, `
+	ping := rpc.Fixture(t, `
 		0000001c 6b656570 00000001
 		00000001 // PING
 		00000002 // MESSAGE
@@ -521,7 +507,7 @@ func TestAuthenticationRequired(t *testing.T) {
 	h := rpctest.NewServer(t, rpctest.WithAuth(rpc.AuthSASL))
 	r := dial(t, h.Socket)
 	r.send(call(remote, procAuthList, 0, nil))
-	want := fixture(t, `
+	want := rpc.Fixture(t, `
 		00000024 20008086 00000001 00000042 00000001 00000000 00000000
 		00000001 // one auth type
 		00000001 // REMOTE_AUTH_SASL
