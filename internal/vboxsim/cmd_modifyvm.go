@@ -13,7 +13,6 @@ type modifyOpt struct {
 	names   []string // 6.1 and 7.x spellings
 	names7  []string // 7.x-only spellings
 	indexed bool
-	flag    bool // takes no value
 	// more returns how many further argv elements the option takes after
 	// its first value (--uart1 0x3f8 4, --uartmode1 server /pipe); apply
 	// then gets them joined with commas.
@@ -21,15 +20,21 @@ type modifyOpt struct {
 	apply func(s *Sim, vm *VM, idx int, val string) int
 }
 
-func boolFlag(name string) func(*Sim, *VM, int, string) int {
+// boolOpt parses opt's on/off value and hands it to set.
+func boolOpt(opt string, set func(*VM, bool)) func(*Sim, *VM, int, string) int {
 	return func(s *Sim, vm *VM, _ int, val string) int {
 		b, ok := parseBool(val)
 		if !ok {
-			return s.fail("Invalid --%s argument '%s'", name, val)
+			return s.fail("Invalid %s argument '%s'", opt, val)
 		}
-		vm.HW.Flags[name] = b
+		set(vm, b)
 		return 0
 	}
+}
+
+// boolFlag is the on/off option --name for the hardware flag name.
+func boolFlag(name string) func(*Sim, *VM, int, string) int {
+	return boolOpt("--"+name, func(vm *VM, b bool) { vm.HW.Flags[name] = b })
 }
 
 func intRange(opt string, lo, hi int, set func(*VM, int), apiMsg func(int) (string, string)) func(*Sim, *VM, int, string) int {
@@ -59,6 +64,19 @@ func enumOpt(opt string, values map[string]string, set func(*VM, string)) func(*
 	}
 }
 
+// nicOpt is an indexed NIC option: apply gets the NIC --<option>N names.
+func nicOpt(apply func(s *Sim, n *NIC, idx int, v string) int) func(*Sim, *VM, int, string) int {
+	return func(s *Sim, vm *VM, idx int, v string) int {
+		n, code := nicIndex(s, vm, idx)
+		if n == nil {
+			return code
+		}
+		return apply(s, n, idx, v)
+	}
+}
+
+// nicIndex returns NIC idx (1-based), adding slots up to it, or prints why
+// there is no such NIC.
 func nicIndex(s *Sim, vm *VM, idx int) (*NIC, int) {
 	maxNICs := 8
 	if vm.HW.Chipset == "ich9" {
@@ -125,7 +143,7 @@ var modifyOpts = []modifyOpt{
 	{names: []string{"--largepages"}, names7: []string{"--large-pages"}, apply: boolFlag("largepages")},
 	{names: []string{"--vtxvpid"}, names7: []string{"--vtx-vpid"}, apply: boolFlag("vtxvpid")},
 	{names: []string{"--vtxux"}, names7: []string{"--vtx-ux"}, apply: boolFlag("vtxux")},
-	{names: []string{"--x2apic"}, names7: []string{"--x2apic"}, apply: boolFlag("x2apic")},
+	{names: []string{"--x2apic"}, apply: boolFlag("x2apic")},
 	{names: []string{"--apic"}, apply: boolFlag("apic")},
 	{names: []string{"--nested-hw-virt"}, apply: boolFlag("nested-hw-virt")},
 	{names: []string{"--triplefaultreset"}, names7: []string{"--triple-fault-reset"}, apply: boolFlag("triplefaultreset")},
@@ -174,11 +192,7 @@ var modifyOpts = []modifyOpt{
 		vm.HW.Boot[idx-1] = d
 		return 0
 	}},
-	{names: []string{"--nic"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	{names: []string{"--nic"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		a, ok := map[string]string{"none": "none", "null": "null", "nat": "nat", "bridged": "bridged", "intnet": "intnet",
 			"hostonly": "hostonly", "generic": "generic", "natnetwork": "natnetwork"}[strings.ToLower(v)]
 		if !ok {
@@ -192,36 +206,24 @@ var modifyOpts = []modifyOpt{
 			n.IntNet = "intnet"
 		}
 		return 0
-	}},
-	{names: []string{"--nictype"}, names7: []string{"--nic-type"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--nictype"}, names7: []string{"--nic-type"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		t, ok := nicTypes[strings.ToLower(v)]
 		if !ok {
 			return s.fail("Invalid NIC type '%s' specified for NIC %d", v, idx)
 		}
 		n.Type = t
 		return 0
-	}},
-	{names: []string{"--cableconnected"}, names7: []string{"--cable-connected"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--cableconnected"}, names7: []string{"--cable-connected"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		b, ok := parseBool(v)
 		if !ok {
 			return s.fail("Invalid --cableconnected%d argument '%s'", idx, v)
 		}
 		n.Cable = b
 		return 0
-	}},
-	{names: []string{"--macaddress"}, names7: []string{"--mac-address"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--macaddress"}, names7: []string{"--mac-address"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		if strings.EqualFold(v, "auto") {
 			n.MAC = s.newMAC()
 			return 0
@@ -234,12 +236,8 @@ var modifyOpts = []modifyOpt{
 		}
 		n.MAC = mac
 		return 0
-	}},
-	{names: []string{"--bridgeadapter"}, names7: []string{"--bridge-adapter"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--bridgeadapter"}, names7: []string{"--bridge-adapter"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		if !s.p.Is61() {
 			found := false
 			for _, b := range bridgedIfs() {
@@ -253,58 +251,34 @@ var modifyOpts = []modifyOpt{
 		}
 		n.Bridge = v
 		return 0
-	}},
-	{names: []string{"--hostonlyadapter"}, names7: []string{"--host-only-adapter"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--hostonlyadapter"}, names7: []string{"--host-only-adapter"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		n.HostOnly = v
 		return 0
-	}},
-	{names: []string{"--intnet"}, names7: []string{"--int-net"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--intnet"}, names7: []string{"--int-net"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		n.IntNet = v
 		return 0
-	}},
-	{names: []string{"--nat-network"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--nat-network"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		n.NATNetwork = v
 		return 0
-	}},
-	{names: []string{"--nicgenericdrv"}, names7: []string{"--nic-generic-drv"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--nicgenericdrv"}, names7: []string{"--nic-generic-drv"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		n.Generic = v
 		return 0
-	}},
-	{names: []string{"--nicspeed"}, names7: []string{"--nic-speed"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--nicspeed"}, names7: []string{"--nic-speed"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		sp, err := strconv.Atoi(v)
 		if err != nil || sp < 0 {
 			return s.fail("Invalid --nicspeed%d argument '%s'", idx, v)
 		}
 		n.Speed = sp
 		return 0
-	}},
-	{names: []string{"--natpf"}, names7: []string{"--nat-pf"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		n, code := nicIndex(s, vm, idx)
-		if n == nil {
-			return code
-		}
+	})},
+	{names: []string{"--natpf"}, names7: []string{"--nat-pf"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		return s.natpf(n, v, nil)
-	}},
+	})},
 	{names: []string{"--uart"}, indexed: true, more: offOrOne, apply: func(s *Sim, vm *VM, idx int, v string) int {
 		if idx < 1 || idx > 4 {
 			return s.fail("Invalid UART number %d", idx)
@@ -402,73 +376,24 @@ var modifyOpts = []modifyOpt{
 		vm.HW.Audio.Driver = d
 		return 0
 	}},
-	{names7: []string{"--audio-enabled"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --audio-enabled argument '%s'", v)
-		}
-		vm.HW.Audio.Enabled = b
-		return 0
-	}},
+	{names7: []string{"--audio-enabled"}, apply: boolOpt("--audio-enabled", func(vm *VM, b bool) { vm.HW.Audio.Enabled = b })},
 	{names: []string{"--audiocontroller"}, names7: []string{"--audio-controller"}, apply: enumOpt("--audiocontroller",
 		map[string]string{"ac97": "AC97", "hda": "HDA", "sb16": "SB16"}, func(vm *VM, v string) {
 			vm.HW.Audio.Controller = v
 			vm.HW.Audio.Codec = map[string]string{"AC97": "STAC9700", "HDA": "STAC9221", "SB16": "SB16"}[v]
 		})},
-	{names: []string{"--audioout"}, names7: []string{"--audio-out"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --audioout argument '%s'", v)
-		}
-		vm.HW.Audio.Out = b
-		return 0
-	}},
-	{names: []string{"--audioin"}, names7: []string{"--audio-in"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --audioin argument '%s'", v)
-		}
-		vm.HW.Audio.In = b
-		return 0
-	}},
+	{names: []string{"--audioout"}, names7: []string{"--audio-out"}, apply: boolOpt("--audioout", func(vm *VM, b bool) { vm.HW.Audio.Out = b })},
+	{names: []string{"--audioin"}, names7: []string{"--audio-in"}, apply: boolOpt("--audioin", func(vm *VM, b bool) { vm.HW.Audio.In = b })},
 	{names: []string{"--clipboard"}, names7: []string{"--clipboard-mode"}, apply: enumOpt("--clipboard",
 		map[string]string{"disabled": "disabled", "hosttoguest": "hosttoguest", "guesttohost": "guesttohost", "bidirectional": "bidirectional"},
 		func(vm *VM, v string) { vm.HW.Clipboard = v })},
 	{names: []string{"--draganddrop"}, names7: []string{"--drag-and-drop"}, apply: enumOpt("--draganddrop",
 		map[string]string{"disabled": "disabled", "hosttoguest": "hosttoguest", "guesttohost": "guesttohost", "bidirectional": "bidirectional"},
 		func(vm *VM, v string) { vm.HW.DragAndDrop = v })},
-	{names: []string{"--usb"}, names7: []string{"--usbohci", "--usb-ohci"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --usb argument '%s'", v)
-		}
-		vm.HW.USB.OHCI = b
-		return 0
-	}},
-	{names: []string{"--usbehci"}, names7: []string{"--usb-ehci"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --usbehci argument '%s'", v)
-		}
-		vm.HW.USB.EHCI = b
-		return 0
-	}},
-	{names: []string{"--usbxhci"}, names7: []string{"--usb-xhci"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --usbxhci argument '%s'", v)
-		}
-		vm.HW.USB.XHCI = b
-		return 0
-	}},
-	{names: []string{"--vrde"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --vrde argument '%s'", v)
-		}
-		vm.HW.VRDE.Enabled = b
-		return 0
-	}},
+	{names: []string{"--usb"}, names7: []string{"--usbohci", "--usb-ohci"}, apply: boolOpt("--usb", func(vm *VM, b bool) { vm.HW.USB.OHCI = b })},
+	{names: []string{"--usbehci"}, names7: []string{"--usb-ehci"}, apply: boolOpt("--usbehci", func(vm *VM, b bool) { vm.HW.USB.EHCI = b })},
+	{names: []string{"--usbxhci"}, names7: []string{"--usb-xhci"}, apply: boolOpt("--usbxhci", func(vm *VM, b bool) { vm.HW.USB.XHCI = b })},
+	{names: []string{"--vrde"}, apply: boolOpt("--vrde", func(vm *VM, b bool) { vm.HW.VRDE.Enabled = b })},
 	{names: []string{"--vrdeport"}, names7: []string{"--vrde-port"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
 		if v == "default" || v == "0" {
 			v = "3389"
@@ -482,30 +407,9 @@ var modifyOpts = []modifyOpt{
 	}},
 	{names: []string{"--vrdeauthtype"}, names7: []string{"--vrde-auth-type"}, apply: enumOpt("--vrdeauthtype",
 		map[string]string{"null": "null", "external": "external", "guest": "guest"}, func(vm *VM, v string) { vm.HW.VRDE.AuthType = v })},
-	{names: []string{"--vrdemulticon"}, names7: []string{"--vrde-multi-con"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --vrdemulticon argument '%s'", v)
-		}
-		vm.HW.VRDE.MultiCon = b
-		return 0
-	}},
-	{names: []string{"--vrdereusecon"}, names7: []string{"--vrde-reuse-con"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --vrdereusecon argument '%s'", v)
-		}
-		vm.HW.VRDE.ReuseCon = b
-		return 0
-	}},
-	{names: []string{"--autostart-enabled"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
-		b, ok := parseBool(v)
-		if !ok {
-			return s.fail("Invalid --autostart-enabled argument '%s'", v)
-		}
-		vm.AutostartOn = b
-		return 0
-	}},
+	{names: []string{"--vrdemulticon"}, names7: []string{"--vrde-multi-con"}, apply: boolOpt("--vrdemulticon", func(vm *VM, b bool) { vm.HW.VRDE.MultiCon = b })},
+	{names: []string{"--vrdereusecon"}, names7: []string{"--vrde-reuse-con"}, apply: boolOpt("--vrdereusecon", func(vm *VM, b bool) { vm.HW.VRDE.ReuseCon = b })},
+	{names: []string{"--autostart-enabled"}, apply: boolOpt("--autostart-enabled", func(vm *VM, b bool) { vm.AutostartOn = b })},
 	{names: []string{"--autostart-delay"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -682,7 +586,7 @@ func (s *Sim) cmdModifyVM(args []string) int {
 				if !ok {
 					return s.getoptError("modifyvm", "Unknown option: "+name, 1)
 				}
-				if !hasVal && !o.flag {
+				if !hasVal {
 					if i+1 >= len(rest) {
 						return s.getoptError("modifyvm", fmt.Sprintf("Missing the 1st value for option %s", name), 1)
 					}
