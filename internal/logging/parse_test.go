@@ -75,23 +75,32 @@ func TestParseFilters(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fs, err := ParseFilters(tc.in)
-			if tc.err != "" {
-				if err == nil {
-					t.Fatalf("ParseFilters(%q) succeeded: %v", tc.in, fs)
-				}
-				if !errors.Is(err, errdefs.ErrInvalidArg) || errdefs.Detail(err) != tc.err {
-					t.Fatalf("ParseFilters(%q) error = %q, want invalid argument %q", tc.in, err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseFilters(%q): %v", tc.in, err)
-			}
-			if got := FormatFilters(fs); got != tc.want {
-				t.Errorf("ParseFilters(%q) = %q, want %q", tc.in, got, tc.want)
-			}
+			checkParse(t, "ParseFilters", ParseFilters, FormatFilters, tc.in, tc.want, tc.err)
 		})
+	}
+}
+
+// checkParse checks one case of a Parse*/Format* pair: parse(in) fails with
+// an invalid-argument error whose detail is wantErr, or, when wantErr is "",
+// succeeds with a result that formats as want. name is parse's name, for
+// the messages.
+func checkParse[T any](t *testing.T, name string, parse func(string) (T, error), format func(T) string, in, want, wantErr string) {
+	t.Helper()
+	v, err := parse(in)
+	if wantErr != "" {
+		if err == nil {
+			t.Fatalf("%s(%q) succeeded: %v", name, in, v)
+		}
+		if !errors.Is(err, errdefs.ErrInvalidArg) || errdefs.Detail(err) != wantErr {
+			t.Fatalf("%s(%q) error = %q, want invalid argument %q", name, in, err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%s(%q): %v", name, in, err)
+	}
+	if got := format(v); got != want {
+		t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
 	}
 }
 
@@ -125,22 +134,7 @@ func TestParseOutputs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			os, err := ParseOutputs(tc.in)
-			if tc.err != "" {
-				if err == nil {
-					t.Fatalf("ParseOutputs(%q) succeeded: %v", tc.in, os)
-				}
-				if !errors.Is(err, errdefs.ErrInvalidArg) || errdefs.Detail(err) != tc.err {
-					t.Fatalf("ParseOutputs(%q) error = %q, want invalid argument %q", tc.in, err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseOutputs(%q): %v", tc.in, err)
-			}
-			if got := FormatOutputs(os); got != tc.want {
-				t.Errorf("ParseOutputs(%q) = %q, want %q", tc.in, got, tc.want)
-			}
+			checkParse(t, "ParseOutputs", ParseOutputs, FormatOutputs, tc.in, tc.want, tc.err)
 		})
 	}
 }
