@@ -177,8 +177,7 @@ func SetState(env Env, ref, state string) error {
 	if err != nil {
 		return err
 	}
-	s := &Sim{env: env, p: env.Personality, st: st, stdout: io.Discard, stderr: io.Discard, now: time.Now,
-		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
+	s := newSim(env, st, io.Discard, io.Discard, rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)))
 	if err := st.Lock(true); err != nil {
 		return err
 	}
@@ -258,8 +257,7 @@ func Seed(env Env, count, running int, seed int64) error {
 	if err != nil {
 		return err
 	}
-	s := &Sim{env: env, p: env.Personality, st: st, stdout: io.Discard, stderr: io.Discard, now: time.Now,
-		rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed))}
+	s := newSim(env, st, io.Discard, io.Discard, rand.New(rand.NewPCG(uint64(seed), 0x5eed)))
 	if err := st.Lock(true); err != nil {
 		return err
 	}

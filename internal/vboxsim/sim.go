@@ -125,6 +125,12 @@ type Sim struct {
 	extra  time.Duration // long-operation time, slept after the state lock is released
 }
 
+// newSim returns a Sim on the state directory st that writes to stdout and
+// stderr and draws its random numbers (UUIDs, MACs, faults) from rng.
+func newSim(env Env, st *Store, stdout, stderr io.Writer, rng *rand.Rand) *Sim {
+	return &Sim{env: env, p: env.Personality, st: st, stdout: stdout, stderr: stderr, now: time.Now, rng: rng}
+}
+
 // Main is the program entry: argv[0]'s base name decides between the
 // VBoxManage personality and the vboxsim admin commands. It returns the exit
 // status.
@@ -154,8 +160,7 @@ func Run(env Env, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "VBoxManage: error: Failed to create the VirtualBox object!\nVBoxManage: error: %v\n", err)
 		return 1
 	}
-	s := &Sim{env: env, p: env.Personality, st: st, stdout: stdout, stderr: stderr, now: time.Now,
-		rng: rand.New(rand.NewPCG(uint64(start.UnixNano()), uint64(os.Getpid())))}
+	s := newSim(env, st, stdout, stderr, rand.New(rand.NewPCG(uint64(start.UnixNano()), uint64(os.Getpid()))))
 	s.coldStart()
 	if !sessionCommands[commandName(args)] {
 		// Commands outside the session-lock model pay their latency before
