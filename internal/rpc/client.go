@@ -87,7 +87,19 @@ type call struct {
 	closeAfter bool // close the connection once the reply is sent
 }
 
+// bufPool holds the read buffers of calls; putBuf returns one.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooled is the largest buffer the pools keep; larger ones, grown for a
+// rare big packet, are left to the garbage collector.
+const maxPooled = 1 << 16
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooled {
+		*bp = (*bp)[:0]
+		bufPool.Put(bp)
+	}
+}
 
 var pktPool = sync.Pool{New: func() any { return &packet{b: make([]byte, 0, 512)} }}
 
@@ -103,10 +115,10 @@ func (c *Client) serve() {
 		}
 		bp := bufPool.Get().(*[]byte)
 		h, payload, buf, err := readPacket(br, *bp)
-		*bp = buf[:0]
+		*bp = buf
 		if err != nil {
 			c.release()
-			bufPool.Put(bp)
+			putBuf(bp)
 			c.logReadError(err)
 			break
 		}
@@ -114,9 +126,7 @@ func (c *Client) serve() {
 		c.kaMissed.Store(0)
 		if !c.handle(h, payload, bp) {
 			c.release()
-			if cap(*bp) <= 1<<16 {
-				bufPool.Put(bp)
-			}
+			putBuf(bp)
 		}
 	}
 	// Let the calls still running reply (Shutdown relies on it), then close;
@@ -180,10 +190,7 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), run: func() {
 		c.run(prog, cl)
 		c.release()
-		if cap(*bp) <= 1<<16 {
-			*bp = (*bp)[:0]
-			bufPool.Put(bp)
-		}
+		putBuf(bp)
 	}})
 	return ok
 }
@@ -216,7 +223,7 @@ func (c *Client) run(prog Program, cl *call) {
 		out.putError(we)
 	}
 	c.send(out.finish())
-	if cap(out.b) <= 1<<16 {
+	if cap(out.b) <= maxPooled {
 		pktPool.Put(out)
 	}
 	if cl.closeAfter {

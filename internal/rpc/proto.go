@@ -139,7 +139,7 @@ func (p *packet) reset(h *Header) {
 	h.put(p.b[lenSize:])
 }
 
-// setStatus rewrites the status of the header and drops any payload.
+// setError sets the header's status to StatusError and drops any payload.
 func (p *packet) setError() {
 	p.b = p.b[:minLength]
 	binary.BigEndian.PutUint32(p.b[lenSize+20:], uint32(StatusError))
