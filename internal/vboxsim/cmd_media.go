@@ -8,14 +8,6 @@ import (
 	"strings"
 )
 
-func init() {
-	commands["storagectl"] = (*Sim).cmdStorageCtl
-	commands["storageattach"] = (*Sim).cmdStorageAttach
-	commands["createmedium"] = (*Sim).cmdCreateMedium
-	commands["closemedium"] = (*Sim).cmdCloseMedium
-	commands["showmediuminfo"] = (*Sim).cmdShowMediumInfo
-}
-
 // mediumInfo renders a medium block of list hdds/dvds (long: showmediuminfo).
 func (s *Sim) mediumInfo(m *Medium, long bool) string {
 	var b strings.Builder

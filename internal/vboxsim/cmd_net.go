@@ -7,14 +7,6 @@ import (
 	"strings"
 )
 
-func init() {
-	commands["hostonlyif"] = (*Sim).cmdHostOnlyIf
-	commands["natnetwork"] = (*Sim).cmdNATNetwork
-	commands["setextradata"] = (*Sim).cmdSetExtraData
-	commands["getextradata"] = (*Sim).cmdGetExtraData
-	commands["sharedfolder"] = (*Sim).cmdSharedFolder
-}
-
 func (s *Sim) cmdHostOnlyIf(args []string) int {
 	if len(args) == 0 {
 		return s.syntaxError("hostonlyif", "Not enough parameters", 2)

@@ -7,11 +7,6 @@ import (
 	"strings"
 )
 
-func init() {
-	commands["snapshot"] = (*Sim).cmdSnapshot
-	commands["clonevm"] = (*Sim).cmdCloneVM
-}
-
 // findSnapshot finds a snapshot by name or UUID (depth first); parent is nil for the root.
 func findSnapshot(root *Snapshot, ref string) (sn, parent *Snapshot) {
 	var walk func(n, p *Snapshot) bool

@@ -6,14 +6,6 @@ import (
 	"strings"
 )
 
-func init() {
-	commands["usbfilter"] = (*Sim).cmdUSBFilter
-	usages["usbfilter"] = usage{"Manage USB filters", []string{
-		"VBoxManage usbfilter add <index,0-N> <--target= uuid | vmname | global > <--name=string> <--action=ignore | hold> [--active=yes | no] [--vendorid=XXXX] [--productid=XXXX] [--revision=IIFF] [--manufacturer=string] [--product=string] [--port=hex] [--remote=yes | no] [--serialnumber=string] [--maskedinterfaces=XXXXXXXX]",
-		"VBoxManage usbfilter modify <index,0-N> <--target= uuid | vmname | global > [--name=string] [--action=ignore | hold] [--active=yes | no] [--vendorid=XXXX | \"\"] [--productid=XXXX | \"\"] [--revision=IIFF | \"\"] [--manufacturer=string | \"\"] [--product=string | \"\"] [--port=hex] [--remote=yes | no] [--serialnumber=string | \"\"] [--maskedinterfaces=XXXXXXXX]",
-		"VBoxManage usbfilter remove <index,0-N> <--target= uuid | vmname | global >"}}
-}
-
 // cmdUSBFilter implements usbfilter add/modify/remove for machine filters
 // (global host filters are accepted and ignored).
 func (s *Sim) cmdUSBFilter(args []string) int {

@@ -179,13 +179,6 @@ func (s *Sim) cmdCreateVM(args []string) int {
 	return 0
 }
 
-func init() {
-	commands["registervm"] = (*Sim).cmdRegisterVM
-	usages["registervm"] = usage{"Register a virtual machine", []string{"VBoxManage registervm <filename> [--password file]"}}
-	classic61["registervm"] = true
-	usages61["registervm"] = []string{"VBoxManage registervm      <filename>"}
-}
-
 // cmdRegisterVM registers a machine by its settings file: one the simulator
 // created and that was unregistered without --delete.
 func (s *Sim) cmdRegisterVM(args []string) int {

@@ -110,6 +110,11 @@ var usages = map[string]usage{
 		"VBoxManage setextradata < global | uuid | vmname > <keyword> [value]"}},
 	"getextradata": {"View keyword values that are associated with a virtual machine or configuration", []string{
 		"VBoxManage getextradata < global | uuid | vmname > < keyword | enumerate >"}},
+	"registervm": {"Register a virtual machine", []string{"VBoxManage registervm <filename> [--password file]"}},
+	"usbfilter": {"Manage USB filters", []string{
+		"VBoxManage usbfilter add <index,0-N> <--target= uuid | vmname | global > <--name=string> <--action=ignore | hold> [--active=yes | no] [--vendorid=XXXX] [--productid=XXXX] [--revision=IIFF] [--manufacturer=string] [--product=string] [--port=hex] [--remote=yes | no] [--serialnumber=string] [--maskedinterfaces=XXXXXXXX]",
+		"VBoxManage usbfilter modify <index,0-N> <--target= uuid | vmname | global > [--name=string] [--action=ignore | hold] [--active=yes | no] [--vendorid=XXXX | \"\"] [--productid=XXXX | \"\"] [--revision=IIFF | \"\"] [--manufacturer=string | \"\"] [--product=string | \"\"] [--port=hex] [--remote=yes | no] [--serialnumber=string | \"\"] [--maskedinterfaces=XXXXXXXX]",
+		"VBoxManage usbfilter remove <index,0-N> <--target= uuid | vmname | global >"}},
 	"sharedfolder": {"Add and remove shared folders", []string{
 		"VBoxManage sharedfolder add < uuid | vmname > <--name=name> <--hostpath=hostpath> [--readonly] [--transient] [--automount] [--auto-mount-point=path]",
 		"VBoxManage sharedfolder remove < uuid | vmname > <--name=name> [--transient]"}},
@@ -249,6 +254,7 @@ var usages61 = map[string][]string{
 		"                            [<value>] (no value deletes key)"},
 	"getextradata": {"VBoxManage getextradata    global|<uuid|vmname>",
 		"                            <key>|[enumerate]"},
+	"registervm": {"VBoxManage registervm      <filename>"},
 	"sharedfolder": {"VBoxManage sharedfolder     add <uuid|vmname>",
 		"                            --name <name> --hostpath <hostpath>",
 		"                            [--transient] [--readonly] [--automount]",
@@ -262,7 +268,7 @@ var classic61 = map[string]bool{
 	"list": true, "showvminfo": true, "createvm": true, "modifyvm": true, "startvm": true, "controlvm": true,
 	"storagectl": true, "storageattach": true, "createmedium": true, "closemedium": true, "showmediuminfo": true,
 	"unregistervm": true, "hostonlyif": true, "natnetwork": true, "discardstate": true, "setextradata": true,
-	"getextradata": true, "sharedfolder": true,
+	"getextradata": true, "sharedfolder": true, "registervm": true,
 }
 
 func (s *Sim) usageText(cmd string) string {

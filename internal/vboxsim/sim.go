@@ -337,8 +337,31 @@ func (s *Sim) dispatch(args []string) int {
 	return h(s, args[1:])
 }
 
-// commands maps a command word to its handler; files add their own in init.
-var commands = map[string]func(*Sim, []string) int{}
+// commands maps a command word to its handler.
+var commands = map[string]func(*Sim, []string) int{
+	"list":           (*Sim).cmdList,
+	"showvminfo":     (*Sim).cmdShowVMInfo,
+	"createvm":       (*Sim).cmdCreateVM,
+	"registervm":     (*Sim).cmdRegisterVM,
+	"modifyvm":       (*Sim).cmdModifyVM,
+	"clonevm":        (*Sim).cmdCloneVM,
+	"startvm":        (*Sim).cmdStartVM,
+	"controlvm":      (*Sim).cmdControlVM,
+	"discardstate":   (*Sim).cmdDiscardState,
+	"unregistervm":   (*Sim).cmdUnregisterVM,
+	"storagectl":     (*Sim).cmdStorageCtl,
+	"storageattach":  (*Sim).cmdStorageAttach,
+	"createmedium":   (*Sim).cmdCreateMedium,
+	"closemedium":    (*Sim).cmdCloseMedium,
+	"showmediuminfo": (*Sim).cmdShowMediumInfo,
+	"snapshot":       (*Sim).cmdSnapshot,
+	"hostonlyif":     (*Sim).cmdHostOnlyIf,
+	"natnetwork":     (*Sim).cmdNATNetwork,
+	"setextradata":   (*Sim).cmdSetExtraData,
+	"getextradata":   (*Sim).cmdGetExtraData,
+	"sharedfolder":   (*Sim).cmdSharedFolder,
+	"usbfilter":      (*Sim).cmdUSBFilter,
+}
 
 // sessionCommands place their latency themselves, inside the window where
 // they hold a session lease (so concurrent writers on one VM really conflict).
@@ -352,21 +375,6 @@ var aliases = map[string]string{"createhd": "createmedium", "createvdi": "create
 var commandOrder = []string{"list", "showvminfo", "createvm", "modifyvm", "clonevm", "startvm", "controlvm",
 	"discardstate", "unregistervm", "storagectl", "storageattach", "createmedium", "closemedium", "showmediuminfo",
 	"snapshot", "hostonlyif", "natnetwork", "setextradata", "getextradata", "sharedfolder"}
-
-func init() {
-	for k, v := range map[string]func(*Sim, []string) int{
-		"list":         (*Sim).cmdList,
-		"showvminfo":   (*Sim).cmdShowVMInfo,
-		"createvm":     (*Sim).cmdCreateVM,
-		"modifyvm":     (*Sim).cmdModifyVM,
-		"startvm":      (*Sim).cmdStartVM,
-		"controlvm":    (*Sim).cmdControlVM,
-		"discardstate": (*Sim).cmdDiscardState,
-		"unregistervm": (*Sim).cmdUnregisterVM,
-	} {
-		commands[k] = v
-	}
-}
 
 // progress writes VBoxManage's progress bar to stderr.
 func (s *Sim) progress() {
