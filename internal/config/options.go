@@ -1,8 +1,6 @@
 package config
 
-import (
-	"reflect"
-)
+import "reflect"
 
 // Option describes one configuration option.
 type Option struct {
@@ -60,12 +58,17 @@ func (o Option) value(c *Config) reflect.Value {
 	return reflect.ValueOf(c).Elem().FieldByName(o.Field)
 }
 
+// differs reports whether o has different values in c and old.
+func (o Option) differs(c, old *Config) bool {
+	return !reflect.DeepEqual(o.value(c).Interface(), o.value(old).Interface())
+}
+
 // Changed lists the options whose values differ between old and c, in
 // Options order.
 func (c *Config) Changed(old *Config) []string {
 	var out []string
 	for _, o := range Options {
-		if !reflect.DeepEqual(o.value(c).Interface(), o.value(old).Interface()) {
+		if o.differs(c, old) {
 			out = append(out, o.Name)
 		}
 	}
@@ -95,7 +98,7 @@ func (c *Config) InForce(old *Config) *Config {
 func (c *Config) RestartNeeded(old *Config) []string {
 	var out []string
 	for _, o := range Options {
-		if o.Restart && !reflect.DeepEqual(o.value(c).Interface(), o.value(old).Interface()) {
+		if o.Restart && o.differs(c, old) {
 			out = append(out, o.Name)
 		}
 	}
