@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -210,11 +209,4 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
-}
-
-// IsLoadError reports whether err came from Load (and so is reported as
-// "Can't load config file: ...").
-func IsLoadError(err error) bool {
-	var e *Error
-	return errors.As(err, &e)
 }
