@@ -1,7 +1,7 @@
 // Command vboxsim is a VBoxManage simulator for tests, demos and benchmarks.
 // Installed (linked or copied) under the name VBoxManage it behaves like
 // VirtualBox's VBoxManage; run as vboxsim it also offers the admin commands
-// seed, log and reset. See docs/simulator.md.
+// seed, log, reset and set-state. See docs/simulator.md.
 package main
 
 import (

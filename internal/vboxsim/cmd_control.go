@@ -21,10 +21,6 @@ func sessionName(t string) string {
 }
 
 func (s *Sim) cmdStartVM(args []string) int {
-	if len(args) == 0 {
-		fmt.Fprint(s.stdout, s.usageText("startvm"))
-		return 1
-	}
 	opts, pos, msg := getopt(args, spec("--type=", "-E|--putenv=", "--password=", "--password-id="))
 	if msg != "" {
 		return s.getoptError("startvm", msg, 2)
@@ -93,10 +89,6 @@ func ignoresACPI(vm *VM) bool {
 
 func (s *Sim) cmdControlVM(args []string) int {
 	if len(args) < 2 {
-		if len(args) == 0 {
-			fmt.Fprint(s.stdout, s.usageText("controlvm"))
-			return 1
-		}
 		return s.syntaxError("controlvm", "Not enough parameters", 2)
 	}
 	ref, sub, rest := args[0], args[1], args[2:]

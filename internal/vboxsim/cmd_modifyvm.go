@@ -562,10 +562,6 @@ func (s *Sim) lookupModifyOpt(arg string) (*modifyOpt, int, bool) {
 
 func (s *Sim) cmdModifyVM(args []string) int {
 	if len(args) < 2 {
-		if len(args) == 0 {
-			fmt.Fprint(s.stdout, s.usageText("modifyvm"))
-			return 1
-		}
 		return s.syntaxError("modifyvm", "Not enough parameters", 2)
 	}
 	return s.writeSession(args[0], s.notFoundIn("FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageModifyVM.cpp", 618),

@@ -182,11 +182,10 @@ func (s *Sim) cmdCreateVM(args []string) int {
 // cmdRegisterVM registers a machine by its settings file: one the simulator
 // created and that was unregistered without --delete.
 func (s *Sim) cmdRegisterVM(args []string) int {
-	opts, pos, msg := getopt(args, spec("--password="))
+	_, pos, msg := getopt(args, spec("--password="))
 	if msg != "" {
 		return s.getoptError("registervm", msg, 2)
 	}
-	_ = opts
 	if len(pos) != 1 {
 		return s.syntaxError("registervm", "Incorrect number of parameters", 2)
 	}

@@ -59,11 +59,7 @@ func (s *Sim) humanInfo(vm *VM) string {
 	l("IOAPIC", "%s", fl("ioapic"))
 	l("BIOS APIC mode", "APIC")
 	l("Time offset", "0ms")
-	if p.Is61() {
-		l("RTC", "%s", map[bool]string{true: "UTC", false: "local time"}[hw.Flags["rtcuseutc"]])
-	} else {
-		l("RTC", "%s", map[bool]string{true: "UTC", false: "local time"}[hw.Flags["rtcuseutc"]])
-	}
+	l("RTC", "%s", map[bool]string{true: "UTC", false: "local time"}[hw.Flags["rtcuseutc"]])
 	l("Hardware Virtualization", "%s", fl("hwvirtex"))
 	l("Nested Paging", "%s", fl("nestedpaging"))
 	l("Large Pages", "%s", fl("largepages"))

@@ -330,7 +330,8 @@ func (s *Sim) dispatch(args []string) int {
 	}
 	if len(args) == 1 && cmd != "list" {
 		// A known command without any argument prints its usage to stdout
-		// and fails (reference §0).
+		// and fails (reference §0), so the handlers (but list's) always get
+		// at least one argument.
 		fmt.Fprint(s.stdout, s.usageText(cmd))
 		return 1
 	}
