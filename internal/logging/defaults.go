@@ -52,7 +52,7 @@ func DefaultOutputs(daemonMode, privileged bool, level int) string {
 	if !stdinIsTerminal() && haveJournald {
 		return journald()
 	}
-	return strconv.Itoa(level) + ":" + DestStderr
+	return stderrAt(level)
 }
 
 func defaultLogFile(privileged bool) string {

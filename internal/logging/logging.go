@@ -108,7 +108,7 @@ func New() *Logging {
 	l.logger.SetNoLock()
 	l.st = &state{
 		level:          DefaultLevel,
-		outputs:        []*output{{spec: OutputSpec{Priority: DefaultLevel, Dest: DestStderr}, sink: &writerSink{l: l}}},
+		outputs:        []*output{{spec: OutputSpec{Priority: DefaultLevel, Dest: DestStderr}, sink: stderrSink{}}},
 		defaultOutputs: "",
 	}
 	l.logger.SetLevel(l.st.logrusLevel())
@@ -190,7 +190,7 @@ func (l *Logging) Apply(s Settings) error {
 	}
 	def := s.DefaultOutputs
 	if def == "" {
-		def = strconv.Itoa(level) + ":" + DestStderr
+		def = stderrAt(level)
 	}
 	outputs, err := l.openOutputs(s.Outputs, def)
 	if err != nil {
@@ -208,7 +208,7 @@ func (l *Logging) SetOutputs(outputs string) error {
 	cur := l.current()
 	def := cur.defaultOutputs
 	if def == "" {
-		def = strconv.Itoa(cur.level) + ":" + DestStderr
+		def = stderrAt(cur.level)
 	}
 	outs, err := l.openOutputs(outputs, def)
 	if err != nil {
@@ -239,6 +239,9 @@ func (l *Logging) Close() error {
 	l.swap(&state{level: LevelError + 1})
 	return nil
 }
+
+// stderrAt is the log_outputs string of stderr at level.
+func stderrAt(level int) string { return strconv.Itoa(level) + ":" + DestStderr }
 
 func (l *Logging) current() *state {
 	l.mu.RLock()
@@ -297,14 +300,7 @@ func (l *Logging) swap(st *state) {
 
 	// No writer holds the read lock on old any more: close what st dropped.
 	for _, o := range old.outputs {
-		kept := false
-		for _, n := range st.outputs {
-			if n == o {
-				kept = true
-				break
-			}
-		}
-		if !kept {
+		if !slices.Contains(st.outputs, o) {
 			_ = o.sink.close()
 		}
 	}
@@ -468,6 +464,12 @@ func (l *Logging) formatLine(r *record) string {
 	}
 	b.WriteString(r.msg)
 	return b.String()
+}
+
+// timedLine is the line stderr and file outputs write for r:
+// "<timestamp>: <formatLine>\n".
+func (l *Logging) timedLine(r *record) []byte {
+	return []byte(timestamp(r.time) + ": " + l.formatLine(r) + "\n")
 }
 
 // timestamp renders t as libvirt does: "2026-11-25 10:46:52.123+0000" (UTC).

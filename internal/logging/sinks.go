@@ -28,7 +28,7 @@ var (
 func (l *Logging) openSink(sp OutputSpec) (sink, error) {
 	switch sp.Dest {
 	case DestStderr:
-		return &writerSink{l: l}, nil
+		return stderrSink{}, nil
 	case DestFile:
 		f, err := os.OpenFile(sp.Name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
@@ -56,21 +56,21 @@ func (l *Logging) openSink(sp OutputSpec) (sink, error) {
 	return nil, errdefs.Newf(errdefs.ErrInvalidArg, "Invalid log destination '%s' for log output '%s'", sp.Dest, sp)
 }
 
-// writerSink writes libvirt-format lines to the Logging's stderr.
-type writerSink struct{ l *Logging }
+// stderrSink writes libvirt-format lines to the Logging's stderr.
+type stderrSink struct{}
 
-func (s *writerSink) write(l *Logging, r *record) error {
-	_, err := s.l.stderr.Write([]byte(timestamp(r.time) + ": " + l.formatLine(r) + "\n"))
+func (stderrSink) write(l *Logging, r *record) error {
+	_, err := l.stderr.Write(l.timedLine(r))
 	return err
 }
 
-func (s *writerSink) close() error { return nil }
+func (stderrSink) close() error { return nil }
 
 // fileSink appends libvirt-format lines to a file it owns.
 type fileSink struct{ f *os.File }
 
 func (s *fileSink) write(l *Logging, r *record) error {
-	_, err := s.f.Write([]byte(timestamp(r.time) + ": " + l.formatLine(r) + "\n"))
+	_, err := s.f.Write(l.timedLine(r))
 	return err
 }
 
