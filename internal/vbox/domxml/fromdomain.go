@@ -695,9 +695,8 @@ func isaFromDomain(a *libvirtxml.DomainAddress, what string) (io, irq uint, set 
 }
 
 func serialsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
-	used := map[int]bool{}
-	var explicit []bool // the port's resources came from an <address>
-	var pending []int   // indexes into w.Serials without a port
+	used := map[int]bool{} // slots taken by target ports
+	var explicit []bool    // the port's resources came from an <address>
 	for i, x := range dev.Serials {
 		what := fmt.Sprintf("serial %d", i+1)
 		s := serial{}
@@ -762,8 +761,6 @@ func serialsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 			}
 			used[p+1] = true
 			s.Slot = p + 1
-		} else {
-			pending = append(pending, len(w.Serials))
 		}
 		if set {
 			s.IOBase, s.IRQ = io, irq
@@ -771,24 +768,41 @@ func serialsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		explicit = append(explicit, set)
 		w.Serials = append(w.Serials, s)
 	}
-	for _, i := range pending {
+	err := placePorts("serial", serialPorts[:], used, explicit, func(i int) *isaPort { return &w.Serials[i].isaPort })
+	if err != nil {
+		return err
+	}
+	sortSerials(w.Serials)
+	return nil
+}
+
+// placePorts completes the serial or parallel ports of a document: each port
+// without a target port (slot 0) takes the lowest slot not in used, and each
+// whose <address> did not set its resources (explicit[i] false) gets the
+// standard ones of its slot (std, indexed by slot-1). port(i) is the i-th
+// port, for i < len(explicit).
+func placePorts(kind string, std [][2]uint, used map[int]bool, explicit []bool, port func(i int) *isaPort) error {
+	for i := range explicit {
+		p := port(i)
+		if p.Slot != 0 {
+			continue
+		}
 		slot := 1
 		for used[slot] {
 			slot++
 		}
-		if slot > 4 {
-			return unsupported("at most 4 serial ports are supported")
+		if slot > len(std) {
+			return unsupported("at most %d %s ports are supported", len(std), kind)
 		}
 		used[slot] = true
-		w.Serials[i].Slot = slot
+		p.Slot = slot
 	}
-	for i := range w.Serials {
-		if !explicit[i] {
-			std := serialPorts[w.Serials[i].Slot-1]
-			w.Serials[i].IOBase, w.Serials[i].IRQ = std[0], std[1]
+	for i, set := range explicit {
+		if !set {
+			p := port(i)
+			p.IOBase, p.IRQ = std[p.Slot-1][0], std[p.Slot-1][1]
 		}
 	}
-	sortSerials(w.Serials)
 	return nil
 }
 
@@ -801,9 +815,8 @@ func sortSerials(s []serial) {
 }
 
 func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
-	used := map[int]bool{}
-	var explicit []bool
-	var pending []int
+	used := map[int]bool{} // slots taken by target ports
+	var explicit []bool    // the port's resources came from an <address>
 	for i, x := range dev.Parallels {
 		what := fmt.Sprintf("parallel %d", i+1)
 		p := parallel{}
@@ -829,8 +842,6 @@ func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 			}
 			used[n+1] = true
 			p.Slot = n + 1
-		} else {
-			pending = append(pending, len(w.Parallels))
 		}
 		if set {
 			p.IOBase, p.IRQ = io, irq
@@ -838,22 +849,9 @@ func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		explicit = append(explicit, set)
 		w.Parallels = append(w.Parallels, p)
 	}
-	for _, i := range pending {
-		slot := 1
-		for used[slot] {
-			slot++
-		}
-		if slot > 2 {
-			return unsupported("at most 2 parallel ports are supported")
-		}
-		used[slot] = true
-		w.Parallels[i].Slot = slot
-	}
-	for i := range w.Parallels {
-		if !explicit[i] {
-			std := parallelPorts[w.Parallels[i].Slot-1]
-			w.Parallels[i].IOBase, w.Parallels[i].IRQ = std[0], std[1]
-		}
+	err := placePorts("parallel", parallelPorts[:], used, explicit, func(i int) *isaPort { return &w.Parallels[i].isaPort })
+	if err != nil {
+		return err
 	}
 	if len(w.Parallels) == 2 && w.Parallels[0].Slot > w.Parallels[1].Slot {
 		w.Parallels[0], w.Parallels[1] = w.Parallels[1], w.Parallels[0]

@@ -181,21 +181,25 @@ type nic struct {
 	Cable  bool
 }
 
-// serial is one enabled UART.
-type serial struct {
-	Slot   int // 1-based (COM1..COM4)
+// isaPort is what serial and parallel ports share: the slot and its ISA
+// resources.
+type isaPort struct {
+	Slot   int // 1-based (COM1..COM4, LPT1..LPT2)
 	IOBase uint
 	IRQ    uint
-	Mode   string // disconnected, file, server, client, tcpserver, tcpclient, device
-	Path   string // file/pipe/device path, TCP port (server) or host:port (client)
+}
+
+// serial is one enabled UART.
+type serial struct {
+	isaPort
+	Mode string // disconnected, file, server, client, tcpserver, tcpclient, device
+	Path string // file/pipe/device path, TCP port (server) or host:port (client)
 }
 
 // parallel is one enabled LPT port.
 type parallel struct {
-	Slot   int
-	IOBase uint
-	IRQ    uint
-	Path   string
+	isaPort
+	Path string
 }
 
 type vrde struct {
@@ -568,7 +572,7 @@ func readPorts(in *Info, c *vmConfig) {
 		if !ok {
 			continue
 		}
-		s := serial{Slot: i, IOBase: io, IRQ: irq, Mode: "disconnected"}
+		s := serial{isaPort: isaPort{Slot: i, IOBase: io, IRQ: irq}, Mode: "disconnected"}
 		mode := in.str("uartmode" + n)
 		kind, arg, hasArg := strings.Cut(mode, ",")
 		switch {
@@ -590,7 +594,7 @@ func readPorts(in *Info, c *vmConfig) {
 		if !ok {
 			continue
 		}
-		p := parallel{Slot: i, IOBase: io, IRQ: irq, Path: in.str("lptmode" + n)}
+		p := parallel{isaPort: isaPort{Slot: i, IOBase: io, IRQ: irq}, Path: in.str("lptmode" + n)}
 		if !strings.HasPrefix(p.Path, "/") || p.IRQ > 15 {
 			c.UnmanagedPorts["lpt"+n] = true
 			continue

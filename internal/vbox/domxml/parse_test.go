@@ -58,6 +58,7 @@ func TestParseDomainErrors(t *testing.T) {
 		{"serial pty", minimal("", "<serial type='pty'/>"), errdefs.ErrConfigUnsupported, "type 'pty'"},
 		{"serial port 4", minimal("", "<serial type='null'><target port='4'/></serial>"), errdefs.ErrConfigUnsupported, "COM1..COM4"},
 		{"five serials", minimal("", strings.Repeat("<serial type='null'/>", 5)), errdefs.ErrConfigUnsupported, "at most 4 serial"},
+		{"three parallels", minimal("", strings.Repeat("<parallel type='file'><source path='/p'/></parallel>", 3)), errdefs.ErrConfigUnsupported, "at most 2 parallel ports are supported"},
 		{"input evdev", minimal("", "<input type='evdev'/>"), errdefs.ErrConfigUnsupported, "input type 'evdev'"},
 		{"input virtio", minimal("", "<input type='mouse' bus='virtio'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox pointing device matches the inputs mouse/virtio"},
 		{"vnc", minimal("", "<graphics type='vnc'/>"), errdefs.ErrConfigUnsupported, "graphics type 'vnc'"},
