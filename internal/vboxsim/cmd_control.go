@@ -92,17 +92,10 @@ func (s *Sim) cmdControlVM(args []string) int {
 		return s.syntaxError("controlvm", "Not enough parameters", 2)
 	}
 	ref, sub, rest := args[0], args[1], args[2:]
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	vm, err := s.findVM(ref)
-	if err != nil {
-		return s.internalError(err)
-	}
+	notFound := s.notFoundIn("FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageControlVM.cpp", 235)
+	vm, code := s.lockFindVM(ref, true, notFound)
 	if vm == nil {
-		s.st.Unlock()
-		s.work()
-		return s.notFound(ref, "FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageControlVM.cpp", 235)
+		return code
 	}
 	s.st.Commit()
 	if vm.inaccessible {
@@ -122,16 +115,17 @@ func (s *Sim) cmdControlVM(args []string) int {
 		return s.notReady("LockMachine(a->session, LockType_Shared)", "VBoxManageControlVM.cpp", 240)
 	}
 	defer release()
-	if vm, err = s.workThenFindVM(vm.UUID, true); err != nil {
+	vm, err := s.workThenFindVM(vm.UUID, true)
+	if err != nil {
 		return s.internalError(err)
 	}
 	if vm == nil {
-		return s.notFound(ref, "FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageControlVM.cpp", 235)
+		return notFound(ref)
 	}
 	if !isOnline(vm.State) { // powered off while we waited
 		return s.fail("Machine '%s' is not currently running%s", vm.Name, s.p.dot())
 	}
-	code := s.controlOp(vm, sub, rest)
+	code = s.controlOp(vm, sub, rest)
 	if code == 0 {
 		s.st.PutVM(vm)
 		if err := s.st.Commit(); err != nil {

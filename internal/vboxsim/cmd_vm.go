@@ -257,17 +257,10 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 		}
 	}
 	ref := pos[0]
-	if err := s.st.Lock(false); err != nil {
-		return s.internalError(err)
-	}
-	vm, err := s.findVM(ref)
-	if err != nil {
-		return s.internalError(err)
-	}
+	notFound := s.notFoundIn("FindMachine(Bstr(VMNameOrUuid).raw(), machine.asOutParam())", "VBoxManageInfo.cpp", 2719)
+	vm, code := s.lockFindVM(ref, false, notFound)
 	if vm == nil {
-		s.st.Unlock()
-		s.work()
-		return s.notFound(ref, "FindMachine(Bstr(VMNameOrUuid).raw(), machine.asOutParam())", "VBoxManageInfo.cpp", 2719)
+		return code
 	}
 	release, notReady := s.acquireShared(vm)
 	s.st.Unlock()
@@ -276,11 +269,12 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 		return s.notReady("COMGETTER(Groups)(ComSafeArrayAsOutParam(groups))", "VBoxManageInfo.cpp", 615)
 	}
 	defer release()
-	if vm, err = s.workThenFindVM(vm.UUID, false); err != nil {
+	vm, err := s.workThenFindVM(vm.UUID, false)
+	if err != nil {
 		return s.internalError(err)
 	}
 	if vm == nil {
-		return s.notFound(ref, "FindMachine(Bstr(VMNameOrUuid).raw(), machine.asOutParam())", "VBoxManageInfo.cpp", 2719)
+		return notFound(ref)
 	}
 	if vm.inaccessible {
 		if mr {
@@ -306,17 +300,9 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 // lockedErr when the machine is locked), the latency, then fn under the state
 // lock; the state is saved only when fn returns 0.
 func (s *Sim) writeSession(ref string, notFound func(string) int, lockedErr func(*VM) int, fn func(*VM) int) int {
-	if err := s.st.Lock(true); err != nil {
-		return s.internalError(err)
-	}
-	vm, err := s.findVM(ref)
-	if err != nil {
-		return s.internalError(err)
-	}
+	vm, code := s.lockFindVM(ref, true, notFound)
 	if vm == nil {
-		s.st.Unlock()
-		s.work()
-		return notFound(ref)
+		return code
 	}
 	if vm.inaccessible {
 		s.st.Unlock()
@@ -338,14 +324,14 @@ func (s *Sim) writeSession(ref string, notFound func(string) int, lockedErr func
 	if err := s.st.Lock(true); err != nil {
 		return s.internalError(err)
 	}
-	vm, err = s.st.VM(vm.UUID)
+	vm, err := s.st.VM(vm.UUID)
 	if err != nil {
 		return s.internalError(err)
 	}
 	if _, err := s.st.Registry(); err != nil {
 		return s.internalError(err)
 	}
-	code := fn(vm)
+	code = fn(vm)
 	if code == 0 {
 		if err := s.st.Commit(); err != nil {
 			return s.internalError(err)

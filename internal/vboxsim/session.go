@@ -153,6 +153,26 @@ func (s *Sim) findVM(ref string) (*VM, error) {
 	return nil, nil
 }
 
+// lockFindVM takes the state lock (exclusive or shared) and looks the VM up.
+// Without such a VM it releases the lock, sleeps the call's latency and
+// reports notFound(ref). vm is nil after any failure, with code the exit
+// status.
+func (s *Sim) lockFindVM(ref string, exclusive bool, notFound func(string) int) (vm *VM, code int) {
+	if err := s.st.Lock(exclusive); err != nil {
+		return nil, s.internalError(err)
+	}
+	vm, err := s.findVM(ref)
+	if err != nil {
+		return nil, s.internalError(err)
+	}
+	if vm == nil {
+		s.st.Unlock()
+		s.work()
+		return nil, notFound(ref)
+	}
+	return vm, 0
+}
+
 // workThenFindVM sleeps the call's latency without the state lock, then takes
 // the lock (exclusive or shared) and looks the VM up: afresh, as it may have
 // changed or been unregistered (nil) in the meantime.
