@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 )
@@ -226,18 +228,22 @@ func decodeSetParamsArgs(payload []byte, max int) (adminSetParamsArgs, error) {
 var paramTypeNames = map[uint32]string{paramInt: "int", paramUint: "uint", paramLLong: "llong",
 	paramULLong: "ullong", paramDouble: "double", paramBoolean: "boolean", paramString: "string"}
 
-// uintParams validates params against the allowed UINT fields, as
-// virTypedParamsValidate does, and returns their values by name.
+// uintParams validates params against the allowed UINT fields as
+// virTypedParamsValidate does, in field name order: the first param that is
+// not allowed, repeats an earlier one or is not a UINT fails. It returns the
+// values by name.
 func uintParams(params []typedParam, allowed ...string) (map[string]uint, error) {
+	sorted := slices.Clone(params)
+	slices.SortStableFunc(sorted, func(a, b typedParam) int { return strings.Compare(a.Field, b.Field) })
 	out := map[string]uint{}
-	for _, p := range params {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == p.Field
-		}
-		if !ok {
+	for _, p := range sorted {
+		if !slices.Contains(allowed, p.Field) {
 			return nil, newError(errArgumentUnsupported, fromNone,
 				fmt.Sprintf("parameter '%s' not supported", p.Field))
+		}
+		if _, seen := out[p.Field]; seen {
+			return nil, newError(errInvalidArg, fromNone,
+				fmt.Sprintf("parameter '%s' occurs multiple times", p.Field))
 		}
 		v, isUint := p.Value.I.(uint32)
 		if p.Value.D != paramUint || !isUint {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -231,6 +232,48 @@ func TestObjectDomain(t *testing.T) {
 		if got := objectDomain(c.api); got != c.want {
 			t.Errorf("objectDomain(%s) = %d, want %d", c.api, got, c.want)
 		}
+	}
+}
+
+// TestUintParams checks the validation of server_set_* params against
+// virTypedParamsValidate's: params are checked in field name order, and a
+// repeated one is refused.
+func TestUintParams(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		params []typedParam
+		want   map[string]uint
+		code   int32
+		msg    string
+	}{
+		{"none", nil, map[string]uint{}, 0, ""},
+		{"two", []typedParam{uintParam("b", 2), uintParam("a", 1)}, map[string]uint{"a": 1, "b": 2}, 0, ""},
+		{"unknown", []typedParam{uintParam("a", 1), uintParam("zz", 1)}, nil,
+			errArgumentUnsupported, "argument unsupported: parameter 'zz' not supported"},
+		{"bad type", []typedParam{intParam("a", 1)}, nil,
+			errInvalidArg, "invalid argument: invalid type 'int' for parameter 'a', expected 'uint'"},
+		{"repeated", []typedParam{uintParam("a", 1), uintParam("b", 2), uintParam("a", 3)}, nil,
+			errInvalidArg, "invalid argument: parameter 'a' occurs multiple times"},
+		{"first by name: bad type before unknown", []typedParam{uintParam("zz", 1), intParam("b", 1)}, nil,
+			errInvalidArg, "invalid argument: invalid type 'int' for parameter 'b', expected 'uint'"},
+		{"first by name: unknown before bad type", []typedParam{intParam("b", 1), uintParam("aa", 1)}, nil,
+			errArgumentUnsupported, "argument unsupported: parameter 'aa' not supported"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := uintParams(c.params, "a", "b")
+			if c.msg == "" {
+				if err != nil || !reflect.DeepEqual(got, c.want) {
+					t.Fatalf("got %v, %v; want %v", got, err, c.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got %v, want code %d %q", got, c.code, c.msg)
+			}
+			if we := toWire(err, 0); we.Code != c.code || we.Domain != fromNone || we.Message() != c.msg {
+				t.Fatalf("got %+v %q, want code %d %q", we, we.Message(), c.code, c.msg)
+			}
+		})
 	}
 }
 
