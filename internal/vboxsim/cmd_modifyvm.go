@@ -75,6 +75,28 @@ func nicOpt(apply func(s *Sim, n *NIC, idx int, v string) int) func(*Sim, *VM, i
 	}
 }
 
+// uartOpt is an indexed serial port option: apply gets the port --<option>N
+// names (1..4).
+func uartOpt(apply func(s *Sim, u *UART, idx int, v string) int) func(*Sim, *VM, int, string) int {
+	return func(s *Sim, vm *VM, idx int, v string) int {
+		if idx < 1 || idx > 4 {
+			return s.fail("Invalid UART number %d", idx)
+		}
+		return apply(s, &vm.HW.UARTs[idx-1], idx, v)
+	}
+}
+
+// lptOpt is an indexed parallel port option: apply gets the port --<option>N
+// names (1..2).
+func lptOpt(apply func(s *Sim, l *LPT, idx int, v string) int) func(*Sim, *VM, int, string) int {
+	return func(s *Sim, vm *VM, idx int, v string) int {
+		if idx < 1 || idx > 2 {
+			return s.fail("Invalid LPT number %d", idx)
+		}
+		return apply(s, &vm.HW.LPTs[idx-1], idx, v)
+	}
+}
+
 // nicIndex returns NIC idx (1-based), adding slots up to it, or prints why
 // there is no such NIC.
 func nicIndex(s *Sim, vm *VM, idx int) (*NIC, int) {
@@ -279,12 +301,8 @@ var modifyOpts = []modifyOpt{
 	{names: []string{"--natpf"}, names7: []string{"--nat-pf"}, indexed: true, apply: nicOpt(func(s *Sim, n *NIC, idx int, v string) int {
 		return s.natpf(n, v, nil)
 	})},
-	{names: []string{"--uart"}, indexed: true, more: offOrOne, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		if idx < 1 || idx > 4 {
-			return s.fail("Invalid UART number %d", idx)
-		}
-		u := &vm.HW.UARTs[idx-1]
-		if strings.EqualFold(v, "off") || strings.EqualFold(v, "disable") {
+	{names: []string{"--uart"}, indexed: true, more: offOrOne, apply: uartOpt(func(s *Sim, u *UART, idx int, v string) int {
+		if portOff(v) {
 			u.Enabled = false
 			return 0
 		}
@@ -300,20 +318,13 @@ var modifyOpts = []modifyOpt{
 			u.Type = "16550A"
 		}
 		return 0
-	}},
-	{names: []string{"--uartmode"}, names7: []string{"--uart-mode"}, indexed: true, more: uartModeMore, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		if idx < 1 || idx > 4 {
-			return s.fail("Invalid UART number %d", idx)
-		}
-		vm.HW.UARTs[idx-1].Mode = v
+	})},
+	{names: []string{"--uartmode"}, names7: []string{"--uart-mode"}, indexed: true, more: uartModeMore, apply: uartOpt(func(s *Sim, u *UART, idx int, v string) int {
+		u.Mode = v
 		return 0
-	}},
-	{names: []string{"--lpt"}, indexed: true, more: offOrOne, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		if idx < 1 || idx > 2 {
-			return s.fail("Invalid LPT number %d", idx)
-		}
-		l := &vm.HW.LPTs[idx-1]
-		if strings.EqualFold(v, "off") || strings.EqualFold(v, "disable") {
+	})},
+	{names: []string{"--lpt"}, indexed: true, more: offOrOne, apply: lptOpt(func(s *Sim, l *LPT, idx int, v string) int {
+		if portOff(v) {
 			l.Enabled = false
 			return 0
 		}
@@ -323,14 +334,11 @@ var modifyOpts = []modifyOpt{
 		}
 		l.Enabled, l.IOBase, l.IRQ = true, io, irq
 		return 0
-	}},
-	{names: []string{"--lptmode"}, names7: []string{"--lpt-mode"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		if idx < 1 || idx > 2 {
-			return s.fail("Invalid LPT number %d", idx)
-		}
-		vm.HW.LPTs[idx-1].Path = v
+	})},
+	{names: []string{"--lptmode"}, names7: []string{"--lpt-mode"}, indexed: true, apply: lptOpt(func(s *Sim, l *LPT, idx int, v string) int {
+		l.Path = v
 		return 0
-	}},
+	})},
 	{names: []string{"--defaultfrontend"}, names7: []string{"--default-frontend"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
 		if v == "default" {
 			v = ""
@@ -338,17 +346,14 @@ var modifyOpts = []modifyOpt{
 		vm.HW.DefaultFrontend = v
 		return 0
 	}},
-	{names: []string{"--uarttype"}, names7: []string{"--uart-type"}, indexed: true, apply: func(s *Sim, vm *VM, idx int, v string) int {
-		if idx < 1 || idx > 4 {
-			return s.fail("Invalid UART number %d", idx)
-		}
+	{names: []string{"--uarttype"}, names7: []string{"--uart-type"}, indexed: true, apply: uartOpt(func(s *Sim, u *UART, idx int, v string) int {
 		t, ok := map[string]string{"16450": "16450", "16550a": "16550A", "16750": "16750"}[strings.ToLower(v)]
 		if !ok {
 			return s.fail("Invalid --uarttype%d argument '%s'", idx, v)
 		}
-		vm.HW.UARTs[idx-1].Type = t
+		u.Type = t
 		return 0
-	}},
+	})},
 	{names: []string{"--audio"}, apply: func(s *Sim, vm *VM, _ int, v string) int {
 		d := strings.ToLower(v)
 		if d == "none" {
@@ -465,9 +470,12 @@ func validAudioDriver(s *Sim, d string) bool {
 	return false
 }
 
+// portOff reports the value that disables a serial or parallel port.
+func portOff(v string) bool { return strings.EqualFold(v, "off") || strings.EqualFold(v, "disable") }
+
 // offOrOne: "--uart1 off" or "--uart1 <I/O base> <IRQ>".
 func offOrOne(first string) int {
-	if strings.EqualFold(first, "off") || strings.EqualFold(first, "disable") {
+	if portOff(first) {
 		return 0
 	}
 	return 1
