@@ -76,6 +76,16 @@ func (p *adminProgram) serverArg(payload []byte) (*Server, error) {
 	return p.server(a.Srv.Name)
 }
 
+// clientArg decodes the {clnt, flags} arguments and returns the client they
+// name.
+func (p *adminProgram) clientArg(payload []byte) (*Client, error) {
+	var a adminClientArgs
+	if err := decodeArgs(payload, &a); err != nil {
+		return nil, err
+	}
+	return p.client(a.Clnt)
+}
+
 // setParamsArgs decodes the {srv, params<max>, flags} arguments of a
 // server_set_* procedure and returns the server they name and the values of
 // the params, which must be UINTs among allowed.
@@ -206,22 +216,14 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		return out.encode(adminClientOf(s, c))
 
 	case adminProcClientGetInfo:
-		var a adminClientArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		c, err := p.client(a.Clnt)
+		c, err := p.clientArg(cl.payload)
 		if err != nil {
 			return err
 		}
 		return out.encode(clientInfo(c))
 
 	case adminProcClientClose:
-		var a adminClientArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		c, err := p.client(a.Clnt)
+		c, err := p.clientArg(cl.payload)
 		if err != nil {
 			return err
 		}
