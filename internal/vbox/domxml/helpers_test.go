@@ -80,6 +80,15 @@ func unquote(s string) (string, int) {
 	return "", -1
 }
 
+// planText is a plan's steps one a line, the arguments of each joined by "|".
+func planText(p *Plan) string {
+	var lines []string
+	for _, s := range p.Steps {
+		lines = append(lines, strings.Join(s.Args, "|"))
+	}
+	return strings.Join(lines, "\n")
+}
+
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()

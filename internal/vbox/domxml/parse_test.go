@@ -103,11 +103,7 @@ func TestParseDomainMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
-	for _, s := range p.Steps {
-		lines = append(lines, strings.Join(s.Args, "|"))
-	}
-	got := strings.Join(lines, "\n")
+	got := planText(p)
 	u := "11111111-2222-4333-8444-555555555555"
 	for _, want := range []string{
 		"createvm|--name|my vm|--uuid|" + u + "|--ostype|Other_64|--register",

@@ -30,11 +30,7 @@ func planOver(t *testing.T, sample string, edit func(string) string) (*Plan, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
-	for _, s := range p.Steps {
-		lines = append(lines, strings.Join(s.Args, "|"))
-	}
-	return p, strings.Join(lines, "\n")
+	return p, planText(p)
 }
 
 // TestUnmanagedLeftAlone: adapters and controllers without an XML form keep
@@ -90,11 +86,7 @@ func TestVersionSpellings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var lines []string
-		for _, s := range p.Steps {
-			lines = append(lines, strings.Join(s.Args, "|"))
-		}
-		got := strings.Join(lines, "\n")
+		got := planText(p)
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: plan lacks %q", tc.version, w)
