@@ -499,26 +499,26 @@ func TestNetworking(t *testing.T) {
 }
 
 func TestUnregisterDeleteRemovesFiles(t *testing.T) {
-	env := testEnv(t, "7.0")
-	run(t, env, 0, "createvm", "--name", "u", "--ostype", "Ubuntu_64", "--default", "--register")
-	disk := filepath.Join(env.MachineFolder, "u", "u.vdi")
-	run(t, env, 0, "createmedium", "--filename", disk, "--size", "100")
-	iso := writeFile(t, env, "keep.iso")
-	run(t, env, 0, "storageattach", "u", "--storagectl", "SATA", "--port", "0", "--device", "0", "--type", "hdd", "--medium", disk)
-	run(t, env, 0, "storageattach", "u", "--storagectl", "IDE", "--port", "1", "--device", "0", "--type", "dvddrive", "--medium", iso)
+	// withDisks makes a registered VM in a fresh state dir with a hard disk
+	// and an ISO attached.
+	withDisks := func(name string) (env Env, disk, iso string) {
+		env = testEnv(t, "7.0")
+		run(t, env, 0, "createvm", "--name", name, "--ostype", "Ubuntu_64", "--default", "--register")
+		disk = filepath.Join(env.MachineFolder, name, name+".vdi")
+		run(t, env, 0, "createmedium", "--filename", disk, "--size", "100")
+		iso = writeFile(t, env, "keep.iso")
+		run(t, env, 0, "storageattach", name, "--storagectl", "SATA", "--port", "0", "--device", "0", "--type", "hdd", "--medium", disk)
+		run(t, env, 0, "storageattach", name, "--storagectl", "IDE", "--port", "1", "--device", "0", "--type", "dvddrive", "--medium", iso)
+		return env, disk, iso
+	}
+	env, disk, _ := withDisks("u")
 	run(t, env, 0, "unregistervm", "u")
 	// Unregistered without --delete: the settings file stays, so the name is taken.
 	run(t, env, 1, "createvm", "--name", "u", "--register")
 	if _, err := os.Stat(disk); err != nil {
 		t.Fatal(err)
 	}
-	env2 := testEnv(t, "7.0")
-	run(t, env2, 0, "createvm", "--name", "v", "--ostype", "Ubuntu_64", "--default", "--register")
-	disk2 := filepath.Join(env2.MachineFolder, "v", "v.vdi")
-	run(t, env2, 0, "createmedium", "--filename", disk2, "--size", "100")
-	iso2 := writeFile(t, env2, "keep.iso")
-	run(t, env2, 0, "storageattach", "v", "--storagectl", "SATA", "--port", "0", "--device", "0", "--type", "hdd", "--medium", disk2)
-	run(t, env2, 0, "storageattach", "v", "--storagectl", "IDE", "--port", "1", "--device", "0", "--type", "dvddrive", "--medium", iso2)
+	env2, disk2, iso2 := withDisks("v")
 	_, errOut := run(t, env2, 0, "unregistervm", "v", "--delete")
 	if !strings.HasSuffix(errOut, "100%\n") {
 		t.Errorf("progress: %q", errOut)

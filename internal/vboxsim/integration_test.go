@@ -89,7 +89,12 @@ type result struct {
 
 // vbm runs the simulator as VBoxManage.
 func vbm(ctx context.Context, env []string, args ...string) result {
-	cmd := exec.CommandContext(ctx, filepath.Join(vboxManageDir, "VBoxManage"), args...)
+	return runSim(exec.CommandContext(ctx, filepath.Join(vboxManageDir, "VBoxManage"), args...), env)
+}
+
+// runSim runs a simulator process in env and collects its output and exit
+// status (-1 when it could not run).
+func runSim(cmd *exec.Cmd, env []string) result {
 	cmd.Env = env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -422,19 +427,7 @@ func TestFaults(t *testing.T) {
 // TestAdminCommands covers vboxsim seed/log/reset through the binary name.
 func TestAdminCommands(t *testing.T) {
 	env := simEnv(t)
-	admin := func(args ...string) result {
-		cmd := exec.Command(simBin, args...)
-		cmd.Env = env
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		r := result{stdout: o.String(), stderr: e.String()}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			r.code = ee.ExitCode()
-		}
-		return r
-	}
+	admin := func(args ...string) result { return runSim(exec.Command(simBin, args...), env) }
 	if r := admin("seed", "--count", "30", "--running", "4", "--seed", "3"); r.code != 0 {
 		t.Fatalf("seed: %+v", r)
 	}
