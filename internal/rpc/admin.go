@@ -55,15 +55,16 @@ func (p *adminProgram) server(name string) (*Server, error) {
 	return nil, newError(errNoServer, fromRPC, fmt.Sprintf("No server named '%s'", name))
 }
 
-func (p *adminProgram) client(a adminClient) (*Client, error) {
-	s, err := p.server(a.Srv.Name)
+// client returns the server named srv and its client id.
+func (p *adminProgram) client(srv string, id uint64) (*Server, *Client, error) {
+	s, err := p.server(srv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if c := s.Client(a.ID); c != nil {
-		return c, nil
+	if c := s.Client(id); c != nil {
+		return s, c, nil
 	}
-	return nil, newError(errNoClient, fromRPC, fmt.Sprintf("No client with matching ID '%d'", a.ID))
+	return nil, nil, newError(errNoClient, fromRPC, fmt.Sprintf("No client with matching ID '%d'", id))
 }
 
 // serverArg decodes the {srv, flags} arguments and returns the server they
@@ -83,7 +84,8 @@ func (p *adminProgram) clientArg(payload []byte) (*Client, error) {
 	if err := decodeArgs(payload, &a); err != nil {
 		return nil, err
 	}
-	return p.client(a.Clnt)
+	_, c, err := p.client(a.Clnt.Srv.Name, a.Clnt.ID)
+	return c, err
 }
 
 // setParamsArgs decodes the {srv, params<max>, flags} arguments of a
@@ -208,11 +210,10 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		if err := decodeArgs(cl.payload, &a); err != nil {
 			return err
 		}
-		c, err := p.client(adminClient{Srv: a.Srv, ID: a.ID})
+		s, c, err := p.client(a.Srv.Name, a.ID)
 		if err != nil {
 			return err
 		}
-		s, _ := p.server(a.Srv.Name)
 		return out.encode(adminClientOf(s, c))
 
 	case adminProcClientGetInfo:
