@@ -55,7 +55,7 @@ func (p *adminProgram) server(name string) (*Server, error) {
 	return nil, newError(errNoServer, fromRPC, fmt.Sprintf("No server named '%s'", name))
 }
 
-// client returns the server named srv and its client id.
+// client returns the server named srv and its client numbered id.
 func (p *adminProgram) client(srv string, id uint64) (*Server, *Client, error) {
 	s, err := p.server(srv)
 	if err != nil {
