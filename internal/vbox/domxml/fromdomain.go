@@ -5,6 +5,7 @@ import (
 	"math"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -1093,18 +1094,19 @@ func hidFromInputs(list []input, table map[string][]input, what string) (string,
 	return "", unsupported("no VirtualBox %s matches the inputs %s", what, strings.Join(s, ", "))
 }
 
+// sameInputs reports whether a and b hold the same inputs, each as many
+// times, in any order.
 func sameInputs(a, b []input) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	rest := slices.Clone(b)
 	for _, x := range a {
-		found := false
-		for _, y := range b {
-			found = found || x == y
-		}
-		if !found {
+		i := slices.Index(rest, x)
+		if i < 0 {
 			return false
 		}
+		rest = slices.Delete(rest, i, i+1)
 	}
 	return true
 }

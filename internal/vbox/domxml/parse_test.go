@@ -61,6 +61,8 @@ func TestParseDomainErrors(t *testing.T) {
 		{"three parallels", minimal("", strings.Repeat("<parallel type='file'><source path='/p'/></parallel>", 3)), errdefs.ErrConfigUnsupported, "at most 2 parallel ports are supported"},
 		{"input evdev", minimal("", "<input type='evdev'/>"), errdefs.ErrConfigUnsupported, "input type 'evdev'"},
 		{"input virtio", minimal("", "<input type='mouse' bus='virtio'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox pointing device matches the inputs mouse/virtio"},
+		{"two ps2 mice", minimal("", "<input type='mouse' bus='ps2'/><input type='mouse' bus='ps2'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox pointing device matches the inputs mouse/ps2, mouse/ps2"},
+		{"two usb keyboards", minimal("", "<input type='keyboard' bus='usb'/><input type='keyboard' bus='usb'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox keyboard matches the inputs keyboard/usb, keyboard/usb"},
 		{"vnc", minimal("", "<graphics type='vnc'/>"), errdefs.ErrConfigUnsupported, "graphics type 'vnc'"},
 		{"two sounds", minimal("", "<sound model='ac97'/><sound model='sb16'/>"), errdefs.ErrConfigUnsupported, "only one sound"},
 		{"sound model", minimal("", "<sound model='usb'/>"), errdefs.ErrConfigUnsupported, "sound model 'usb'"},
