@@ -189,6 +189,9 @@ type isaPort struct {
 	IRQ    uint
 }
 
+// isa is the port part of a serial or parallel port (for portInSlot).
+func (p isaPort) isa() isaPort { return p }
+
 // serial is one enabled UART.
 type serial struct {
 	isaPort

@@ -516,8 +516,8 @@ func (pl *planner) ports() {
 	w, c := pl.w, pl.cur
 	for s := 1; s <= 4; s++ {
 		n := strconv.Itoa(s)
-		want, wok := findSerial(w.Serials, s)
-		cs, cok := findSerial(c.Serials, s)
+		want, wok := portInSlot(w.Serials, s)
+		cs, cok := portInSlot(c.Serials, s)
 		if !wok {
 			if cok {
 				pl.opt("--uart"+n, "off")
@@ -544,38 +544,31 @@ func (pl *planner) ports() {
 	}
 	for s := 1; s <= 2; s++ {
 		n := strconv.Itoa(s)
-		var want, cp *parallel
-		for i := range w.Parallels {
-			if w.Parallels[i].Slot == s {
-				want = &w.Parallels[i]
-			}
-		}
-		for i := range c.Parallels {
-			if c.Parallels[i].Slot == s {
-				cp = &c.Parallels[i]
-			}
-		}
+		want, wok := portInSlot(w.Parallels, s)
+		cp, cok := portInSlot(c.Parallels, s)
 		switch {
-		case want == nil && cp != nil:
+		case !wok && cok:
 			pl.opt("--lpt"+n, "off")
-		case want != nil:
-			if cp == nil || pl.fresh || want.IOBase != cp.IOBase || want.IRQ != cp.IRQ {
+		case wok:
+			if !cok || pl.fresh || want.IOBase != cp.IOBase || want.IRQ != cp.IRQ {
 				pl.opt("--lpt"+n, fmt.Sprintf("%#x", want.IOBase), strconv.FormatUint(uint64(want.IRQ), 10))
 			}
-			if cp == nil || pl.fresh || want.Path != cp.Path {
+			if !cok || pl.fresh || want.Path != cp.Path {
 				pl.opt("--lptmode"+n, want.Path)
 			}
 		}
 	}
 }
 
-func findSerial(list []serial, slot int) (serial, bool) {
-	for _, s := range list {
-		if s.Slot == slot {
-			return s, true
+// portInSlot finds the serial or parallel port of list in slot.
+func portInSlot[P interface{ isa() isaPort }](list []P, slot int) (P, bool) {
+	for _, p := range list {
+		if p.isa().Slot == slot {
+			return p, true
 		}
 	}
-	return serial{}, false
+	var none P
+	return none, false
 }
 
 // storagePlan matches wanted controllers to existing ones (k-th controller
