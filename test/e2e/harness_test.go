@@ -172,6 +172,7 @@ type daemon struct {
 
 	cmd  *exec.Cmd
 	done chan error
+	env  []string // extra environment of the daemon alone (withDaemonEnv)
 }
 
 type daemonOpt func(*daemonSettings)
@@ -179,11 +180,20 @@ type daemonOpt func(*daemonSettings)
 type daemonSettings struct {
 	simVersion string
 	extraConf  string
+	faults     bool     // VBoxManage is a wrapper taking VBOXSIM_FAULTS from a file (withFaults)
+	env        []string // extra environment of the daemon alone
 }
 
 func withSimVersion(v string) daemonOpt { return func(s *daemonSettings) { s.simVersion = v } }
 func withConfig(lines string) daemonOpt {
 	return func(s *daemonSettings) { s.extraConf += lines + "\n" }
+}
+
+// withDaemonEnv adds environment entries (simulator knobs such as
+// VBOXSIM_FAULTS) to the daemon alone, and so to the VBoxManage it runs; the
+// test's own d.Sim.VBoxManage calls do not see them.
+func withDaemonEnv(kv ...string) daemonOpt {
+	return func(s *daemonSettings) { s.env = append(s.env, kv...) }
 }
 
 // startDaemon starts bin/virtvboxd in the foreground against a fresh simulator.
@@ -198,7 +208,7 @@ func startDaemon(t testing.TB, opts ...daemonOpt) *daemon {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &daemon{Dir: dir, Sim: newSim(t, dir, set.simVersion)}
+	d := &daemon{Dir: dir, Sim: newSim(t, dir, set.simVersion), env: set.env}
 	d.restartSetup(t, set)
 	d.start(t)
 	return d
@@ -216,8 +226,12 @@ func (d *daemon) restartSetup(t testing.TB, set daemonSettings) {
 	d.RW = filepath.Join(sock, "virtvboxd-sock")
 	d.RO = filepath.Join(sock, "virtvboxd-sock-ro")
 	d.Admin = filepath.Join(sock, "virtvboxd-admin-sock")
+	vboxManage := filepath.Join(d.Sim.BinDir, "VBoxManage")
+	if set.faults {
+		vboxManage = d.writeFaultWrapper(t)
+	}
 	conf := fmt.Sprintf("unix_sock_dir = %q\nvboxmanage_path = %q\nlog_outputs = %q\n%s",
-		sock, filepath.Join(d.Sim.BinDir, "VBoxManage"), "1:file:"+d.Log, set.extraConf)
+		sock, vboxManage, "1:file:"+d.Log, set.extraConf)
 	if err := os.WriteFile(d.Config, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -228,6 +242,7 @@ func (d *daemon) start(t testing.TB) {
 	cmd := exec.Command(filepath.Join(binDir, "virtvboxd"), "-f", d.Config, "-p", d.PidFile)
 	cmd.Env = append(os.Environ(), d.Sim.Env()...)
 	cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+filepath.Join(d.Dir, "xdg-run"), "XDG_CONFIG_HOME="+filepath.Join(d.Dir, "xdg-conf"))
+	cmd.Env = append(cmd.Env, d.env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
