@@ -1,6 +1,7 @@
 package domxml
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path"
@@ -773,7 +774,7 @@ func serialsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 	if err != nil {
 		return err
 	}
-	sortSerials(w.Serials)
+	slices.SortFunc(w.Serials, func(a, b serial) int { return cmp.Compare(a.Slot, b.Slot) })
 	return nil
 }
 
@@ -805,14 +806,6 @@ func placePorts(kind string, std [][2]uint, used map[int]bool, explicit []bool, 
 		}
 	}
 	return nil
-}
-
-func sortSerials(s []serial) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j].Slot < s[j-1].Slot; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
@@ -854,9 +847,7 @@ func parallelsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 	if err != nil {
 		return err
 	}
-	if len(w.Parallels) == 2 && w.Parallels[0].Slot > w.Parallels[1].Slot {
-		w.Parallels[0], w.Parallels[1] = w.Parallels[1], w.Parallels[0]
-	}
+	slices.SortFunc(w.Parallels, func(a, b parallel) int { return cmp.Compare(a.Slot, b.Slot) })
 	return nil
 }
 
