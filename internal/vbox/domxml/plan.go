@@ -602,8 +602,7 @@ func (pl *planner) storagePlan() error {
 			needPorts[d.Ctl] = d.Port + 1
 		}
 	}
-	ctls := append([]wantCtl(nil), w.Ctls...)
-	for _, wc := range ctls {
+	for _, wc := range w.Ctls {
 		list := byType[wc.LvType]
 		t := &target{}
 		if int(wc.Index) < len(list) {
