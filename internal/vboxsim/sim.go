@@ -201,8 +201,9 @@ func (s *Sim) slow(n int) {
 	}
 }
 
-// lockRegistry takes the state lock (exclusive for commands that write),
-// reads the registry, then sleeps the call's latency with the lock held.
+// lockRegistry takes the state lock (exclusive for commands that write) and
+// reads the registry, then sleeps the call's latency unless it was already
+// paid (Run pays it before the lock for commands outside sessionCommands).
 func (s *Sim) lockRegistry(exclusive bool) (*Registry, error) {
 	if err := s.st.Lock(exclusive); err != nil {
 		return nil, err
