@@ -18,7 +18,9 @@ import (
 // changes nothing. A domain whose UUID (or, without a UUID, whose name)
 // matches a registered machine updates that machine in place — libvirt's own
 // driver cannot, so `virsh edit` works here; an unchanged document changes
-// nothing. A failed creation is rolled back.
+// nothing. As in libvirt, a registered UUID under another name is refused
+// (define never renames), as is a registered name under another UUID. A
+// failed creation is rolled back.
 func (c *conn) DomainDefineXML(ctx context.Context, doc string, flags uint32) (rpc.Domain, error) {
 	if flags&^defineValidate != 0 {
 		return rpc.Domain{}, unsupportedFlags(flags, "virDomainDefineXMLFlags")
@@ -43,6 +45,11 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 	want := strings.ToLower(strings.TrimSpace(dom.UUID))
 	for i := range ms {
 		if want != "" && ms[i].UUID == want {
+			if ms[i].Name != dom.Name {
+				// As libvirt: define never renames (virDomainRename does).
+				return Machine{}, errdefs.Newf(errdefs.ErrOperationFailed,
+					"domain '%s' is already defined with uuid %s", ms[i].Name, ms[i].UUID)
+			}
 			existing = &ms[i]
 			break
 		}

@@ -163,8 +163,16 @@ func TestSimDefineErrorsChangeNothing(t *testing.T) {
 			}
 		})
 	}
-	// A running machine cannot be edited, but an unchanged document is fine.
+	// Another name with keep's UUID would rename keep: libvirt refuses that.
 	d, _ := s.conn.LookupByName(ctx, "keep")
+	_, err := s.conn.DomainDefineXML(ctx, "<domain type='vbox'><name>renamed</name><uuid>"+uuidString(d.UUID)+
+		"</uuid><memory>1024</memory><os><type>hvm</type></os></domain>", 0)
+	wantClass(t, err, errdefs.ErrOperationFailed, "domain 'keep' is already defined with uuid "+uuidString(d.UUID))
+	if after := s.vbm("list", "vms"); after != before {
+		t.Errorf("a define with a taken UUID changed the machines:\n%s\n---\n%s", before, after)
+	}
+
+	// A running machine cannot be edited, but an unchanged document is fine.
 	if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +180,7 @@ func TestSimDefineErrorsChangeNothing(t *testing.T) {
 	if _, err := s.conn.DomainDefineXML(ctx, doc, 0); err != nil {
 		t.Errorf("unchanged define of a running machine: %v", err)
 	}
-	_, err := s.conn.DomainDefineXML(ctx, replaceMemory(t, doc, 2097152), 0)
+	_, err = s.conn.DomainDefineXML(ctx, replaceMemory(t, doc, 2097152), 0)
 	wantClass(t, err, errdefs.ErrOperationInvalid, "while it is running")
 	wantClass(t, s.conn.DomainUndefine(ctx, d, 0), errdefs.ErrOperationInvalid, "running")
 }

@@ -781,6 +781,7 @@ func TestRobustBadXML(t *testing.T) {
 		{"huge (3 MB, 30000 disks on one target)", huge, []string{"error: "}},
 		{"huge (5 MB, over the RPC string limit)", "<!--" + strings.Repeat("x", 5<<20) + "-->" + minimalXML("huge5", ""), []string{"error: "}},
 		{"same name, other UUID", minimalXML("web01", "44444444-0000-4000-8000-000000000002"), []string{"web01", "already exists", web01}},
+		{"UUID of another VM", minimalXML("renamed", web01), []string{"domain 'web01' is already defined with uuid " + web01}},
 		{"domain type kvm", strings.Replace(minimalXML("kvm-guest", ""), "type='vbox'", "type='kvm'", 1), []string{"error: "}},
 	} {
 		errs := d.virshFails(t, "define", d.writeFile(t, "bad.xml", c.doc))
