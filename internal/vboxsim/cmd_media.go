@@ -61,17 +61,8 @@ func (s *Sim) mediumInfo(m *Medium, long bool) string {
 	l("Encryption", "disabled")
 	if long && reg != nil {
 		var users []string
-		for _, e := range reg.VMs {
-			vm, err := s.st.VM(e.UUID)
-			if err != nil {
-				continue
-			}
-			for _, a := range vm.HW.Attachments {
-				if a.Medium == m.UUID {
-					users = append(users, fmt.Sprintf("%s (UUID: %s)", vm.Name, vm.UUID))
-					break
-				}
-			}
+		for _, vm := range s.mediumUsers(reg, m.UUID) {
+			users = append(users, fmt.Sprintf("%s (UUID: %s)", vm.Name, vm.UUID))
 		}
 		if len(users) > 0 {
 			l("In use by VMs", strings.Join(users, "\n"+strings.Repeat(" ", 16)))
@@ -270,10 +261,9 @@ func (s *Sim) cmdCreateMedium(args []string) int {
 	return 0
 }
 
-// mediumUsers counts the registered VMs attaching a medium.
-func (s *Sim) mediumUsers(uuid string) int {
-	reg, _ := s.st.Registry()
-	n := 0
+// mediumUsers returns the registered VMs that attach the medium uuid.
+func (s *Sim) mediumUsers(reg *Registry, uuid string) []*VM {
+	var users []*VM
 	for _, e := range reg.VMs {
 		vm, err := s.st.VM(e.UUID)
 		if err != nil {
@@ -281,22 +271,28 @@ func (s *Sim) mediumUsers(uuid string) int {
 		}
 		for _, a := range vm.HW.Attachments {
 			if a.Medium == uuid {
-				n++
+				users = append(users, vm)
 				break
 			}
 		}
 	}
-	return n
+	return users
 }
 
-func (s *Sim) cmdCloseMedium(args []string) int {
+// withoutMediumType drops the optional disk|dvd|floppy word that may come
+// first in closemedium and showmediuminfo arguments.
+func withoutMediumType(args []string) []string {
 	if len(args) > 0 {
 		switch args[0] {
 		case "disk", "dvd", "floppy":
-			args = args[1:]
+			return args[1:]
 		}
 	}
-	opts, pos, msg := getopt(args, spec("--delete"))
+	return args
+}
+
+func (s *Sim) cmdCloseMedium(args []string) int {
+	opts, pos, msg := getopt(withoutMediumType(args), spec("--delete"))
 	if msg != "" {
 		return s.getoptError("closemedium", msg, 2)
 	}
@@ -317,7 +313,7 @@ func (s *Sim) cmdCloseMedium(args []string) int {
 			return s.mediumNotFound(pos[0], "VBoxManageDisk.cpp", 1780)
 		}
 	}
-	if n := s.mediumUsers(m.UUID); n > 0 {
+	if n := len(s.mediumUsers(reg, m.UUID)); n > 0 {
 		return s.api(apiError{Msg: fmt.Sprintf("Medium '%s' cannot be closed because it is still attached to %d virtual machines", m.Location, n),
 			Code: "VBOX_E_OBJECT_IN_USE", Component: "MediumWrap", Interface: "IMedium", Context: "Close()", Line: 1812, File: "VBoxManageDisk.cpp"})
 	}
@@ -349,12 +345,7 @@ func (s *Sim) cmdCloseMedium(args []string) int {
 }
 
 func (s *Sim) cmdShowMediumInfo(args []string) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "disk", "dvd", "floppy":
-			args = args[1:]
-		}
-	}
+	args = withoutMediumType(args)
 	if len(args) != 1 {
 		return s.syntaxError("showmediuminfo", "Disk name or UUID required", 2)
 	}

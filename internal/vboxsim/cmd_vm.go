@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -459,21 +460,7 @@ func (s *Sim) deleteMachineFiles(reg *Registry, vm *VM, all bool) {
 
 // mediumUsedElsewhere reports whether another registered VM attaches the medium.
 func (s *Sim) mediumUsedElsewhere(reg *Registry, medium, except string) bool {
-	for _, e := range reg.VMs {
-		if e.UUID == except {
-			continue
-		}
-		vm, err := s.st.VM(e.UUID)
-		if err != nil {
-			continue
-		}
-		for _, a := range vm.HW.Attachments {
-			if a.Medium == medium {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.mediumUsers(reg, medium), func(vm *VM) bool { return vm.UUID != except })
 }
 
 // renameVM changes a VM's name and, as VirtualBox does when the settings file
