@@ -14,6 +14,7 @@ import (
 
 	"github.com/virtvboxd/virtvboxd/internal/config"
 	"github.com/virtvboxd/virtvboxd/internal/daemon"
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/logging"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/sockets"
@@ -308,7 +309,7 @@ func makeRunDir(p daemon.Paths) error {
 	err := os.MkdirAll(p.RunDir, 0o777)
 	syscall.Umask(old)
 	if err != nil {
-		return fmt.Errorf("Unable to create rundir %s: %s", p.RunDir, daemon.Strerror(err))
+		return fmt.Errorf("Unable to create rundir %s: %s", p.RunDir, errdefs.Strerror(err))
 	}
 	return nil
 }

@@ -212,7 +212,7 @@ func LoadData(name string, data []byte, privileged bool) (*Config, error) {
 func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("Failed to open file '%s': %s", path, strerror(err)), Err: err}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("Failed to open file '%s': %s", path, errdefs.Strerror(err)), Err: err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
@@ -220,7 +220,7 @@ func readFile(path string) ([]byte, error) {
 		err = syscall.EFBIG
 	}
 	if err != nil {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("Failed to read file '%s': %s", path, strerror(err)), Err: err}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("Failed to read file '%s': %s", path, errdefs.Strerror(err)), Err: err}
 	}
 	return data, nil
 }

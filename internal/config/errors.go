@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"syscall"
 )
 
 // Error is a failure to load a configuration file. Its Error() is exactly
@@ -31,18 +29,4 @@ func (e *Error) Unwrap() error { return e.Err }
 // cannot be loaded: "Can't load config file: <message>: <file>".
 func (e *Error) LoadFailure() string {
 	return fmt.Sprintf("Can't load config file: %s: %s", e.Msg, e.File)
-}
-
-// strerror renders an OS error as C's strerror does ("No such file or
-// directory"): Go's errno texts are the same words without the capital.
-func strerror(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return err.Error()
-	}
-	s := errno.Error()
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
 }

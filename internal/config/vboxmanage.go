@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // VBoxManageCandidates are the install locations FindVBoxManage tries after
@@ -55,7 +57,7 @@ func findVBoxManage(cfgPath string, lookPath func(string) (string, error), candi
 func checkExecutable(p string) error {
 	fi, err := os.Stat(p)
 	if err != nil {
-		return fmt.Errorf("%s", strerror(err))
+		return fmt.Errorf("%s", errdefs.Strerror(err))
 	}
 	if fi.IsDir() {
 		return fmt.Errorf("is a directory")

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strconv"
 	"syscall"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // statusEnv tells a daemonized child which descriptor is the write end of its
@@ -36,11 +38,11 @@ func Daemonize(argv0 string, stderr io.Writer) ExitCode {
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return fail("unable to find the daemon's executable: %s", Strerror(err))
+		return fail("unable to find the daemon's executable: %s", errdefs.Strerror(err))
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fail("unable to create the status pipe: %s", Strerror(err))
+		return fail("unable to create the status pipe: %s", errdefs.Strerror(err))
 	}
 	cmd := &exec.Cmd{
 		Path:        exe,

@@ -7,8 +7,6 @@ package daemon
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"syscall"
 )
 
 // ExitCode is a process exit status. The values are libvirt's
@@ -86,19 +84,4 @@ func CodeOf(err error) ExitCode {
 		return e.Code
 	}
 	return 1
-}
-
-// Strerror returns the C library's text for an errno ("No such file or
-// directory"), which is how libvirt words system errors. Other errors are
-// returned as they are.
-func Strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		if s == "" {
-			return s
-		}
-		return strings.ToUpper(s[:1]) + s[1:]
-	}
-	return err.Error()
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -26,15 +25,6 @@ func TestExitCodes(t *testing.T) {
 	}
 	if ExitPidFile.Text() != "Unable to obtain pidfile" || ExitNetwork.Text() != "Unable to initialize network sockets" {
 		t.Error("exit code texts differ from libvirt's")
-	}
-}
-
-func TestStrerror(t *testing.T) {
-	if got := Strerror(fmt.Errorf("open: %w", syscall.ENOENT)); got != "No such file or directory" {
-		t.Errorf("Strerror(ENOENT) = %q", got)
-	}
-	if got := Strerror(errors.New("plain")); got != "plain" {
-		t.Errorf("Strerror(plain) = %q", got)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // PidFile is a held pid file: an open descriptor with an exclusive fcntl
@@ -28,7 +30,7 @@ func AcquirePidFile(path string) (*PidFile, error) {
 		return nil, nil
 	}
 	fail := func(err error) error {
-		return fmt.Errorf("Failed to acquire pid file '%s': %s", path, Strerror(err))
+		return fmt.Errorf("Failed to acquire pid file '%s': %s", path, errdefs.Strerror(err))
 	}
 	for {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_CLOEXEC, 0o644)

@@ -15,6 +15,8 @@ package errdefs
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"syscall"
 )
 
 // The classes. Each maps to exactly one libvirt virErrorNumber in internal/rpc.
@@ -101,4 +103,19 @@ func Detail(err error) string {
 		return e.Class.Error()
 	}
 	return err.Error()
+}
+
+// Strerror words an OS error as the C library's strerror does ("No such file
+// or directory"), which is how libvirt words system errors; Go's errno texts
+// are the same words without the capital. Other errors keep their text.
+func Strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	s := errno.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -3,6 +3,7 @@ package errdefs
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 )
 
@@ -52,5 +53,14 @@ func TestDetailAndClassOfUnclassified(t *testing.T) {
 func TestErrorText(t *testing.T) {
 	if got := New(ErrNoDomain, "no domain with matching id 7").Error(); got != "domain not found: no domain with matching id 7" {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestStrerror(t *testing.T) {
+	if got := Strerror(fmt.Errorf("open: %w", syscall.ENOENT)); got != "No such file or directory" {
+		t.Errorf("Strerror(ENOENT) = %q", got)
+	}
+	if got := Strerror(errors.New("plain")); got != "plain" {
+		t.Errorf("Strerror(plain) = %q", got)
 	}
 }

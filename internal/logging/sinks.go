@@ -1,13 +1,11 @@
 package logging
 
 import (
-	"errors"
 	"log/syslog"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/coreos/go-systemd/v22/journal"
 
@@ -32,7 +30,7 @@ func (l *Logging) openSink(sp OutputSpec) (sink, error) {
 	case DestFile:
 		f, err := os.OpenFile(sp.Name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
-			return nil, errOutput(errdefs.ErrSystem, err, "failed to open %s: %s", sp.Name, strerror(err))
+			return nil, errOutput(errdefs.ErrSystem, err, "failed to open %s: %s", sp.Name, errdefs.Strerror(err))
 		}
 		return &fileSink{f: f}, nil
 	case DestSyslog:
@@ -141,17 +139,4 @@ func journalPriority(p int) journal.Priority {
 		return journal.PriWarning
 	}
 	return journal.PriErr
-}
-
-// strerror renders an OS error as C's strerror does ("Permission denied").
-func strerror(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return err.Error()
-	}
-	s := errno.Error()
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
 }

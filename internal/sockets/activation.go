@@ -10,6 +10,8 @@ import (
 
 	"github.com/coreos/go-systemd/v22/activation"
 	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // Activated reports whether systemd passed sockets to this process:
@@ -88,7 +90,7 @@ func (s *Set) adopt(specs []Spec, files []*os.File, names []string) error {
 		}
 		// Like libvirt, apply our backlog to the socket systemd made.
 		if err := syscall.Listen(int(f.Fd()), backlog); err != nil {
-			return fmt.Errorf("Failed to listen on activated socket %s: %s", names[i], strerror(err))
+			return fmt.Errorf("Failed to listen on activated socket %s: %s", names[i], errdefs.Strerror(err))
 		}
 		ln, err := net.FileListener(f)
 		if err != nil {

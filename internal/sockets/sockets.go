@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // Kind says which service a socket carries.
@@ -193,7 +195,7 @@ var umaskMu sync.Mutex
 func create(sp Spec) (*Listener, *createdSocket, error) {
 	path := sp.Path
 	bindErr := func(err error) error {
-		return fmt.Errorf("Failed to bind socket to '%s': %s", path, strerror(err))
+		return fmt.Errorf("Failed to bind socket to '%s': %s", path, errdefs.Strerror(err))
 	}
 	abstract := strings.HasPrefix(path, "@")
 	if len(path) >= len(syscall.RawSockaddrUnix{}.Path) {
@@ -207,7 +209,7 @@ func create(sp Spec) (*Listener, *createdSocket, error) {
 
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("Failed to create socket: %s", strerror(err))
+		return nil, nil, fmt.Errorf("Failed to create socket: %s", errdefs.Strerror(err))
 	}
 	closeFD := func() { syscall.Close(fd) }
 	addr := &syscall.SockaddrUnix{Name: path}
@@ -237,7 +239,7 @@ func create(sp Spec) (*Listener, *createdSocket, error) {
 			if err := os.Lchown(path, -1, sp.GID); err != nil {
 				closeFD()
 				os.Remove(path)
-				return nil, nil, fmt.Errorf("Failed to change group ID of '%s' to %d: %s", path, sp.GID, strerror(err))
+				return nil, nil, fmt.Errorf("Failed to change group ID of '%s' to %d: %s", path, sp.GID, errdefs.Strerror(err))
 			}
 		}
 	}
@@ -250,7 +252,7 @@ func create(sp Spec) (*Listener, *createdSocket, error) {
 		if rec != nil {
 			os.Remove(path)
 		}
-		return nil, nil, fmt.Errorf("Failed to listen on socket '%s': %s", path, strerror(err))
+		return nil, nil, fmt.Errorf("Failed to listen on socket '%s': %s", path, errdefs.Strerror(err))
 	}
 	ln, err := fileListener(fd, path)
 	if err != nil {
@@ -287,16 +289,16 @@ func clearPath(path string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("Failed to bind socket to '%s': %s", path, strerror(err))
+		return fmt.Errorf("Failed to bind socket to '%s': %s", path, errdefs.Strerror(err))
 	}
 	if fi.Mode()&os.ModeSocket != 0 && probe(path) {
 		return fmt.Errorf("Failed to bind socket to '%s': another daemon is listening on it", path)
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("Failed to bind socket to '%s': %s", path, strerror(syscall.EISDIR))
+		return fmt.Errorf("Failed to bind socket to '%s': %s", path, errdefs.Strerror(syscall.EISDIR))
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("Failed to remove stale socket '%s': %s", path, strerror(err))
+		return fmt.Errorf("Failed to remove stale socket '%s': %s", path, errdefs.Strerror(err))
 	}
 	return nil
 }
@@ -317,16 +319,4 @@ func probe(path string) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// strerror words an errno as the C library does ("No such file or directory").
-func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	return err.Error()
 }
