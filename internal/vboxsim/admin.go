@@ -341,7 +341,7 @@ func Seed(env Env, count, running int, seed int64) error {
 		for d := 0; d < disks; d++ {
 			p := filepath.Join(filepath.Dir(cfg), fmt.Sprintf("%s-disk%d.vdi", fname, d+1))
 			size := int64([]int{8192, 10240, 20480, 51200}[s.rng.IntN(4)])
-			os.WriteFile(p, []byte(fmt.Sprintf("%s\nformat: VDI\ncapacity-mb: %d\n", vdiMagic, size)), 0o644)
+			writeImage(p, "VDI", size)
 			m := &Medium{UUID: s.newUUID(), Kind: "hdd", Location: p, Format: "VDI", SizeMB: size, Type: "normal"}
 			reg.Media = append(reg.Media, m)
 			if d == 0 && s.rng.IntN(5) == 0 {

@@ -132,6 +132,12 @@ func (s *Sim) openMedium(path, kind string) (*Medium, bool) {
 
 const vdiMagic = "<<< vboxsim Virtual Disk Image >>>"
 
+// writeImage writes a stand-in disk image of the given format and capacity,
+// which vdiCapacity reads back.
+func writeImage(path, format string, sizeMB int64) error {
+	return os.WriteFile(path, []byte(fmt.Sprintf("%s\nformat: %s\ncapacity-mb: %d\n", vdiMagic, format, sizeMB)), 0o644)
+}
+
 // vdiCapacity reads the capacity recorded by createmedium in its stand-in image.
 func vdiCapacity(path string) int64 {
 	b, err := os.ReadFile(path)
@@ -240,8 +246,7 @@ func (s *Sim) cmdCreateMedium(args []string) int {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return s.fail("Failed to create medium\nVBoxManage: error: Could not create the medium storage unit '%s'.", abs)
 	}
-	content := fmt.Sprintf("%s\nformat: %s\ncapacity-mb: %d\n", vdiMagic, format, size)
-	if err := os.WriteFile(abs, []byte(content), 0o644); err != nil {
+	if err := writeImage(abs, format, size); err != nil {
 		return s.fail("Failed to create medium\nVBoxManage: error: Could not create the medium storage unit '%s'.", abs)
 	}
 	if strings.Contains(strings.ToLower(variant), "fixed") {

@@ -53,7 +53,7 @@ func (s *Sim) diffDisks(vm *VM, hw *Hardware) {
 		}
 		u := s.newUUID()
 		loc := filepath.Join(vm.SnapFolder, "{"+u+"}.vdi")
-		os.WriteFile(loc, []byte(fmt.Sprintf("%s\nformat: VDI\ncapacity-mb: %d\n", vdiMagic, parent.SizeMB)), 0o644)
+		writeImage(loc, "VDI", parent.SizeMB)
 		reg.Media = append(reg.Media, &Medium{UUID: u, Kind: "hdd", Location: loc, Format: "VDI", SizeMB: parent.SizeMB, Parent: parent.UUID, Type: "normal"})
 		a.Medium = u
 	}
@@ -456,7 +456,7 @@ func (s *Sim) cmdCloneVM(args []string) int {
 		if keepNames {
 			loc = filepath.Join(filepath.Dir(cfg), filepath.Base(m.Location))
 		}
-		os.WriteFile(loc, []byte(fmt.Sprintf("%s\nformat: VDI\ncapacity-mb: %d\n", vdiMagic, m.SizeMB)), 0o644)
+		writeImage(loc, "VDI", m.SizeMB)
 		nm := &Medium{UUID: s.newUUID(), Kind: "hdd", Location: loc, Format: "VDI", SizeMB: m.SizeMB, Type: "normal"}
 		reg.Media = append(reg.Media, nm)
 		a.Medium = nm.UUID
