@@ -184,26 +184,25 @@ func (s *Sim) printHostIf(name, guid string, dhcp bool, ip, mask, ip6 string, ip
 	fmt.Fprintln(w, strings.TrimRight("IPV6Address:     "+ip6, " "))
 	fmt.Fprintf(w, "IPV6NetworkMaskPrefixLength: %d\nHardwareAddress: %s\nMediumType:      Ethernet\n", ip6len, mac)
 	fmt.Fprintf(w, "Wireless:        %s\nStatus:          %s\nVBoxNetworkName: %s\n\n",
-		map[bool]string{true: "Yes", false: "No"}[strings.HasPrefix(name, "wl")], status, netname)
+		yesNo(strings.HasPrefix(name, "wl")), status, netname)
 }
 
 func (s *Sim) listNATNets(nets []*NATNetwork, long bool) {
-	yn := func(b bool) string { return map[bool]string{true: "Yes", false: "No"}[b] }
 	for _, n := range nets {
 		gw := natGateway(n.Network)
 		if s.p.Is61() {
 			fmt.Fprintf(s.stdout, "NetworkName:    %s\nIP:             %s\nNetwork:        %s\nIPv6 Enabled:   %s\nIPv6 Prefix:    %s\nDHCP Enabled:   %s\nEnabled:        %s\n",
-				n.Name, gw, n.Network, yn(n.IPv6), n.Prefix6, yn(n.DHCP), yn(n.Enabled))
+				n.Name, gw, n.Network, yesNo(n.IPv6), n.Prefix6, yesNo(n.DHCP), yesNo(n.Enabled))
 			s.listNATRules(n)
 			fmt.Fprintln(s.stdout)
 			continue
 		}
 		fmt.Fprintf(s.stdout, "Name:         %s\n", n.Name)
 		if long {
-			fmt.Fprintf(s.stdout, "Enabled:      %s\n", yn(n.Enabled))
+			fmt.Fprintf(s.stdout, "Enabled:      %s\n", yesNo(n.Enabled))
 		}
 		fmt.Fprintf(s.stdout, "Network:      %s\nGateway:      %s\nDHCP Server:  %s\nIPv6:         %s\nIPv6 Prefix:  %s\nIPv6 Default: No\n",
-			n.Network, gw, yn(n.DHCP), yn(n.IPv6), n.Prefix6)
+			n.Network, gw, yesNo(n.DHCP), yesNo(n.IPv6), n.Prefix6)
 		if long {
 			s.listNATRules(n)
 		}

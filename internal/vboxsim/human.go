@@ -191,8 +191,8 @@ func (s *Sim) humanInfo(vm *VM) string {
 	} else {
 		l("Audio", "disabled")
 	}
-	l("Audio playback", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.Audio.Out])
-	l("Audio capture", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.Audio.In])
+	l("Audio playback", "%s", enabledDisabled(hw.Audio.Out))
+	l("Audio capture", "%s", enabledDisabled(hw.Audio.In))
 	l("Clipboard Mode", "%s", map[string]string{"disabled": "disabled", "hosttoguest": "HostToGuest",
 		"guesttohost": "GuestToHost", "bidirectional": "Bidirectional"}[hw.Clipboard])
 	l("Drag and drop Mode", "%s", map[string]string{"disabled": "disabled", "hosttoguest": "HostToGuest",
@@ -219,9 +219,9 @@ func (s *Sim) humanInfo(vm *VM) string {
 	} else {
 		l("VRDE", "disabled")
 	}
-	l("OHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.OHCI])
-	l("EHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.EHCI])
-	l("xHCI USB", "%s", map[bool]string{true: "enabled", false: "disabled"}[hw.USB.XHCI])
+	l("OHCI USB", "%s", enabledDisabled(hw.USB.OHCI))
+	l("EHCI USB", "%s", enabledDisabled(hw.USB.EHCI))
+	l("xHCI USB", "%s", enabledDisabled(hw.USB.XHCI))
 	b.WriteString("\nUSB Device Filters:\n\n")
 	if len(hw.USBFilters) == 0 {
 		b.WriteString("<none>\n\n")

@@ -37,6 +37,22 @@ func onOff(b bool) string {
 	return "off"
 }
 
+// enabledDisabled prints a boolean the way the human showvminfo does.
+func enabledDisabled(b bool) string {
+	if b {
+		return "enabled"
+	}
+	return "disabled"
+}
+
+// yesNo prints a boolean the way list hostonlyifs and natnets do.
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
+
 // parseBool accepts VBoxManage's on/off spellings.
 func parseBool(v string) (bool, bool) {
 	switch strings.ToLower(v) {
