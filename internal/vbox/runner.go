@@ -56,7 +56,8 @@ type CmdError struct {
 	ExitCode int      // -1 when the process did not exit normally
 	Stderr   string   // the whole stderr
 	Kind     Kind
-	Err      error // the underlying exec error, if any
+	Err      error         // the underlying exec error, if any
+	Timeout  time.Duration // KindTimeout: the limit that expired (0: the caller gave up)
 }
 
 // Error returns "VBoxManage <command>: <first error message>".
@@ -91,7 +92,19 @@ func (e *CmdError) Message() string {
 	}
 	switch e.Kind {
 	case KindTimeout:
-		return "timed out; the process was killed"
+		// The caller's message names the operation; say which program
+		// stopped answering and which setting gave up on it.
+		cmd := "VBoxManage"
+		if len(e.Args) > 0 {
+			cmd += " " + e.Args[0]
+		}
+		if e.Timeout > 0 {
+			return fmt.Sprintf("%s gave no answer within %s (vboxmanage_timeout) and was killed", cmd, e.Timeout)
+		}
+		if e.Err != nil {
+			return fmt.Sprintf("%s was stopped: %v", cmd, e.Err)
+		}
+		return cmd + " was stopped"
 	case KindCrashed:
 		if e.Err != nil {
 			return "terminated abnormally: " + e.Err.Error()
@@ -229,7 +242,7 @@ func (r *ExecRunner) Run(ctx context.Context, args ...string) ([]byte, []byte, e
 		var ee *exec.ExitError
 		switch {
 		case ctx.Err() != nil && parent.Err() == nil:
-			ce.Kind = KindTimeout
+			ce.Kind, ce.Timeout = KindTimeout, r.Timeout
 			ce.Err = fmt.Errorf("no answer within %s: %w", r.Timeout, context.DeadlineExceeded)
 		case parent.Err() != nil:
 			ce.Kind = KindTimeout

@@ -109,6 +109,11 @@ func TestExecRunnerTimeoutKillsGroup(t *testing.T) {
 	if KindOf(err) != KindTimeout {
 		t.Fatalf("kind %v (%v)", KindOf(err), err)
 	}
+	// The message says which program stopped answering and which setting gave up.
+	var ce *CmdError
+	if !errors.As(err, &ce) || ce.Message() != "VBoxManage list gave no answer within 300ms (vboxmanage_timeout) and was killed" {
+		t.Errorf("timeout message %q", ce.Message())
+	}
 	b, rerr := os.ReadFile(pidFile)
 	if rerr != nil {
 		t.Fatal(rerr)
@@ -134,6 +139,10 @@ func TestExecRunnerCallerCancel(t *testing.T) {
 	_, _, err := r.Run(ctx, "list", "vms")
 	if KindOf(err) != KindTimeout || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("caller deadline: kind %v err %v", KindOf(err), err)
+	}
+	var ce *CmdError
+	if !errors.As(err, &ce) || ce.Message() != "VBoxManage list was stopped: context deadline exceeded" {
+		t.Errorf("caller deadline message %q", ce.Message())
 	}
 }
 
