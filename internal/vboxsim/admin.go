@@ -360,7 +360,7 @@ func Seed(env Env, count, running int, seed int64) error {
 		if s.rng.IntN(3) == 0 {
 			hw.NICs[0].Forwarding = []string{fmt.Sprintf("ssh,tcp,127.0.0.1,%d,,22", 2200+n)}
 		}
-		for k := 1; k < 1+s.rng.IntN(3); k++ {
+		for k, nics := 1, 1+s.rng.IntN(3); k < nics; k++ { // 0-2 extra adapters
 			nic := &hw.NICs[k]
 			switch s.rng.IntN(4) {
 			case 0:
@@ -380,7 +380,7 @@ func Seed(env Env, count, running int, seed int64) error {
 		// Snapshots.
 		if s.rng.IntN(4) == 0 {
 			var parent *Snapshot
-			for k := 0; k < 1+s.rng.IntN(3); k++ {
+			for k, snaps := 0, 1+s.rng.IntN(3); k < snaps; k++ { // a chain of 1-3
 				sn := &Snapshot{Name: []string{"base", "provisioned", "before upgrade", "clean install"}[k%4], UUID: s.newUUID(),
 					Taken: vm.StateChange.Add(time.Duration(k) * time.Hour), HW: cloneHardware(vm.HW)}
 				if k == 1 {
