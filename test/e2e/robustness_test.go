@@ -875,3 +875,49 @@ func TestRobustSIGKILL(t *testing.T) {
 	d.mustVirsh(t, "destroy", "kill-b")
 	d.alive(t)
 }
+
+// Clients that send calls and never read the replies must not stall the
+// daemon for everyone. They do today: a worker writes a reply with a blocking
+// conn.Write and no deadline (internal/rpc/client.go, Client.send), so once
+// such a client's socket buffer is full its max_client_requests workers wait
+// forever, and four such clients take all 20 workers. libvirt queues replies
+// per client and never blocks a worker on a socket. Run with
+// VIRTVBOXD_E2E_KNOWN_BUGS=1 once internal/rpc is fixed.
+func TestRobustClientsThatNeverRead(t *testing.T) {
+	if os.Getenv("VIRTVBOXD_E2E_KNOWN_BUGS") != "1" {
+		t.Skip("known bug in internal/rpc (Client.send blocks a worker on a client that does not read); set VIRTVBOXD_E2E_KNOWN_BUGS=1")
+	}
+	t.Parallel()
+	d := startDaemon(t)
+	var wg sync.WaitGroup
+	for range 6 {
+		c := dialRaw(t, d.RW)
+		c.open()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3000 { // CONNECT_GET_CAPABILITIES: about 600 bytes a reply
+				c.serial++
+				b := binary.BigEndian.AppendUint32(nil, 28)
+				for _, v := range []uint32{remoteProg, 1, 7, 0, c.serial, 0} {
+					b = binary.BigEndian.AppendUint32(b, v)
+				}
+				c.c.SetWriteDeadline(time.Now().Add(3 * time.Second))
+				if _, err := c.c.Write(b); err != nil {
+					return // the daemon stopped reading us: fine
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, args := range [][]string{{"version"}, {"list", "--all"}} {
+		select {
+		case r := <-d.virshAsync(t, args...):
+			if r.err != nil {
+				t.Errorf("virsh %s: %v\n%s", strings.Join(args, " "), r.err, r.errs)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("virsh %s: no answer within 15s while clients ignore their replies", strings.Join(args, " "))
+		}
+	}
+}
