@@ -773,19 +773,19 @@ func TestRobustBadXML(t *testing.T) {
 		name, doc string
 		want      []string
 	}{
-		{"not XML", "this is not XML at all\n", []string{"XML"}},
-		{"empty", "", []string{"error: "}},
-		{"truncated", "<domain type='vbox'><name>half", []string{"XML"}},
-		{"wrong root", "<network><name>net</name></network>", []string{"error: ", "domain"}},
-		{"binary", "\x00\x01\x02<domain>\xff\xfe", []string{"error: "}},
-		{"entity expansion", `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><domain type='vbox'><name>&c;</name></domain>`, []string{"error: "}},
+		{"not XML", "this is not XML at all\n", []string{"XML error"}},
+		{"empty", "", []string{"XML error: no domain element"}},
+		{"truncated", "<domain type='vbox'><name>half", []string{"XML error"}},
+		{"wrong root", "<network><name>net</name></network>", []string{"XML error: unexpected root element <network>, expecting <domain>"}},
+		{"binary", "\x00\x01\x02<domain>\xff\xfe", []string{"XML error"}},
+		{"entity expansion", `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><domain type='vbox'><name>&c;</name></domain>`, []string{"XML error"}},
 		{"unknown device", strings.Replace(web01XML, "</devices>", "<frobnicator model='x'/></devices>", 1), []string{"unsupported configuration", "frobnicator"}},
 		{"unsupported device", strings.Replace(web01XML, "</devices>", "<tpm model='tpm-tis'><backend type='emulator'/></tpm></devices>", 1), []string{"unsupported configuration", "tpm"}},
-		{"huge (3 MB, 30000 disks on one target)", huge, []string{"error: "}},
-		{"huge (5 MB, over the RPC string limit)", "<!--" + strings.Repeat("x", 5<<20) + "-->" + minimalXML("huge5", ""), []string{"error: "}},
+		{"huge (3 MB, 30000 disks on one target)", huge, []string{"unsupported configuration", "same controller slot"}},
+		{"huge (5 MB, over the RPC string limit)", "<!--" + strings.Repeat("x", 5<<20) + "-->" + minimalXML("huge5", ""), []string{"Unable to encode message payload"}},
 		{"same name, other UUID", minimalXML("web01", "44444444-0000-4000-8000-000000000002"), []string{"web01", "already exists", web01}},
 		{"UUID of another VM", minimalXML("renamed", web01), []string{"domain 'web01' is already defined with uuid " + web01}},
-		{"domain type kvm", strings.Replace(minimalXML("kvm-guest", ""), "type='vbox'", "type='kvm'", 1), []string{"error: "}},
+		{"domain type kvm", strings.Replace(minimalXML("kvm-guest", ""), "type='vbox'", "type='kvm'", 1), []string{"invalid argument", "domaintype=kvm"}},
 	} {
 		errs := d.virshFails(t, "define", d.writeFile(t, "bad.xml", c.doc))
 		contains(t, "define "+c.name, errs, c.want...)
