@@ -111,6 +111,9 @@ func (e *CmdError) Message() string {
 		}
 		return "terminated abnormally"
 	case KindGarbage:
+		if e.Err != nil {
+			return "unexpected output: " + e.Err.Error()
+		}
 		return "unexpected output"
 	}
 	if e.Err != nil {
@@ -201,9 +204,44 @@ func lastLine(s string) string {
 	return s
 }
 
+// Output limits of one VBoxManage call. `list --long vms` prints about 3 KiB
+// per machine, so 64 MiB is thousands of machines; a VBoxManage that prints
+// without end (a broken build, a wrapper stuck in a loop) is killed at the
+// limit instead of growing the daemon until the kernel kills it.
+const (
+	maxStdout = 64 << 20
+	maxStderr = 1 << 20
+)
+
+// capBuffer keeps the first max bytes written to it and calls over once when
+// more arrive; it accepts (and drops) the rest, so the copy from the pipe
+// goes on until the process is gone. It must not embed bytes.Buffer: io.Copy
+// would use the promoted ReadFrom and bypass Write.
+type capBuffer struct {
+	buf  bytes.Buffer
+	max  int
+	full bool
+	over func()
+}
+
+func (b *capBuffer) Write(p []byte) (int, error) {
+	if b.full {
+		return len(p), nil
+	}
+	if room := b.max - b.buf.Len(); len(p) > room {
+		b.buf.Write(p[:room])
+		b.full = true
+		b.over()
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *capBuffer) Bytes() []byte { return b.buf.Bytes() }
+
 // ExecRunner runs the real VBoxManage (or the simulator) as a child process:
 // no shell, LC_ALL=C and LANG=C, a per-call timeout after which the child's
-// whole process group is killed.
+// whole process group is killed, and bounded output (maxStdout, maxStderr).
 type ExecRunner struct {
 	Path    string        // VBoxManage executable
 	Timeout time.Duration // per call; 0 means no timeout beyond ctx
@@ -218,6 +256,9 @@ func (r *ExecRunner) Run(ctx context.Context, args ...string) ([]byte, []byte, e
 		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
 		defer cancel()
 	}
+	timed := ctx
+	ctx, kill := context.WithCancel(ctx) // output over its limit
+	defer kill()
 	cmd := exec.CommandContext(ctx, r.Path, args...)
 	cmd.Env = append(cleanEnv(os.Environ()), "LC_ALL=C", "LANG=C")
 	cmd.Env = append(cmd.Env, r.Env...)
@@ -231,17 +272,27 @@ func (r *ExecRunner) Run(ctx context.Context, args ...string) ([]byte, []byte, e
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = 2 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
+	stdout := &capBuffer{max: maxStdout, over: kill}
+	stderr := &capBuffer{max: maxStderr, over: kill}
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
 	err := cmd.Run()
 	out, errOut := stdout.Bytes(), stderr.Bytes()
 	argv := append([]string(nil), args...)
+	if stdout.full || stderr.full {
+		// Whatever the exit status, the output is not VBoxManage's.
+		which, limit := "stdout", maxStdout
+		if stderr.full {
+			which, limit = "stderr", maxStderr
+		}
+		return out, errOut, &CmdError{Args: argv, ExitCode: -1, Kind: KindGarbage,
+			Err: fmt.Errorf("printed more than %d MiB on %s and was killed", limit>>20, which)}
+	}
 	if err != nil {
 		ce := &CmdError{Args: argv, ExitCode: -1, Stderr: string(errOut), Err: err}
 		var ee *exec.ExitError
 		switch {
-		case ctx.Err() != nil && parent.Err() == nil:
+		case timed.Err() != nil && parent.Err() == nil:
 			ce.Kind, ce.Timeout = KindTimeout, r.Timeout
 			ce.Err = fmt.Errorf("no answer within %s: %w", r.Timeout, context.DeadlineExceeded)
 		case parent.Err() != nil:

@@ -204,3 +204,32 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
+
+// A VBoxManage that prints without end is killed at the output limit, not
+// buffered until the daemon runs out of memory.
+func TestExecRunnerEndlessOutput(t *testing.T) {
+	for _, tc := range []struct{ script, want string }{
+		{"exec yes", "unexpected output: printed more than 64 MiB on stdout and was killed"},
+		{"exec yes >&2", "unexpected output: printed more than 1 MiB on stderr and was killed"},
+	} {
+		r := &ExecRunner{Path: script(t, tc.script)} // no timeout: the limit alone stops it
+		done := make(chan error, 1)
+		go func() {
+			out, errOut, err := r.Run(context.Background(), "list", "vms")
+			if len(out) > maxStdout || len(errOut) > maxStderr {
+				t.Errorf("%s: kept %d bytes of stdout and %d of stderr", tc.script, len(out), len(errOut))
+			}
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s: Run did not stop an endless output", tc.script)
+		}
+		var ce *CmdError
+		if KindOf(err) != KindGarbage || !errors.As(err, &ce) || ce.Message() != tc.want {
+			t.Errorf("%s: kind %v, error %v; want garbage, %q", tc.script, KindOf(err), err, tc.want)
+		}
+	}
+}

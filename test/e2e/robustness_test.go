@@ -45,7 +45,8 @@ func (d *daemon) writeFaultWrapper(t testing.TB) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, "VBoxManage")
-	script := fmt.Sprintf("#!/bin/sh\nVBOXSIM_FAULTS=\n[ -r %[1]q ] && IFS= read -r VBOXSIM_FAULTS < %[1]q\nexport VBOXSIM_FAULTS\nexec %[2]q \"$@\"\n",
+	script := fmt.Sprintf("#!/bin/sh\nVBOXSIM_FAULTS=\n[ -r %[1]q ] && IFS= read -r VBOXSIM_FAULTS < %[1]q\n"+
+		"[ \"$VBOXSIM_FAULTS\" = endless ] && exec yes VBoxManage\nexport VBOXSIM_FAULTS\nexec %[2]q \"$@\"\n",
 		d.faultFile(), filepath.Join(d.Sim.BinDir, "VBoxManage"))
 	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -53,7 +54,8 @@ func (d *daemon) writeFaultWrapper(t testing.TB) string {
 	return p
 }
 
-// setFaults sets VBOXSIM_FAULTS for the daemon's next VBoxManage calls ("" mends).
+// setFaults sets VBOXSIM_FAULTS for the daemon's next VBoxManage calls ("" mends;
+// "endless": VBoxManage prints lines without end).
 func (d *daemon) setFaults(t testing.TB, spec string) {
 	t.Helper()
 	if err := os.WriteFile(d.faultFile(), []byte(spec+"\n"), 0o644); err != nil {
@@ -315,6 +317,8 @@ func TestRobustBrokenVBoxManage(t *testing.T) {
 		probe{"list=garbage", []string{"nodeinfo"}, []string{"error: "}},
 		probe{"showvminfo=garbage", []string{"dumpxml", u}, []string{"output names machine"}},
 		probe{"*=svcdown", []string{"list"}, []string{"VirtualBox service unavailable"}},
+		// Killed at the output limit, long before vboxmanage_timeout.
+		probe{"endless", []string{"list", "--all"}, []string{"cannot list machines", "printed more than 64 MiB on stdout and was killed"}},
 	)
 	for _, p := range probes {
 		// Past the inventory's freshness, so that every probe reaches VBoxManage.
@@ -338,6 +342,14 @@ func TestRobustBrokenVBoxManage(t *testing.T) {
 	d.mustVirsh(t, "destroy", u)
 	d.noLeftovers(t)
 	d.alive(t)
+	// The endless output was not kept: the daemon's peak memory stayed far
+	// below what ten seconds of it would take (gigabytes).
+	status := mustRead(t, fmt.Sprintf("/proc/%d/status", d.pid()))
+	if m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindStringSubmatch(status); m != nil {
+		if kb, _ := strconv.Atoi(m[1]); kb > 1<<20 {
+			t.Errorf("the daemon's peak resident memory is %d MiB", kb>>10)
+		}
+	}
 }
 
 // rawClient speaks libvirt's RPC by hand on the daemon's socket.
