@@ -37,6 +37,14 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 	if err != nil {
 		return Machine{}, err
 	}
+	// Defines of one name are serialised, so that of two concurrent defines
+	// of a new machine the second sees the first's machine and updates it,
+	// as in libvirt, instead of racing it to createvm ("already exists").
+	unlockName, err := d.locks.lock(ctx, "name:"+dom.Name)
+	if err != nil {
+		return Machine{}, errdefs.Wrap(errdefs.ErrOperationTimeout, err, "cannot acquire the domain name's lock: "+err.Error())
+	}
+	defer unlockName()
 	ms, err := d.inv.List(ctx)
 	if err != nil {
 		return Machine{}, vboxError("cannot list machines", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
@@ -241,5 +242,33 @@ func TestSimAudioControllerRoundTrip(t *testing.T) {
 		if strings.HasPrefix(c, "modifyvm") {
 			t.Errorf("round trip of an HDA machine ran %q", c)
 		}
+	}
+}
+
+// Concurrent defines of one new name: one creates the machine, the others
+// update it in place, as libvirt serialises them; none races createvm into
+// "already exists", and one machine results.
+func TestSimConcurrentDefinesOfOneName(t *testing.T) {
+	s := newSim(t, withEnv("VBOXSIM_LATENCY=20ms"))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.conn.DomainDefineXML(ctx, minimalXML("race", (512+i)*1024), 0)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent define: %v", err)
+		}
+	}
+	if n := strings.Count(s.vbm("list", "vms"), `"race"`); n != 1 {
+		t.Errorf("%d machines named race:\n%s", n, s.vbm("list", "vms"))
 	}
 }

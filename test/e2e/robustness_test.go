@@ -689,6 +689,22 @@ func TestRobustManyClients(t *testing.T) {
 			t.Errorf("VM %q (%s): virsh domstate %q, VirtualBox says %q", names[u], u, got, want)
 		}
 	}
+
+	// Eight clients define one new name at once: one creates it, the others
+	// update it, and VirtualBox ends up with one machine of that name.
+	var defs []<-chan virshResult
+	for i := range 8 {
+		doc := strings.Replace(minimalXML("same-name", ""), "256", strconv.Itoa(256+i), 1)
+		defs = append(defs, d.virshAsync(t, "define", d.writeFile(t, fmt.Sprintf("same%d.xml", i), doc)))
+	}
+	for _, ch := range defs {
+		if r := <-ch; r.err != nil {
+			t.Errorf("concurrent define of one name: %v\n%s", r.err, r.errs)
+		}
+	}
+	if _, names := listVMs(t, d.Sim); len(names) != 21 {
+		t.Errorf("%d machines after 8 defines of one new name, want 21", len(names))
+	}
 	d.alive(t)
 }
 
