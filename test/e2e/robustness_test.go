@@ -528,6 +528,17 @@ func TestRobustMalformedPackets(t *testing.T) {
 		good.works("after " + bad.name + " on another connection")
 	}
 
+	// The admin and read-only sockets frame the same way.
+	for _, sock := range []string{d.Admin, d.RO} {
+		if !exists(sock) {
+			continue
+		}
+		c := dialRaw(t, sock)
+		c.write(frame(2, nil))
+		c.closedByServer("length 2 on " + filepath.Base(sock))
+	}
+	contains(t, "virt-admin after bad packets", d.mustVirtAdmin(t, "srv-list"), "virtvboxd")
+
 	// A packet announcing the largest length, then nothing: the daemon waits
 	// for it without blocking anyone else, and lets go when the peer leaves.
 	slow := dialRaw(t, d.RW)
