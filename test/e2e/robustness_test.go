@@ -330,6 +330,18 @@ func TestRobustBrokenVBoxManage(t *testing.T) {
 		// Each failure is one call's failure: the next call works.
 		contains(t, "list after "+p.fault, d.mustVirsh(t, "list", "--all"), "broken-a")
 	}
+	// VBoxManage gone mid-upgrade: not executable, then back.
+	wrapper := filepath.Join(d.Dir, "faultbin", "VBoxManage")
+	time.Sleep(1050 * time.Millisecond)
+	if err := os.Chmod(wrapper, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "list with VBoxManage not executable", d.virshFails(t, "list", "--all"), "cannot list machines", "permission denied")
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "list with VBoxManage back", d.mustVirsh(t, "list", "--all"), "broken-a")
+
 	d.setFaults(t, "")
 	if got := vmState(t, d.Sim, u); got != "poweroff" {
 		t.Errorf("VirtualBox state after failed starts = %q", got)
