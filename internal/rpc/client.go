@@ -33,7 +33,14 @@ type Client struct {
 
 	authenticated atomic.Bool
 
-	wmu sync.Mutex // serialises writes to conn
+	// The outbox: workers queue replies and never write to the socket
+	// themselves, so a client that stops reading costs its own request slots
+	// (max_client_requests), never a worker. One writer goroutine per client
+	// drains it, coalescing what is queued into one write.
+	omu     sync.Mutex
+	ocond   sync.Cond // queued, room made, or the outbox closed
+	outq    []outMsg
+	oclosed bool // no more writes: the connection failed or closed
 
 	mu       sync.Mutex
 	cond     sync.Cond // in-flight count fell, or the client is closing
@@ -103,6 +110,77 @@ func putBuf(bp *[]byte) {
 
 var pktPool = sync.Pool{New: func() any { return &packet{b: make([]byte, 0, 512)} }}
 
+// outMsg is one whole packet in the outbox; done runs once it is written or
+// dropped.
+type outMsg struct {
+	b    []byte
+	done func()
+}
+
+// readerOutboxLimit is how many packets may wait before the connection loop,
+// which queues keepalive answers and errors for unknown programs without
+// holding a request slot, waits for the writer: a client that sends but never
+// reads stops being read instead of growing the queue.
+const readerOutboxLimit = 64
+
+// queue puts b in the outbox. Workers never wait here. The connection loop
+// (wait true) waits while the outbox is over readerOutboxLimit.
+func (c *Client) queue(b []byte, done func(), wait bool) {
+	c.omu.Lock()
+	for wait && len(c.outq) >= readerOutboxLimit && !c.oclosed {
+		c.ocond.Wait()
+	}
+	if c.oclosed {
+		c.omu.Unlock()
+		if done != nil {
+			done()
+		}
+		return
+	}
+	c.outq = append(c.outq, outMsg{b: b, done: done})
+	c.ocond.Broadcast()
+	c.omu.Unlock()
+}
+
+// writeLoop writes what is queued until the outbox closes. A failed write
+// closes the connection; what was queued behind it is dropped.
+func (c *Client) writeLoop() {
+	var bufs net.Buffers
+	for {
+		c.omu.Lock()
+		for len(c.outq) == 0 && !c.oclosed {
+			c.ocond.Wait()
+		}
+		batch := c.outq
+		c.outq = nil
+		closed := c.oclosed
+		c.ocond.Broadcast() // room for the connection loop
+		c.omu.Unlock()
+		if closed {
+			finishAll(batch)
+			return
+		}
+		bufs = bufs[:0]
+		for _, m := range batch {
+			bufs = append(bufs, m.b)
+		}
+		_, err := bufs.WriteTo(c.conn)
+		finishAll(batch)
+		if err != nil {
+			c.log.WithError(err).Debug("write failed")
+			c.close()
+		}
+	}
+}
+
+func finishAll(msgs []outMsg) {
+	for _, m := range msgs {
+		if m.done != nil {
+			m.done()
+		}
+	}
+}
+
 // serve is the connection loop: wait for a request slot, read one packet,
 // hand it on, repeat. Only a framing error, EOF or close ends it.
 func (c *Client) serve() {
@@ -166,7 +244,7 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 	if h.Program == KeepaliveProgram && h.Type == TypeMessage {
 		switch h.Procedure {
 		case keepalivePing:
-			c.sendKeepalive(keepalivePong)
+			c.sendKeepalive(keepalivePong, true)
 		case keepalivePong:
 		default:
 			c.log.WithField("proc", h.Procedure).Debug("dropping unknown keepalive message")
@@ -180,7 +258,7 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 	}
 	prog := s.program(h.Program)
 	if prog == nil || h.Version != programVersion {
-		c.replyError(&h, rpcError(fmt.Sprintf("Cannot find program %d version %d", h.Program, h.Version)))
+		c.replyError(&h, rpcError(fmt.Sprintf("Cannot find program %d version %d", h.Program, h.Version)), nil, true)
 		return false
 	}
 	if c.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
@@ -188,27 +266,31 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 	}
 	cl := &call{client: c, hdr: h, payload: payload}
 	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), run: func() {
-		c.run(prog, cl)
-		c.release()
-		putBuf(bp)
+		// The request slot is freed once the reply is on the wire, so a
+		// client that does not read stops being read.
+		c.run(prog, cl, func() {
+			c.release()
+			putBuf(bp)
+		})
 	}})
 	return ok
 }
 
-// run executes a call on a worker and sends its reply.
-func (c *Client) run(prog Program, cl *call) {
+// run executes a call on a worker and queues its reply; sent runs once the
+// reply is written (or dropped with the connection).
+func (c *Client) run(prog Program, cl *call, sent func()) {
 	h := cl.hdr
 	if h.Type == TypeCallWithFDs {
 		// The fd count precedes the payload; fds are never passed here.
 		if len(cl.payload) < 4 || cl.payload[0]|cl.payload[1]|cl.payload[2]|cl.payload[3] != 0 {
-			c.replyError(&h, rpcError("Unable to decode message payload"))
+			c.replyError(&h, rpcError("Unable to decode message payload"), sent, false)
 			return
 		}
 		cl.payload = cl.payload[4:]
 		h.Type = TypeCall
 	}
 	if h.Status != StatusOK {
-		c.replyError(&h, rpcError(fmt.Sprintf("Unexpected message status %d", h.Status)))
+		c.replyError(&h, rpcError(fmt.Sprintf("Unexpected message status %d", h.Status)), sent, false)
 		return
 	}
 	out := pktPool.Get().(*packet)
@@ -222,13 +304,15 @@ func (c *Client) run(prog Program, cl *call) {
 		out.setError()
 		out.putError(we)
 	}
-	c.send(out.finish())
-	if cap(out.b) <= maxPooled {
-		pktPool.Put(out)
-	}
-	if cl.closeAfter {
-		c.close()
-	}
+	c.queue(out.finish(), func() {
+		if cap(out.b) <= maxPooled {
+			pktPool.Put(out)
+		}
+		if cl.closeAfter {
+			c.close()
+		}
+		sent()
+	}, false)
 }
 
 // dispatch runs the program's handler. A panic in a handler or a driver is
@@ -245,8 +329,9 @@ func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
 	return prog.dispatch(c.srv.baseCtx, cl, out)
 }
 
-// replyError sends an error reply to the CALL h.
-func (c *Client) replyError(h *Header, err error) {
+// replyError queues an error reply to the CALL h; sent (may be nil) runs
+// once it is written. wait is true on the connection loop (see queue).
+func (c *Client) replyError(h *Header, err error, sent func(), wait bool) {
 	var p packet
 	rh := Header{Program: h.Program, Version: h.Version, Procedure: h.Procedure,
 		Type: TypeReply, Serial: h.Serial, Status: StatusError}
@@ -255,26 +340,16 @@ func (c *Client) replyError(h *Header, err error) {
 	c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial}).
 		Debug(we.Message())
 	p.putError(we)
-	c.send(p.finish())
+	c.queue(p.finish(), sent, wait)
 }
 
-// send writes one whole packet; a failed write closes the connection.
-func (c *Client) send(b []byte) {
-	c.wmu.Lock()
-	_, err := c.conn.Write(b)
-	c.wmu.Unlock()
-	if err != nil {
-		c.log.WithError(err).Debug("write failed")
-		c.close()
-	}
-}
-
-func (c *Client) sendKeepalive(proc int32) {
-	var b [minLength]byte
+// sendKeepalive queues a PING or PONG. wait is true on the connection loop
+// (a PONG), false on the keepalive timer (a PING).
+func (c *Client) sendKeepalive(proc int32, wait bool) {
 	h := Header{Program: KeepaliveProgram, Version: programVersion, Procedure: proc, Type: TypeMessage}
-	p := packet{b: b[:0]}
+	p := packet{b: make([]byte, 0, minLength)}
 	p.reset(&h)
-	c.send(p.finish())
+	c.queue(p.finish(), nil, wait)
 }
 
 // acquire waits for a free request slot (max_client_requests). It returns
@@ -331,6 +406,10 @@ func (c *Client) close() {
 	c.closed = true
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	c.omu.Lock()
+	c.oclosed = true
+	c.ocond.Broadcast()
+	c.omu.Unlock()
 	c.kaMu.Lock()
 	if c.kaTimer != nil {
 		c.kaTimer.Stop()
@@ -386,6 +465,6 @@ func (c *Client) keepaliveTick() {
 		return
 	}
 	c.kaMissed.Add(1)
-	c.sendKeepalive(keepalivePing)
+	c.sendKeepalive(keepalivePing, false)
 	c.armKeepalive(interval)
 }

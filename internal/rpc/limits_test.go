@@ -384,3 +384,47 @@ func TestPriorityWorkers(t *testing.T) {
 		t.Errorf("queued call: %+v", e)
 	}
 }
+
+// TestClientsThatNeverReadDoNotStallWorkers: clients that keep calling but
+// never read their replies fill their socket buffers; they must then stop
+// being read (their request slots stay taken) while the workers keep
+// serving everyone else.
+func TestClientsThatNeverReadDoNotStallWorkers(t *testing.T) {
+	s, path, done := serveRemote(t)
+	var wg sync.WaitGroup
+	var hogs []net.Conn
+	for range 6 {
+		rc, err := openRawClient(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hogs = append(hogs, rc.c)
+		wg.Add(1)
+		go func(c net.Conn) {
+			defer wg.Done()
+			pkt := call(remote, procConnectGetCapabilities, 0, nil)
+			for i := 1; i <= 5000; i++ {
+				binary.BigEndian.PutUint32(pkt[20:], uint32(i))
+				c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+				if _, err := c.Write(pkt); err != nil {
+					return // the server stopped reading this client, as it should
+				}
+			}
+		}(rc.c)
+	}
+	wg.Wait()
+	ok := make(chan error, 1)
+	go func() { ok <- loadClient(path, 100) }()
+	select {
+	case err := <-ok:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a well-behaved client got no answers while others ignored theirs")
+	}
+	for _, c := range hogs {
+		c.Close()
+	}
+	shutdown(t, s, done)
+}

@@ -414,6 +414,7 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 		progData:  map[uint32]any{},
 	}
 	c.cond.L = &c.mu
+	c.ocond.L = &c.omu
 	// Auth NONE clients are authenticated from the start; a polkit socket
 	// trusts root.
 	c.authenticated.Store(svc.Auth == AuthNone || (svc.Auth == AuthPolkit && haveCred && cred.UID == 0))
@@ -437,6 +438,7 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	c.log = s.log.WithFields(logrus.Fields{"client": c.id, "uid": cred.UID, "pid": cred.PID})
 	c.log.WithField("readonly", svc.ReadOnly).Debug("client connected")
 	s.clientsChanged()
+	go c.writeLoop()
 	go c.serve()
 }
 

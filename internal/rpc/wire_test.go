@@ -171,6 +171,7 @@ const (
 	remote = rpc.RemoteProgram
 	// REMOTE procedure numbers used below (remote_protocol.x).
 	procConnectOpen            = 1
+	procConnectGetCapabilities = 7
 	procConnectClose           = 2
 	procConnectSupportsFeature = 60
 	procAuthList               = 66
