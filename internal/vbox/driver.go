@@ -62,7 +62,20 @@ type Driver struct {
 	hostInfo Record
 	hostAt   time.Time
 	sysProps *Record
+
+	// life ends at Close: every VBoxManage still running is then killed,
+	// including the shared inventory refresh, which no caller can cancel.
+	life    context.Context
+	endLife context.CancelFunc
+	liveMu  sync.Mutex
+	live    int           // runPolicy calls in progress
+	closed  bool          // Close was called: no new call starts
+	idle    chan struct{} // closed when live drops to 0 after Close
 }
+
+// closeWait bounds how long Close waits for the VBoxManage processes it
+// killed to be reaped.
+const closeWait = 5 * time.Second
 
 // NewDriver returns a driver. It runs nothing: VBoxManage is first started
 // by the first connection, so daemon start-up stays fast.
@@ -86,6 +99,7 @@ func NewDriver(opts Options) (*Driver, error) {
 	}
 	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner,
 		backoff: DefaultBackoff, lockBackoff: lockBackoff}
+	d.life, d.endLife = context.WithCancel(context.Background())
 	d.inv = NewInventory(d.runPolicy, states, opts.MaxAge)
 	return d, nil
 }
@@ -94,8 +108,26 @@ func NewDriver(opts Options) (*Driver, error) {
 // running anything (the daemon's idle timer asks often).
 func (d *Driver) ActiveDomains() int { return d.states.ActiveCount() }
 
-// Close releases the driver. Running guests are left alone.
+// Close releases the driver. Running guests are left alone, but the
+// VBoxManage processes still running (a call cut short by a forced shutdown,
+// a hanging one without vboxmanage_timeout) are killed and reaped, so that
+// none outlives the daemon.
 func (d *Driver) Close() error {
+	d.endLife()
+	d.liveMu.Lock()
+	d.closed = true
+	if d.live > 0 && d.idle == nil {
+		d.idle = make(chan struct{})
+	}
+	idle := d.idle
+	d.liveMu.Unlock()
+	if idle != nil {
+		select {
+		case <-idle:
+		case <-time.After(closeWait):
+			d.log.Warn("VBoxManage processes still running at exit")
+		}
+	}
 	if err := d.states.PersistError(); err != nil {
 		return fmt.Errorf("domain ID table: %w", err)
 	}
@@ -223,6 +255,24 @@ func (d *Driver) runPolicy(ctx context.Context, policy RetryPolicy, args ...stri
 	if policy == RetryTransientOrLock {
 		b = d.lockBackoff
 	}
+	d.liveMu.Lock()
+	if d.closed {
+		d.liveMu.Unlock()
+		return nil, nil, errdefs.New(errdefs.ErrInternal, "the VirtualBox driver is closed")
+	}
+	d.live++
+	d.liveMu.Unlock()
+	defer func() {
+		d.liveMu.Lock()
+		if d.live--; d.live == 0 && d.idle != nil {
+			close(d.idle)
+			d.idle = nil
+		}
+		d.liveMu.Unlock()
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
 	start := time.Now()
 	out, errOut, err := runRetry(ctx, r, b, policy, args...)
 	if d.log.Logger.IsLevelEnabled(logrus.DebugLevel) {

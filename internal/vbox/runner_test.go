@@ -233,3 +233,47 @@ func TestExecRunnerEndlessOutput(t *testing.T) {
 		}
 	}
 }
+
+// Close kills the VBoxManage processes still running, even the shared
+// inventory refresh that no caller can cancel, and waits for them: none
+// outlives the daemon (a forced shutdown with a hanging VBoxManage and no
+// vboxmanage_timeout left `VBoxManage list --long vms` behind).
+func TestDriverCloseKillsRunningVBoxManage(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	r := &ExecRunner{Path: script(t, "echo $$ > '"+pidFile+"'\nexec sleep 300")}
+	drv, err := NewDriver(Options{Runner: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := drv.inv.List(context.Background())
+		done <- err
+	}()
+	var pid int
+	for deadline := time.Now().Add(10 * time.Second); pid == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the listing did not start VBoxManage")
+		}
+		b, _ := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	if err := drv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("VBoxManage %d still runs after Close", pid)
+	}
+	select {
+	case err := <-done:
+		if KindOf(err) != KindTimeout {
+			t.Errorf("listing cut short by Close: kind %v, %v", KindOf(err), err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listing did not return after Close")
+	}
+	if _, _, err := drv.runPolicy(context.Background(), NoRetry, "list", "vms"); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("a call after Close: %v", err)
+	}
+}
