@@ -259,6 +259,24 @@ func TestRobustHangingVBoxManage(t *testing.T) {
 		"VBoxManage list gave no answer within 2s")
 	d.noLeftovers(t)
 
+	// controlvm hangs: destroy fails with the timeout while the machine's
+	// lock is held, reads of it go on, and the next destroy works.
+	d.setFaults(t, "")
+	d.mustVirsh(t, "start", b)
+	d.setFaults(t, "controlvm=hang")
+	hung = d.virshAsync(t, "destroy", b)
+	d.waitChild(t, "controlvm")
+	contains(t, "dominfo of a VM whose destroy hangs", d.mustVirsh(t, "dominfo", b), "running")
+	if r = <-hung; r.err == nil || !strings.Contains(r.errs, "VBoxManage controlvm gave no answer within 2s") {
+		t.Errorf("destroy on a hanging controlvm: %v\n%s", r.err, r.errs)
+	}
+	d.setFaults(t, "")
+	contains(t, "destroy once controlvm answers", d.mustVirsh(t, "destroy", b), "destroyed")
+	if got := vmState(t, d.Sim, b); got != "poweroff" {
+		t.Errorf("VirtualBox state after destroy = %q", got)
+	}
+	d.noLeftovers(t)
+
 	// VirtualBox answers again: so does everything.
 	d.setFaults(t, "")
 	contains(t, "list after the hang", d.mustVirsh(t, "list", "--all"), "hang-a", "hang-b")
