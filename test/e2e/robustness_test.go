@@ -348,6 +348,17 @@ func TestRobustBrokenVBoxManage(t *testing.T) {
 		// Each failure is one call's failure: the next call works.
 		contains(t, "list after "+p.fault, d.mustVirsh(t, "list", "--all"), "broken-a")
 	}
+	// A broken VirtualBox never makes a machine "not found" (VIR_ERR_NO_DOMAIN
+	// = 42), which a script would take for the machine being gone.
+	for kind, want := range map[string]string{"svcdown": "error 1 ", "crash": "error 1 ", "garbage": "error 1 "} {
+		time.Sleep(1050 * time.Millisecond)
+		d.setFaults(t, "list="+kind)
+		got := d.python(t, "robust_lookup.py", "broken-a")
+		contains(t, "lookup with list="+kind, got, want, "cannot look up machines")
+	}
+	d.setFaults(t, "")
+	contains(t, "lookup once mended", d.python(t, "robust_lookup.py", "broken-a"), "ok broken-a")
+
 	// VBoxManage gone mid-upgrade: not executable, then back.
 	wrapper := filepath.Join(d.Dir, "faultbin", "VBoxManage")
 	time.Sleep(1050 * time.Millisecond)
