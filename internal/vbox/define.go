@@ -78,7 +78,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 	if err != nil {
 		return Machine{}, err
 	}
-	opts := domxml.PlanOptions{Version: v.Raw, FileExists: fileExists}
+	opts := domxml.PlanOptions{Version: v.Raw, FileExists: fileExists, Limits: d.guestLimits(ctx)}
 	if existing == nil {
 		return d.create(ctx, dom.Name, func() (*domxml.Plan, error) { return domxml.PlanDefine(dom, nil, opts) })
 	}
@@ -311,4 +311,19 @@ func stateWord(state string) string {
 		return "paused"
 	}
 	return "running"
+}
+
+// guestLimits returns the host's vCPU and RAM bounds for PlanDefine, or nil
+// (no check, VBoxManage then refuses) when they cannot be read.
+func (d *Driver) guestLimits(ctx context.Context) *domxml.Limits {
+	sp, err := d.systemProperties(ctx)
+	if err != nil {
+		d.log.WithError(err).Debug("defining without the host's guest limits")
+		return nil
+	}
+	return &domxml.Limits{
+		MaxCPUs:   uint(max(sp.LeadingInt("Maximum guest CPU count", 0), 0)),
+		MinRAMMiB: uint(max(sp.LeadingInt("Minimum guest RAM size", 0), 0)),
+		MaxRAMMiB: uint(max(sp.LeadingInt("Maximum guest RAM size", 0), 0)),
+	}
 }

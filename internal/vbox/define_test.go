@@ -150,9 +150,9 @@ func TestSimDefineErrorsChangeNothing(t *testing.T) {
 		class     error
 	}{
 		{"malformed", "<domain type='vbox'><name>x</name", errdefs.ErrXML},
-		{"unknown device", "<domain type='vbox'><name>x</name><memory>1024</memory><os><type>hvm</type></os><devices><tpm model='tpm-tis'/></devices></domain>", errdefs.ErrConfigUnsupported},
-		{"missing disk image", "<domain type='vbox'><name>x</name><memory>1024</memory><os><type>hvm</type></os><devices><disk type='file' device='disk'><source file='/nonexistent/disk.vdi'/><target dev='sda' bus='sata'/></disk></devices></domain>", errdefs.ErrOperationFailed},
-		{"name taken by another uuid", "<domain type='vbox'><name>keep</name><uuid>11111111-2222-3333-4444-555555555555</uuid><memory>1024</memory><os><type>hvm</type></os></domain>", errdefs.ErrOperationFailed},
+		{"unknown device", "<domain type='vbox'><name>x</name><memory>1048576</memory><os><type>hvm</type></os><devices><tpm model='tpm-tis'/></devices></domain>", errdefs.ErrConfigUnsupported},
+		{"missing disk image", "<domain type='vbox'><name>x</name><memory>1048576</memory><os><type>hvm</type></os><devices><disk type='file' device='disk'><source file='/nonexistent/disk.vdi'/><target dev='sda' bus='sata'/></disk></devices></domain>", errdefs.ErrOperationFailed},
+		{"name taken by another uuid", "<domain type='vbox'><name>keep</name><uuid>11111111-2222-3333-4444-555555555555</uuid><memory>1048576</memory><os><type>hvm</type></os></domain>", errdefs.ErrOperationFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.conn.DomainDefineXML(ctx, tc.doc, 0)

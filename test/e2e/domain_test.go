@@ -191,11 +191,11 @@ func virshWorkflow(t *testing.T, version string) {
 	before := s.mustVBoxManage(t, "list", "vms")
 	contains(t, "define bad XML", d.virshFails(t, "define", bad), "XML")
 	unsupported := filepath.Join(d.Dir, "unsupported.xml")
-	if err := os.WriteFile(unsupported, []byte(`<domain type='vbox'><name>odd</name><memory>1024</memory><vcpu>1</vcpu>
+	if err := os.WriteFile(unsupported, []byte(`<domain type='vbox'><name>odd</name><memory>1048576</memory><vcpu>1</vcpu>
 <os><type>hvm</type></os><devices><hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev></devices></domain>`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "define unsupported device", d.virshFails(t, "define", unsupported), "unsupported configuration")
+	contains(t, "define unsupported device", d.virshFails(t, "define", unsupported), "unsupported configuration", "hostdev")
 	if after := s.mustVBoxManage(t, "list", "vms"); after != before {
 		t.Errorf("a failed define changed VirtualBox:\nbefore:\n%s\nafter:\n%s", before, after)
 	}

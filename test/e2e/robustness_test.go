@@ -866,6 +866,10 @@ func TestRobustBadXML(t *testing.T) {
 		{"same name, other UUID", minimalXML("web01", "44444444-0000-4000-8000-000000000002"), []string{"web01", "already exists", web01}},
 		{"UUID of another VM", minimalXML("renamed", web01), []string{"domain 'web01' is already defined with uuid " + web01}},
 		{"domain type kvm", strings.Replace(minimalXML("kvm-guest", ""), "type='vbox'", "type='kvm'", 1), []string{"invalid argument", "domaintype=kvm"}},
+		{"more vCPUs than VirtualBox allows", strings.Replace(minimalXML("many-cpus", ""), "<vcpu>1</vcpu>", "<vcpu>9999</vcpu>", 1),
+			[]string{"unsupported configuration: 9999 vCPUs requested, but VirtualBox on this host allows at most"}},
+		{"description over 64 KiB", strings.Replace(minimalXML("long-desc", ""), "</name>", "</name><description>"+strings.Repeat("d", 200<<10)+"</description>", 1),
+			[]string{"unsupported configuration: description of 204800 bytes"}},
 	} {
 		errs := d.virshFails(t, "define", d.writeFile(t, "bad.xml", c.doc))
 		contains(t, "define "+c.name, errs, c.want...)

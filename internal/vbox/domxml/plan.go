@@ -27,6 +27,38 @@ type PlanOptions struct {
 	// NewUUID makes the UUID of a new machine whose XML has none; nil uses
 	// a random version 4 UUID.
 	NewUUID func() string
+	// Limits, when set, are the host's bounds (`list systemproperties`),
+	// checked before any step is planned.
+	Limits *Limits
+}
+
+// Limits are what VirtualBox accepts for a guest on this host. A zero field
+// is not checked.
+type Limits struct {
+	MaxCPUs              uint // "Maximum guest CPU count"
+	MinRAMMiB, MaxRAMMiB uint // "Minimum/Maximum guest RAM size"
+}
+
+// maxDescription bounds <description>: it travels as one argv element of
+// `modifyvm --description`, and Linux refuses an argument over 128 KiB.
+const maxDescription = 64 << 10
+
+// check refuses settings this host's VirtualBox cannot take, so that a define
+// fails before createvm instead of part-way through.
+func (l *Limits) check(w *desired) error {
+	if l == nil {
+		return nil
+	}
+	if l.MaxCPUs > 0 && w.CPUs > l.MaxCPUs {
+		return unsupported("%d vCPUs requested, but VirtualBox on this host allows at most %d", w.CPUs, l.MaxCPUs)
+	}
+	if l.MinRAMMiB > 0 && w.MemoryMiB < l.MinRAMMiB {
+		return unsupported("memory %d MiB is below VirtualBox's minimum guest RAM size of %d MiB", w.MemoryMiB, l.MinRAMMiB)
+	}
+	if l.MaxRAMMiB > 0 && w.MemoryMiB > l.MaxRAMMiB {
+		return unsupported("memory %d MiB is above VirtualBox's maximum guest RAM size of %d MiB", w.MemoryMiB, l.MaxRAMMiB)
+	}
+	return nil
 }
 
 // Step is one VBoxManage invocation: Args are its arguments (without the
@@ -87,6 +119,12 @@ func PlanDefine(dom *libvirtxml.Domain, existing *Info, opts PlanOptions) (*Plan
 	}
 	v7, err := parseVersion(opts.Version)
 	if err != nil {
+		return nil, err
+	}
+	if len(w.Description) > maxDescription {
+		return nil, unsupported("description of %d bytes is longer than the %d bytes VirtualBox can be given", len(w.Description), maxDescription)
+	}
+	if err := opts.Limits.check(w); err != nil {
 		return nil, err
 	}
 	if opts.FileExists != nil {
