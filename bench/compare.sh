@@ -26,16 +26,20 @@ as_user() {
 as_user "'$work/bin/vboxsim' seed --count 20 --running 4 >/dev/null"
 
 echo "== libvirtd 9.0 (test driver through the daemon)"
-lv=$(as_user "/usr/bin/python3 compare-daemons.py /usr/sbin/libvirtd '$work/run/libvirt/libvirt-sock' \
-  'test+unix:///default?socket=$work/run/libvirt/libvirt-sock'" | tee /dev/stderr | grep '^MEDIAN')
+out=$(as_user "/usr/bin/python3 compare-daemons.py /usr/sbin/libvirtd '$work/run/libvirt/libvirt-sock' \
+  'test+unix:///default?socket=$work/run/libvirt/libvirt-sock'")
+echo "$out"
+lv=$(echo "$out" | grep '^MEDIAN')
 echo "== virtvboxd"
-vv=$(as_user "/usr/bin/python3 compare-daemons.py '$work/bin/virtvboxd' '$work/run/libvirt/virtvboxd-sock' \
-  'vbox:///session?socket=$work/run/libvirt/virtvboxd-sock'" | tee /dev/stderr | grep '^MEDIAN')
+out=$(as_user "/usr/bin/python3 compare-daemons.py '$work/bin/virtvboxd' '$work/run/libvirt/virtvboxd-sock' \
+  'vbox:///session?socket=$work/run/libvirt/virtvboxd-sock'")
+echo "$out"
+vv=$(echo "$out" | grep '^MEDIAN')
 
 /usr/bin/python3 - "$lv" "$vv" <<'PY'
 import re, sys
 def parse(line):
-    return {k: float(re.sub(r'[^0-9.]', '', v)) for k, v in (kv.split('=') for kv in line.split()[1:])}
+    return {k: float(v) for k, v in re.findall(r'(\w+)=([0-9.]+)', line)}
 lv, vv = parse(sys.argv[1]), parse(sys.argv[2])
 print("libvirtd : %s" % sys.argv[1])
 print("virtvboxd: %s" % sys.argv[2])
