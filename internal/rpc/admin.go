@@ -41,6 +41,7 @@ func NewAdminProgram(b AdminBackend) Program { return &adminProgram{b: b} }
 
 func (p *adminProgram) Number() uint32               { return AdminProgram }
 func (p *adminProgram) highPriority(proc int32) bool { return false }
+func (p *adminProgram) inline(proc int32) bool       { return false }
 func (p *adminProgram) clientClosed(c *Client)       {}
 
 // flagsError is virCheckFlags' complaint about flags we do not know.

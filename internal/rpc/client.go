@@ -40,6 +40,7 @@ type Client struct {
 	omu     sync.Mutex
 	ocond   sync.Cond // queued, room made, or the outbox closed
 	outq    []outMsg
+	writing bool // a write is on the socket (writer goroutine or connection loop)
 	oclosed bool // no more writes: the connection failed or closed
 
 	mu       sync.Mutex
@@ -123,11 +124,21 @@ type outMsg struct {
 // reads stops being read instead of growing the queue.
 const readerOutboxLimit = 64
 
-// queue puts b in the outbox. Workers never wait here. The connection loop
-// (wait true) waits while the outbox is over readerOutboxLimit.
-func (c *Client) queue(b []byte, done func(), wait bool) {
+// queue puts b in the outbox; done runs once it is written or dropped.
+// Workers (fromLoop false) never wait here. The connection loop (fromLoop
+// true) writes its packet itself when nothing is queued or being written
+// (a cheap call answered inline costs no hand-off), and otherwise waits
+// while the outbox is over readerOutboxLimit.
+func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 	c.omu.Lock()
-	for wait && len(c.outq) >= readerOutboxLimit && !c.oclosed {
+	if fromLoop && len(c.outq) == 0 && !c.writing && !c.oclosed {
+		c.writing = true
+		c.omu.Unlock()
+		_, err := c.conn.Write(b)
+		c.writeDone(err, []outMsg{{b: b, done: done}})
+		return
+	}
+	for fromLoop && len(c.outq) >= readerOutboxLimit && !c.oclosed {
 		c.ocond.Wait()
 	}
 	if c.oclosed {
@@ -142,18 +153,33 @@ func (c *Client) queue(b []byte, done func(), wait bool) {
 	c.omu.Unlock()
 }
 
+// writeDone ends a write: the socket is free again, the packets' done run,
+// and a failed write closes the connection.
+func (c *Client) writeDone(err error, msgs []outMsg) {
+	c.omu.Lock()
+	c.writing = false
+	c.ocond.Broadcast()
+	c.omu.Unlock()
+	finishAll(msgs)
+	if err != nil {
+		c.log.WithError(err).Debug("write failed")
+		c.close()
+	}
+}
+
 // writeLoop writes what is queued until the outbox closes. A failed write
 // closes the connection; what was queued behind it is dropped.
 func (c *Client) writeLoop() {
 	var bufs net.Buffers
 	for {
 		c.omu.Lock()
-		for len(c.outq) == 0 && !c.oclosed {
+		for (len(c.outq) == 0 || c.writing) && !c.oclosed {
 			c.ocond.Wait()
 		}
 		batch := c.outq
 		c.outq = nil
 		closed := c.oclosed
+		c.writing = !closed
 		c.ocond.Broadcast() // room for the connection loop
 		c.omu.Unlock()
 		if closed {
@@ -165,11 +191,7 @@ func (c *Client) writeLoop() {
 			bufs = append(bufs, m.b)
 		}
 		_, err := bufs.WriteTo(c.conn)
-		finishAll(batch)
-		if err != nil {
-			c.log.WithError(err).Debug("write failed")
-			c.close()
-		}
+		c.writeDone(err, batch)
 	}
 }
 
@@ -265,32 +287,40 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial}).Debug("call")
 	}
 	cl := &call{client: c, hdr: h, payload: payload}
+	if prog.inline(h.Procedure) {
+		c.run(prog, cl, func() {
+			c.release()
+			putBuf(bp)
+		}, true)
+		return true
+	}
 	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), run: func() {
 		// The request slot is freed once the reply is on the wire, so a
 		// client that does not read stops being read.
 		c.run(prog, cl, func() {
 			c.release()
 			putBuf(bp)
-		})
+		}, false)
 	}})
 	return ok
 }
 
-// run executes a call on a worker and queues its reply; sent runs once the
-// reply is written (or dropped with the connection).
-func (c *Client) run(prog Program, cl *call, sent func()) {
+// run executes a call and queues its reply; sent runs once the reply is
+// written (or dropped with the connection). fromLoop says it runs on the
+// connection loop (an inline call) rather than on a worker.
+func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 	h := cl.hdr
 	if h.Type == TypeCallWithFDs {
 		// The fd count precedes the payload; fds are never passed here.
 		if len(cl.payload) < 4 || cl.payload[0]|cl.payload[1]|cl.payload[2]|cl.payload[3] != 0 {
-			c.replyError(&h, rpcError("Unable to decode message payload"), sent, false)
+			c.replyError(&h, rpcError("Unable to decode message payload"), sent, fromLoop)
 			return
 		}
 		cl.payload = cl.payload[4:]
 		h.Type = TypeCall
 	}
 	if h.Status != StatusOK {
-		c.replyError(&h, rpcError(fmt.Sprintf("Unexpected message status %d", h.Status)), sent, false)
+		c.replyError(&h, rpcError(fmt.Sprintf("Unexpected message status %d", h.Status)), sent, fromLoop)
 		return
 	}
 	out := pktPool.Get().(*packet)
@@ -312,7 +342,7 @@ func (c *Client) run(prog Program, cl *call, sent func()) {
 			c.close()
 		}
 		sent()
-	}, false)
+	}, fromLoop)
 }
 
 // dispatch runs the program's handler. A panic in a handler or a driver is

@@ -61,6 +61,17 @@ func (p *remoteProgram) clientClosed(c *Client) {
 // highPriority: calls answered without the hypervisor may use the priority
 // workers, so that they keep flowing while every normal worker waits on
 // VBoxManage.
+// inline: the connection calls that only read the client's own state or
+// constants (the RPC layer answers them without the driver doing I/O).
+func (p *remoteProgram) inline(proc int32) bool {
+	switch proc {
+	case procConnectGetLibVersion, procConnectGetType, procConnectGetURI, procConnectIsSecure,
+		procConnectSupportsFeature, procAuthList:
+		return true
+	}
+	return false
+}
+
 func (p *remoteProgram) highPriority(proc int32) bool {
 	switch proc {
 	case procConnectGetLibVersion, procConnectGetType, procConnectGetURI, procConnectIsSecure,

@@ -58,6 +58,10 @@ type Program interface {
 	dispatch(ctx context.Context, c *call, out *packet) error
 	// highPriority reports whether proc may run on the priority workers.
 	highPriority(proc int32) bool
+	// inline reports whether proc is answered on the connection's own
+	// goroutine: only calls that never wait (no driver I/O, no lock held
+	// elsewhere) may be, since the connection reads nothing meanwhile.
+	inline(proc int32) bool
 	// clientClosed releases what the program holds for c, once c's last call
 	// has finished.
 	clientClosed(c *Client)
