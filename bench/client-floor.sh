@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The ceiling of python3-libvirt's getLibVersion() loop on this machine: the same loop as
-# ../shared/bench/compare-daemons.py, against bench/clientfloor, a server that does no work at all.
-# A daemon's measured rate divided by this figure says how much of the client's ceiling it reaches.
+# Quick look at python3-libvirt's own ceiling on this machine: its getLibVersion() loop against bench/clientfloor,
+# a server that does no work. bench/compare.sh measures the same thing as the benchmark user, beside the daemons.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/vvdfloor.XXXXXX)

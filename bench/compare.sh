@@ -14,6 +14,7 @@ home=$(getent passwd "$user" | cut -d: -f6)
 work=/tmp/$user
 rm -rf "$work"; mkdir -p "$work/bin" "$work/run" "$work/conf/libvirt" "$work/sim"
 install -m 0755 "$top/bin/virtvboxd" "$top/bin/vboxsim" "$work/bin/"
+(cd "$top" && go build -o "$work/bin/clientfloor" ./bench/clientfloor)
 install -m 0644 "$script" "$work/compare-daemons.py"
 ln -s "$work/bin/vboxsim" "$work/bin/VBoxManage"
 echo "vboxmanage_path = \"$work/bin/VBoxManage\"" > "$work/conf/libvirt/virtvboxd.conf"
@@ -36,16 +37,26 @@ out=$(as_user "/usr/bin/python3 compare-daemons.py '$work/bin/virtvboxd' '$work/
 echo "$out"
 vv=$(echo "$out" | grep '^MEDIAN')
 
-/usr/bin/python3 - "$lv" "$vv" <<'PY'
+echo "== clientfloor (a server that does no work: the client's own ceiling)"
+out=$(as_user "/usr/bin/python3 compare-daemons.py '$work/bin/clientfloor' '$work/run/libvirt/virtvboxd-sock' \
+  'vbox:///session?socket=$work/run/libvirt/virtvboxd-sock'")
+echo "$out"
+fl=$(echo "$out" | grep '^MEDIAN')
+
+/usr/bin/python3 - "$lv" "$vv" "$fl" <<'PY'
 import re, sys
 def parse(line):
     return {k: float(v) for k, v in re.findall(r'(\w+)=([0-9.]+)', line)}
-lv, vv = parse(sys.argv[1]), parse(sys.argv[2])
-print("libvirtd : %s" % sys.argv[1])
-print("virtvboxd: %s" % sys.argv[2])
+lv, vv, fl = parse(sys.argv[1]), parse(sys.argv[2]), parse(sys.argv[3])
+print("libvirtd   : %s" % sys.argv[1])
+print("virtvboxd  : %s" % sys.argv[2])
+print("clientfloor: %s" % sys.argv[3])
 print("ratios (virtvboxd / libvirtd): start_to_ready %.2fx (target <= 0.2), idle_rss %.2fx (target <= 0.4), "
       "rpc_1client %.2fx (target >= 5), rpc_8clients %.2fx (target >= 4), virsh_list_all %.2fx" % (
       vv['start_to_ready'] / lv['start_to_ready'], vv['idle_rss'] / lv['idle_rss'],
       vv['rpc_1client'] / lv['rpc_1client'], vv['rpc_8clients_total'] / lv['rpc_8clients_total'],
       vv['virsh_list_all'] / lv['virsh_list_all']))
+print("the client's ceiling (clientfloor / libvirtd): rpc_1client %.2fx, rpc_8clients %.2fx; virtvboxd reaches "
+      "%.0f%% and %.0f%% of it" % (fl['rpc_1client'] / lv['rpc_1client'], fl['rpc_8clients_total'] / lv['rpc_8clients_total'],
+      100 * vv['rpc_1client'] / fl['rpc_1client'], 100 * vv['rpc_8clients_total'] / fl['rpc_8clients_total']))
 PY

@@ -1,25 +1,43 @@
 // Command clientfloor is the fastest server a libvirt client can talk to: it
-// answers AUTH_LIST, SUPPORTS_FEATURE, CONNECT_OPEN/CLOSE and GET_LIB_VERSION
-// inline on the connection's goroutine and does nothing else. Measuring a
-// client against it gives the client's own ceiling, the figure a daemon's
-// "calls per second" cannot exceed however fast it is (bench/client-floor.sh).
+// answers the calls `virsh list --all` and python3-libvirt's getLibVersion()
+// loop make, inline on the connection's goroutine, and does nothing else (no
+// domains, no driver). Measured with the same client as a real daemon, it
+// gives the client's own ceiling: the rate no daemon can exceed, however fast
+// (bench/compare.sh runs compare-daemons.py against it as a third "daemon").
 //
-// Usage: clientfloor SOCKET
+// Usage: clientfloor [SOCKET]  (default $XDG_RUNTIME_DIR/libvirt/virtvboxd-sock)
 package main
 
 import (
+	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 )
 
 func main() {
-	os.Remove(os.Args[1])
-	ln, err := net.Listen("unix", os.Args[1])
-	if err != nil {
-		panic(err)
+	path := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "libvirt", "virtvboxd-sock")
+	if len(os.Args) > 1 {
+		path = os.Args[1]
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "clientfloor:", err)
+		os.Exit(1)
+	}
+	os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "clientfloor:", err)
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() { <-sig; ln.Close(); os.Remove(path); os.Exit(0) }()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -29,35 +47,55 @@ func main() {
 	}
 }
 
+// The REMOTE procedures answered with something other than an empty reply.
+const (
+	procConnectSupportsFeature = 60
+	procAuthList               = 66
+	procConnectGetLibVersion   = 157
+	procConnectListAllDomains  = 273
+	procConnectClose           = 2
+	featureProgramKeepalive    = 10
+)
+
 func serve(c net.Conn) {
 	defer c.Close()
-	buf := make([]byte, 1<<20)
+	r := bufio.NewReader(c) // one read(2) per call, as a daemon should
+	buf := make([]byte, 1<<16)
 	out := make([]byte, 0, 256)
 	for {
-		if _, err := io.ReadFull(c, buf[:4]); err != nil {
+		if _, err := io.ReadFull(r, buf[:4]); err != nil {
 			return
 		}
 		n := binary.BigEndian.Uint32(buf)
-		if _, err := io.ReadFull(c, buf[4:n]); err != nil {
+		if n < 28 || n > uint32(len(buf)) {
+			return
+		}
+		if _, err := io.ReadFull(r, buf[4:n]); err != nil {
 			return
 		}
 		proc := binary.BigEndian.Uint32(buf[12:])
 		out = append(out[:0], buf[:28]...)
-		binary.BigEndian.PutUint32(out[16:], 1) // REPLY
-		switch proc {                           // replies with empty payloads for everything else (CONNECT_OPEN, CLOSE...)
-		case 66: // AUTH_LIST: one type, NONE
+		binary.BigEndian.PutUint32(out[16:], 1) // type REPLY, status OK
+		switch proc {
+		case procAuthList: // one auth type: NONE
 			out = binary.BigEndian.AppendUint32(out, 1)
 			out = binary.BigEndian.AppendUint32(out, 0)
-		case 60: // CONNECT_SUPPORTS_FEATURE: yes
-			out = binary.BigEndian.AppendUint32(out, 1)
-		case 157: // CONNECT_GET_LIB_VERSION
+		case procConnectSupportsFeature: // yes, but no server keepalive
+			supported := uint32(1)
+			if n >= 32 && binary.BigEndian.Uint32(buf[28:]) == featureProgramKeepalive {
+				supported = 0
+			}
+			out = binary.BigEndian.AppendUint32(out, supported)
+		case procConnectGetLibVersion:
 			out = binary.BigEndian.AppendUint64(out, 9000000)
+		case procConnectListAllDomains: // no domains, ret 0
+			out = binary.BigEndian.AppendUint64(out, 0)
 		}
 		binary.BigEndian.PutUint32(out, uint32(len(out)))
 		if _, err := c.Write(out); err != nil {
 			return
 		}
-		if proc == 2 {
+		if proc == procConnectClose {
 			return
 		}
 	}
