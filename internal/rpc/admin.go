@@ -49,6 +49,15 @@ func flagsError(flags uint32, api string) error {
 	return newError(errInvalidArg, fromAdmin, fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, api))
 }
 
+// noFlags is virCheckFlags(0): no admin procedure defines a flag, so any is
+// refused, naming the server-side function as libvirt does.
+func noFlags(flags uint32, api string) error {
+	if flags != 0 {
+		return flagsError(flags, api)
+	}
+	return nil
+}
+
 func (p *adminProgram) server(name string) (*Server, error) {
 	if s := p.b.Servers()[name]; s != nil {
 		return s, nil
@@ -68,37 +77,47 @@ func (p *adminProgram) client(srv string, id uint64) (*Server, *Client, error) {
 	return nil, nil, newError(errNoClient, fromRPC, fmt.Sprintf("No client with matching ID '%d'", id))
 }
 
-// serverArg decodes the {srv, flags} arguments and returns the server they
-// name.
-func (p *adminProgram) serverArg(payload []byte) (*Server, error) {
+// serverArg decodes the {srv, flags} arguments of api and returns the server
+// they name (looked up first, then the flags checked, in libvirt's order).
+func (p *adminProgram) serverArg(payload []byte, api string) (*Server, error) {
 	var a adminServerArgs
 	if err := decodeArgs(payload, &a); err != nil {
 		return nil, err
 	}
-	return p.server(a.Srv.Name)
+	s, err := p.server(a.Srv.Name)
+	if err != nil {
+		return nil, err
+	}
+	return s, noFlags(a.Flags, api)
 }
 
-// clientArg decodes the {clnt, flags} arguments and returns the client they
-// name.
-func (p *adminProgram) clientArg(payload []byte) (*Client, error) {
+// clientArg decodes the {clnt, flags} arguments of api and returns the
+// client they name.
+func (p *adminProgram) clientArg(payload []byte, api string) (*Client, error) {
 	var a adminClientArgs
 	if err := decodeArgs(payload, &a); err != nil {
 		return nil, err
 	}
 	_, c, err := p.client(a.Clnt.Srv.Name, a.Clnt.ID)
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return c, noFlags(a.Flags, api)
 }
 
 // setParamsArgs decodes the {srv, params<max>, flags} arguments of a
 // server_set_* procedure and returns the server they name and the values of
 // the params, which must be UINTs among allowed.
-func (p *adminProgram) setParamsArgs(payload []byte, max int, allowed ...string) (*Server, map[string]uint, error) {
+func (p *adminProgram) setParamsArgs(payload []byte, api string, max int, allowed ...string) (*Server, map[string]uint, error) {
 	a, err := decodeSetParamsArgs(payload, max)
 	if err != nil {
 		return nil, nil, err
 	}
 	s, err := p.server(a.Srv.Name)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := noFlags(a.Flags, api); err != nil {
 		return nil, nil, err
 	}
 	v, err := uintParams(a.Params, allowed...)
@@ -123,10 +142,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		if err := decodeArgs(cl.payload, &a); err != nil {
 			return err
 		}
-		if a.Flags != 0 {
-			return flagsError(a.Flags, "adminDispatchConnectOpen")
-		}
-		return nil
+		return noFlags(a.Flags, "adminDispatchConnectOpen")
 
 	case adminProcConnectClose:
 		cl.closeAfter = true
@@ -139,6 +155,9 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 	case adminProcConnectListServers:
 		var a adminConnectListServersArgs
 		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		if err := noFlags(a.Flags, "adminConnectListServers"); err != nil {
 			return err
 		}
 		servers := p.b.Servers()
@@ -160,6 +179,9 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		if err := decodeArgs(cl.payload, &a); err != nil {
 			return err
 		}
+		if err := noFlags(a.Flags, "adminConnectLookupServer"); err != nil {
+			return err
+		}
 		s, err := p.server(a.Name)
 		if err != nil {
 			return err
@@ -167,7 +189,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		return out.encode(adminServer{Name: s.Name()})
 
 	case adminProcServerGetThreadpoolParams:
-		s, err := p.serverArg(cl.payload)
+		s, err := p.serverArg(cl.payload, "adminServerGetThreadPoolParameters")
 		if err != nil {
 			return err
 		}
@@ -182,7 +204,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		})
 
 	case adminProcServerSetThreadpoolParams:
-		s, v, err := p.setParamsArgs(cl.payload, adminThreadpoolParamsMax, "minWorkers", "maxWorkers", "prioWorkers")
+		s, v, err := p.setParamsArgs(cl.payload, "adminServerSetThreadPoolParameters", adminThreadpoolParamsMax, "minWorkers", "maxWorkers", "prioWorkers")
 		if err != nil {
 			return err
 		}
@@ -195,6 +217,9 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		}
 		s, err := p.server(a.Srv.Name)
 		if err != nil {
+			return err
+		}
+		if err := noFlags(a.Flags, "adminServerListClients"); err != nil {
 			return err
 		}
 		clients := s.Clients()
@@ -211,6 +236,12 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		if err := decodeArgs(cl.payload, &a); err != nil {
 			return err
 		}
+		if _, err := p.server(a.Srv.Name); err != nil {
+			return err
+		}
+		if err := noFlags(a.Flags, "adminServerLookupClient"); err != nil {
+			return err
+		}
 		s, c, err := p.client(a.Srv.Name, a.ID)
 		if err != nil {
 			return err
@@ -218,14 +249,14 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		return out.encode(adminClientOf(s, c))
 
 	case adminProcClientGetInfo:
-		c, err := p.clientArg(cl.payload)
+		c, err := p.clientArg(cl.payload, "adminClientGetInfo")
 		if err != nil {
 			return err
 		}
 		return out.encode(clientInfo(c))
 
 	case adminProcClientClose:
-		c, err := p.clientArg(cl.payload)
+		c, err := p.clientArg(cl.payload, "adminClientClose")
 		if err != nil {
 			return err
 		}
@@ -233,7 +264,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		return nil
 
 	case adminProcServerGetClientLimits:
-		s, err := p.serverArg(cl.payload)
+		s, err := p.serverArg(cl.payload, "adminServerGetClientLimits")
 		if err != nil {
 			return err
 		}
@@ -246,7 +277,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		})
 
 	case adminProcServerSetClientLimits:
-		s, v, err := p.setParamsArgs(cl.payload, adminClientLimitsMax, "nclients_max", "nclients_unauth_max")
+		s, v, err := p.setParamsArgs(cl.payload, "adminServerSetClientLimits", adminClientLimitsMax, "nclients_max", "nclients_unauth_max")
 		if err != nil {
 			return err
 		}
@@ -257,12 +288,18 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		if err := decodeArgs(cl.payload, &a); err != nil {
 			return err
 		}
+		if err := noFlags(a.Flags, "adminConnectGetLoggingOutputs"); err != nil {
+			return err
+		}
 		o := p.b.LoggingOutputs()
 		return out.encode(adminGetLoggingOutputsRet{Outputs: o, NOutputs: countEntries(o)})
 
 	case adminProcConnectGetLoggingFilters:
 		var a adminFlagsArgs
 		if err := decodeArgs(cl.payload, &a); err != nil {
+			return err
+		}
+		if err := noFlags(a.Flags, "adminConnectGetLoggingFilters"); err != nil {
 			return err
 		}
 		f := p.b.LoggingFilters()
@@ -283,8 +320,14 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		}
 		var err error
 		if cl.hdr.Procedure == adminProcConnectSetLoggingOutputs {
+			if err := noFlags(a.Flags, "adminConnectSetLoggingOutputs"); err != nil {
+				return err
+			}
 			err = p.b.SetLoggingOutputs(v)
 		} else {
+			if err := noFlags(a.Flags, "adminConnectSetLoggingFilters"); err != nil {
+				return err
+			}
 			err = p.b.SetLoggingFilters(v)
 		}
 		if err != nil {
@@ -295,7 +338,7 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 	case adminProcServerUpdateTLSFiles:
 		// UNIX sockets only: like libvirt for a server without a TLS
 		// context, there is nothing to reload.
-		_, err := p.serverArg(cl.payload)
+		_, err := p.serverArg(cl.payload, "adminServerUpdateTlsFiles")
 		return err
 
 	case adminProcConnectSetDaemonTimeout:
@@ -303,8 +346,8 @@ func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) erro
 		if err := decodeArgs(cl.payload, &a); err != nil {
 			return err
 		}
-		if a.Flags != 0 {
-			return flagsError(a.Flags, "adminConnectSetDaemonTimeout")
+		if err := noFlags(a.Flags, "adminConnectSetDaemonTimeout"); err != nil {
+			return err
 		}
 		if err := p.b.SetDaemonTimeout(a.Timeout); err != nil {
 			return toWire(err, fromNone)

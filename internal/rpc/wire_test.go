@@ -531,3 +531,43 @@ func TestAuthenticationRequired(t *testing.T) {
 		t.Errorf("limits = %+v", l)
 	}
 }
+
+// No admin procedure defines a flag: any is refused as virCheckFlags does,
+// after the server lookup, naming libvirt's server-side function.
+func TestAdminFlagsRefused(t *testing.T) {
+	h := rpctest.NewServer(t)
+	r := dial(t, h.AdminSocket)
+	r.send(call(rpc.AdminProgram, 1, 0, be32(0))) // CONNECT_OPEN, flags 0
+	if _, _, _, _, _, status := header(r.recv()); status != 0 {
+		t.Fatal("admin CONNECT_OPEN failed")
+	}
+	srv := xdrString("virtvboxd")
+	for i, c := range []struct {
+		proc    int32
+		payload []byte
+		want    string
+	}{
+		{4, be32(1, 2), "invalid argument: unsupported flags (0x2) in function adminConnectListServers"},
+		{6, append(srv, be32(4)...), "invalid argument: unsupported flags (0x4) in function adminServerGetThreadPoolParameters"},
+		{6, append(xdrString("nosuch"), be32(4)...), "Server not found: No server named 'nosuch'"},
+		{12, append(srv, be32(1)...), "invalid argument: unsupported flags (0x1) in function adminServerGetClientLimits"},
+		{14, be32(8), "invalid argument: unsupported flags (0x8) in function adminConnectGetLoggingOutputs"},
+		{17, append(be32(1), append(xdrString("1:rpc"), be32(1)...)...), "invalid argument: unsupported flags (0x1) in function adminConnectSetLoggingFilters"},
+		{19, be32(10, 1), "invalid argument: unsupported flags (0x1) in function adminConnectSetDaemonTimeout"},
+	} {
+		serial := uint32(i + 1)
+		r.send(call(rpc.AdminProgram, c.proc, serial, c.payload))
+		pkt := r.recv()
+		if _, _, proc, _, s, status := header(pkt); proc != c.proc || s != serial || status != 1 {
+			t.Fatalf("proc %d: reply proc %d serial %d status %d, want an error", c.proc, proc, s, status)
+		}
+		if e := decodeError(t, pkt); e.Message != c.want {
+			t.Errorf("proc %d: %q, want %q", c.proc, e.Message, c.want)
+		}
+	}
+	// The connection is still usable.
+	r.send(call(rpc.AdminProgram, 3, 99, nil))
+	if _, _, _, _, s, status := header(r.recv()); s != 99 || status != 0 {
+		t.Error("GET_LIB_VERSION after the refusals failed")
+	}
+}
