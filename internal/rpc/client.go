@@ -476,7 +476,12 @@ func (c *Client) armKeepalive(d time.Duration) {
 // keepaliveTick runs when the keepalive timer fires: it pings an idle client
 // and drops one that left keepalive_count pings unanswered.
 func (c *Client) keepaliveTick() {
-	if c.isClosed() {
+	c.mu.Lock()
+	done := c.closed || c.stopping
+	c.mu.Unlock()
+	if done {
+		// Closed, or no longer read (the server is shutting down): its
+		// PONGs would go unseen, so its silence says nothing.
 		return
 	}
 	cfg := c.srv.cfg.Load()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -438,4 +439,52 @@ func TestClientsThatNeverReadDoNotStallWorkers(t *testing.T) {
 		c.Close()
 	}
 	shutdown(t, s, done)
+}
+
+// TestShutdownIsNotAKeepaliveTimeout: once Shutdown stops reading a client,
+// its PONGs go unseen; the keepalive timer must not then drop it (and log a
+// timeout) while its call in flight finishes.
+func TestShutdownIsNotAKeepaliveTimeout(t *testing.T) {
+	clock := rpctest.NewFakeClock()
+	cfg := rpctest.DefaultConfig()
+	cfg.KeepaliveInterval, cfg.KeepaliveCount = 5, 1
+	gate := make(chan struct{})
+	h := rpctest.NewServer(t, rpctest.WithClock(clock), rpctest.WithConfig(cfg))
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.send(call(remote, procConnectSupportsFeature, 0, be32(10)))
+	r.recv()
+	r.open(1)
+	r.send(call(remote, procConnectGetHostname, 2, nil))
+	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- h.Server.Shutdown(ctx)
+	}()
+	// Give Shutdown time to stop the reader (the interesting order; the
+	// assertions hold either way).
+	time.Sleep(20 * time.Millisecond)
+	for range 4 { // interval x (count+1) and more, with nothing read
+		clock.Advance(5 * time.Second)
+	}
+	close(gate)
+	for {
+		pkt := r.recv()
+		if prog, _, _, _, _, _ := header(pkt); prog == rpc.KeepaliveProgram {
+			continue // a PING sent before the reader stopped
+		}
+		if _, _, _, _, serial, status := header(pkt); serial != 2 || status != 0 {
+			t.Fatalf("in-flight reply: serial %d status %d", serial, status)
+		}
+		break
+	}
+	r.expectEOF()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(h.Log.String(), "keepalive timeout") {
+		t.Errorf("shutdown was logged as a keepalive timeout:\n%s", h.Log.String())
+	}
 }
