@@ -48,8 +48,11 @@ func TestSimOddNamesEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatalf("dumpxml: %v", err)
 			}
-			if !strings.Contains(doc, "<name>"+escapeXML(name)+"</name>") {
-				t.Errorf("dumpxml lacks the name:\n%s", doc)
+			var back struct {
+				Name string `xml:"name"`
+			}
+			if err := xml.Unmarshal([]byte(doc), &back); err != nil || back.Name != name {
+				t.Errorf("dumpxml gives the name %q (%v), want %q:\n%s", back.Name, err, name, doc)
 			}
 			if err := s.conn.DomainDestroy(ctx, d, 0); err != nil {
 				t.Fatalf("destroy: %v", err)

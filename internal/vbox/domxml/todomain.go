@@ -33,12 +33,23 @@ func FormatXML(dom *libvirtxml.Domain) (string, error) {
 	if err != nil {
 		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format domain XML: "+err.Error())
 	}
-	return emptyElement.ReplaceAllString(s, "<$1$2/>") + "\n", nil
+	s = emptyElement.ReplaceAllString(s, "<$1$2/>")
+	s = doubleQuoted.ReplaceAllString(s, "$1='$2'")
+	return libvirtEntities.Replace(s) + "\n", nil
 }
 
 // emptyElement matches an element with no content, which encoding/xml
 // writes as <x></x>; libvirt writes <x/>.
 var emptyElement = regexp.MustCompile(`<([A-Za-z_][-A-Za-z0-9_.:]*)((?:\s+[^<>]*?)?)></([A-Za-z_][-A-Za-z0-9_.:]*)>`)
+
+// doubleQuoted matches an attribute as encoding/xml writes it; libvirt
+// quotes attributes with '. encoding/xml escapes every " and ' it writes in
+// values and text (&#34; &#39;), so a raw " only ever delimits an attribute
+// and the rewrite cannot split a value.
+var doubleQuoted = regexp.MustCompile(`(\s[A-Za-z_][-A-Za-z0-9_.:]*)="([^"]*)"`)
+
+// libvirtEntities spells the quote escapes as libvirt does.
+var libvirtEntities = strings.NewReplacer("&#39;", "&apos;", "&#34;", "&quot;")
 
 func uintp(v uint) *uint { return &v }
 
