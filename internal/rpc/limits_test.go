@@ -309,12 +309,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	r.open(0)
 	r.send(call(remote, procConnectGetHostname, 1, nil))
 	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		done <- h.Server.Shutdown(ctx)
-	}()
+	done := shutdownInBackground(h.Server)
 	// Give Shutdown time to stop the reader first; the assertion below holds
 	// either way, this only makes the interesting order the likely one.
 	time.Sleep(20 * time.Millisecond)
@@ -457,12 +452,7 @@ func TestShutdownIsNotAKeepaliveTimeout(t *testing.T) {
 	r.open(1)
 	r.send(call(remote, procConnectGetHostname, 2, nil))
 	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		done <- h.Server.Shutdown(ctx)
-	}()
+	done := shutdownInBackground(h.Server)
 	// Give Shutdown time to stop the reader (the interesting order; the
 	// assertions hold either way).
 	time.Sleep(20 * time.Millisecond)
@@ -487,4 +477,16 @@ func TestShutdownIsNotAKeepaliveTimeout(t *testing.T) {
 	if strings.Contains(h.Log.String(), "keepalive timeout") {
 		t.Errorf("shutdown was logged as a keepalive timeout:\n%s", h.Log.String())
 	}
+}
+
+// shutdownInBackground starts s.Shutdown (bounded to 10 s) and returns its
+// result channel.
+func shutdownInBackground(s *rpc.Server) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- s.Shutdown(ctx)
+	}()
+	return done
 }
