@@ -16,6 +16,8 @@ const (
 	FaultGarbage = "garbage" // random bytes on stdout, exit 0
 	FaultError   = "error"   // an API error block on stderr, exit 1
 	FaultSvcDown = "svcdown" // "Failed to create the VirtualBox object!", exit 1
+	FaultNoop    = "noop"    // exit 0, no output, and nothing done
+	FaultError0  = "error0"  // the error block of FaultError, but exit 0 and nothing done (reference §6)
 )
 
 // parseFaults reads "showvminfo=hang,startvm=crash@0.5,*=error@0.01": command
@@ -36,9 +38,9 @@ func parseFaults(v string) (map[string]string, error) {
 		}
 		kind, prob, _ := strings.Cut(spec, "@")
 		switch kind {
-		case FaultHang, FaultCrash, FaultGarbage, FaultError, FaultSvcDown:
+		case FaultHang, FaultCrash, FaultGarbage, FaultError, FaultSvcDown, FaultNoop, FaultError0:
 		default:
-			return nil, fmt.Errorf("VBOXSIM_FAULTS: %q: unknown fault %q (hang, crash, garbage, error, svcdown)", item, kind)
+			return nil, fmt.Errorf("VBOXSIM_FAULTS: %q: unknown fault %q (hang, crash, garbage, error, svcdown, noop, error0)", item, kind)
 		}
 		if prob != "" {
 			p, err := strconv.ParseFloat(prob, 64)
@@ -102,8 +104,13 @@ func (s *Sim) withFaults(args []string) int {
 			"VBoxManage: error: Code NS_ERROR_ABORT (0x80004004) - Operation aborted (extended info not available)\n"+
 			"VBoxManage: error: Most likely, the VirtualBox COM server is not running or failed to start.\n")
 		return 1
+	case FaultNoop:
+		return 0
 	}
 	fmt.Fprintf(s.stderr, "VBoxManage: error: Code E_FAIL (0x80004005) - Unspecified error (extended info not available)\n"+
 		"VBoxManage: error: Context: \"%s\" at line 100 of file VBoxManage.cpp\n", "injected fault ("+cmd+")")
+	if kind == FaultError0 {
+		return 0
+	}
 	return 1
 }

@@ -424,6 +424,29 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestFaultsExitZero checks the two faults that exit 0 without doing
+// anything: noop (silent) and error0 (an error block on stderr, as some
+// Windows builds of VBoxManage do after a failed power-up).
+func TestFaultsExitZero(t *testing.T) {
+	env := simEnv(t, "VBOXSIM_FAULTS=startvm=noop,controlvm=error0")
+	mustVBM(t, env, "createvm", "--name", "z", "--register")
+	if r := vbm(context.Background(), env, "startvm", "z", "--type", "headless"); r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("noop: %+v", r)
+	}
+	clean := env[:len(env)-1]
+	if out := mustVBM(t, clean, "showvminfo", "z", "--machinereadable"); !strings.Contains(out, "VMState=\"poweroff\"") {
+		t.Fatalf("noop started the machine:\n%s", out)
+	}
+	mustVBM(t, clean, "startvm", "z", "--type", "headless")
+	if r := vbm(context.Background(), env, "controlvm", "z", "pause"); r.code != 0 || !strings.HasPrefix(r.stderr, "VBoxManage: error: ") {
+		t.Errorf("error0: %+v", r)
+	}
+	if out := mustVBM(t, clean, "showvminfo", "z", "--machinereadable"); !strings.Contains(out, "VMState=\"running\"") {
+		t.Errorf("error0 paused the machine:\n%s", out)
+	}
+	mustVBM(t, clean, "controlvm", "z", "poweroff")
+}
+
 // TestAdminCommands covers vboxsim seed/log/reset through the binary name.
 func TestAdminCommands(t *testing.T) {
 	env := simEnv(t)
