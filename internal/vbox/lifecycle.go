@@ -75,6 +75,63 @@ func (d *Driver) vmCmd(ctx context.Context, m Machine, op string, args ...string
 	return vboxError(op, err)
 }
 
+// settle checks the outcome of a lifecycle command that exited 0 (and
+// printed no error line): it re-reads the machine (one `showvminfo`, which
+// also refreshes the caches and the ID table with what VirtualBox really
+// says) and fails unless the machine is in one of want. A VBoxManage that
+// reports success without acting (some builds exit 0 after a failed
+// power-up, reference §6) is so reported as VIR_ERR_OPERATION_FAILED naming
+// the state found, and the domain keeps its ID and state. On success the
+// caches already hold the new state: op records that no re-read is needed.
+func (d *Driver) settle(ctx context.Context, m Machine, op *vmOp, what string, cmd []string, want ...string) error {
+	info, err := d.inv.Reload(ctx, m.UUID)
+	if errors.Is(err, errNotFound) {
+		return errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%s' (%s)", m.UUID, m.Name)
+	}
+	if err != nil {
+		return errdefs.Wrap(errdefs.ErrOperationFailed, err, fmt.Sprintf("%s: VBoxManage %s exited 0, but the machine's state cannot be read back: %s",
+			what, strings.Join(cmd, " "), cmdMessage(err)))
+	}
+	got := MachineFromInfo(info).State
+	for _, w := range want {
+		if got == w {
+			op.known(func(*Machine) {})
+			return nil
+		}
+	}
+	return errdefs.Newf(errdefs.ErrOperationFailed, "%s: VBoxManage %s exited 0, but the machine is %s, not %s",
+		what, strings.Join(cmd, " "), stateName(got), strings.Join(mapStrings(want, stateName), " or "))
+}
+
+// cmdMessage is VBoxManage's message in err, or err's text.
+func cmdMessage(err error) string {
+	var ce *CmdError
+	if errors.As(err, &ce) {
+		return ce.Message()
+	}
+	return err.Error()
+}
+
+// stateName spells a VMState token as VirtualBox's human format does
+// ("powered off", "paused").
+func stateName(state string) string {
+	switch state {
+	case "poweroff":
+		return "powered off"
+	case "":
+		return "in no state VirtualBox reported"
+	}
+	return state
+}
+
+func mapStrings(in []string, f func(string) string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
+}
+
 // DomainCreate implements rpc.Conn (virsh start): `startvm --type headless`
 // unless the machine asks for a GUI front end. START_PAUSED starts and
 // pauses at once; FORCE_BOOT discards a saved state first.
@@ -127,14 +184,19 @@ func (d *Driver) start(ctx context.Context, m Machine, op *vmOp, flags uint32) e
 		}
 		return err
 	}
+	if err := d.settle(ctx, m, op, "domain can't be started", []string{"startvm", "--type", typ}, "running", "paused"); err != nil {
+		return err
+	}
 	d.states.SetCause(m.UUID, "running", reason)
-	op.known(func(m *Machine) { m.State = "running" })
 	if flags&startPaused != 0 {
+		m.State = "running"
 		if err := d.vmCmd(ctx, m, "cannot pause domain", "controlvm", m.UUID, "pause"); err != nil {
 			return err
 		}
+		if err := d.settle(ctx, m, op, "cannot pause domain", []string{"controlvm", "pause"}, "paused"); err != nil {
+			return err
+		}
 		d.states.SetCause(m.UUID, "paused", PausedUser)
-		op.known(func(m *Machine) { m.State = "paused" })
 	}
 	return nil
 }
@@ -248,10 +310,12 @@ func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) 
 		if err := c.d.vmCmd(ctx, m, "cannot destroy domain", "controlvm", m.UUID, "poweroff"); err != nil {
 			return err
 		}
-		// After the command: a refresh in between may have recorded the
-		// power-off as a guest shutdown; this overrides it.
+		if err := c.d.settle(ctx, m, op, "cannot destroy domain", []string{"controlvm", "poweroff"}, "poweroff", "aborted"); err != nil {
+			return err
+		}
+		// After the command: the re-read (or a refresh in between) may
+		// have recorded the power-off as a guest shutdown; this overrides it.
 		c.d.states.SetCause(m.UUID, "poweroff", ShutoffDestroyed)
-		op.known(func(m *Machine) { m.State = "poweroff" })
 		return nil
 	})
 }
@@ -265,8 +329,10 @@ func (c *conn) DomainSuspend(ctx context.Context, dom rpc.Domain) error {
 		if err := c.d.vmCmd(ctx, m, "cannot suspend domain", "controlvm", m.UUID, "pause"); err != nil {
 			return err
 		}
+		if err := c.d.settle(ctx, m, op, "cannot suspend domain", []string{"controlvm", "pause"}, "paused"); err != nil {
+			return err
+		}
 		c.d.states.SetCause(m.UUID, "paused", PausedUser)
-		op.known(func(m *Machine) { m.State = "paused" })
 		return nil
 	})
 }
@@ -280,8 +346,10 @@ func (c *conn) DomainResume(ctx context.Context, dom rpc.Domain) error {
 		if err := c.d.vmCmd(ctx, m, "cannot resume domain", "controlvm", m.UUID, "resume"); err != nil {
 			return err
 		}
+		if err := c.d.settle(ctx, m, op, "cannot resume domain", []string{"controlvm", "resume"}, "running"); err != nil {
+			return err
+		}
 		c.d.states.SetCause(m.UUID, "running", RunningUnpaused)
-		op.known(func(m *Machine) { m.State = "running" })
 		return nil
 	})
 }
@@ -296,8 +364,10 @@ func (c *conn) saveState(ctx context.Context, dom rpc.Domain) error {
 		if err := c.d.vmCmd(ctx, m, "cannot save domain state", "controlvm", m.UUID, "savestate"); err != nil {
 			return err
 		}
+		if err := c.d.settle(ctx, m, op, "cannot save domain state", []string{"controlvm", "savestate"}, "saved"); err != nil {
+			return err
+		}
 		c.d.states.SetCause(m.UUID, "saved", ShutoffSaved)
-		op.known(func(m *Machine) { m.State = "saved" })
 		return nil
 	})
 }
@@ -340,8 +410,10 @@ func (c *conn) DomainManagedSaveRemove(ctx context.Context, dom rpc.Domain, flag
 		if err := c.d.vmCmd(ctx, m, "cannot remove managed save image", "discardstate", m.UUID); err != nil {
 			return err
 		}
+		if err := c.d.settle(ctx, m, op, "cannot remove managed save image", []string{"discardstate"}, "poweroff", "aborted"); err != nil {
+			return err
+		}
 		c.d.states.SetCause(m.UUID, "poweroff", reasonUnknown)
-		op.known(func(m *Machine) { m.State = "poweroff" })
 		return nil
 	})
 }

@@ -83,10 +83,13 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// countingRunner counts the VBoxManage processes started through it.
+// countingRunner counts the VBoxManage processes started through it. When
+// fault is set, a call for which it returns a VBOXSIM_FAULTS spec runs with
+// that fault injected.
 type countingRunner struct {
-	r Runner
-	n atomic.Int64
+	r     Runner
+	n     atomic.Int64
+	fault atomic.Pointer[func(args []string) string]
 
 	mu   sync.Mutex
 	cmds []string
@@ -97,7 +100,26 @@ func (c *countingRunner) Run(ctx context.Context, args ...string) ([]byte, []byt
 	c.mu.Lock()
 	c.cmds = append(c.cmds, strings.Join(args, " "))
 	c.mu.Unlock()
+	if f := c.fault.Load(); f != nil {
+		if spec := (*f)(args); spec != "" {
+			if er, ok := c.r.(*ExecRunner); ok {
+				faulty := *er
+				faulty.Env = append(append([]string(nil), er.Env...), "VBOXSIM_FAULTS="+spec)
+				return faulty.Run(ctx, args...)
+			}
+		}
+	}
 	return c.r.Run(ctx, args...)
+}
+
+// injectFaults makes the driver's calls for which f returns a fault spec
+// (`kind` or `cmd=kind`, VBOXSIM_FAULTS syntax) fail that way; nil mends.
+func (s *simEnv) injectFaults(f func(args []string) string) {
+	if f == nil {
+		s.runner.fault.Store(nil)
+		return
+	}
+	s.runner.fault.Store(&f)
 }
 
 func (c *countingRunner) reset() int64 { return c.n.Swap(0) }
