@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
+
+	"libvirt.org/go/libvirtxml"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
@@ -36,6 +40,10 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 	dom, err := domxml.ParseDomain(doc)
 	if err != nil {
 		return Machine{}, err
+	}
+	if slices.Contains(inaccessibleMarkers, dom.Name) {
+		return Machine{}, errdefs.Newf(errdefs.ErrConfigUnsupported,
+			"domain name '%s' is what VirtualBox shows for a machine whose settings it cannot read; choose another name", dom.Name)
 	}
 	// Defines of one name are serialised, so that of two concurrent defines
 	// of a new machine the second sees the first's machine and updates it,
@@ -95,6 +103,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 			return err
 		}
 		if plan.Empty() {
+			out = m
 			op.known(func(*Machine) {})
 			return nil
 		}
@@ -106,27 +115,38 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		for i, st := range plan.Steps {
 			if _, _, err := d.runPolicy(ctx, policyFor(m), st.Args...); err != nil {
 				e := vboxError("cannot update domain '"+m.Name+"'", err)
-				return errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`; the %d earlier steps stay applied)",
-					errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], i))
+				return errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`); %s",
+					errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], d.restore(ctx, m, cur, plan.Steps[:i], opts)))
 			}
 		}
+		// Read the machine back under its lock; a machine that cannot be
+		// read back gets its old settings again. Some settings (the audio
+		// controller) are only in the full listing.
+		d.inv.MarkDirty(m.UUID)
+		_, err = d.inv.Reload(ctx, m.UUID)
+		if err == nil {
+			d.inv.Invalidate()
+			out, err = d.inv.Get(ctx, m.UUID)
+		}
+		if err != nil {
+			e := vboxError("cannot read machine "+m.Name+" back after updating it", err)
+			return errdefs.Wrap(errdefs.ClassOf(e), err, errdefs.Detail(e)+"; "+d.restore(ctx, m, cur, plan.Steps, opts))
+		}
 		d.log.WithFields(map[string]any{"vm": m.Name, "steps": len(plan.Steps)}).Info("domain updated in place")
-		// Some settings (the audio controller) are only in the full listing.
-		d.inv.Invalidate()
+		op.known(func(*Machine) {})
 		return nil
 	})
 	if err != nil {
 		return Machine{}, err
 	}
-	out, err = d.inv.Get(ctx, existing.UUID)
-	if err != nil {
-		return Machine{}, vboxError("cannot read machine "+existing.Name, err)
-	}
 	return out, nil
 }
 
-// create runs a creation plan under the new machine's lock, rolling it back
-// when a step fails.
+// create runs a creation plan under the new machine's lock. A define that
+// fails at any step after createvm, including reading the new machine back
+// or a cancelled context, removes the new machine again (removeNew); a
+// createvm whose outcome is unknown (killed, timed out, garbled) is checked
+// for a machine it may have left.
 func (d *Driver) create(ctx context.Context, name string, mkPlan func() (*domxml.Plan, error)) (Machine, error) {
 	plan, err := mkPlan()
 	if err != nil {
@@ -137,50 +157,240 @@ func (d *Driver) create(ctx context.Context, name string, mkPlan func() (*domxml
 		return Machine{}, errdefs.Wrap(errdefs.ErrOperationTimeout, err, "cannot acquire the machine's lock: "+err.Error())
 	}
 	defer unlock()
+	cfg := "" // the new settings file, from createvm's output
 	for i, st := range plan.Steps {
 		policy := RetryTransient
 		if i == 0 && plan.Create {
 			policy = NoRetry // createvm is not safe to repeat
 		}
-		if _, _, err := d.runPolicy(ctx, policy, st.Args...); err != nil {
-			e := vboxError("cannot define domain '"+name+"'", err)
-			if i == 0 && strings.Contains(errdefs.Detail(e), "already exists") {
-				e = errdefs.Wrap(errdefs.ErrOperationFailed, err, errdefs.Detail(e))
+		out, _, err := d.runPolicy(ctx, policy, st.Args...)
+		if err == nil {
+			if i == 0 {
+				cfg = createdSettingsFile(out)
 			}
-			rolled := ""
-			if i > 0 {
-				rolled = "; " + d.rollback(ctx, plan)
-			}
-			return Machine{}, errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`)%s",
-				errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], rolled))
+			continue
 		}
+		e := vboxError("cannot define domain '"+name+"'", err)
+		if i == 0 && strings.Contains(errdefs.Detail(e), "already exists") {
+			e = errdefs.Wrap(errdefs.ErrOperationFailed, err, errdefs.Detail(e))
+		}
+		rolled := ""
+		switch {
+		case i > 0:
+			rolled = "; " + d.removeNew(ctx, plan.UUID, cfg)
+		case uncertain(err):
+			rolled = "; " + d.removeIfCreated(ctx, plan)
+		}
+		return Machine{}, errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`)%s",
+			errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], rolled))
 	}
 	d.inv.MarkDirty(plan.UUID)
-	if _, err := d.inv.Reload(ctx, plan.UUID); err != nil {
-		return Machine{}, vboxError("cannot read the new machine "+name, err)
+	_, err = d.inv.Reload(ctx, plan.UUID)
+	var m Machine
+	if err == nil {
+		d.inv.Invalidate()
+		m, err = d.inv.Get(ctx, plan.UUID)
 	}
-	d.inv.Invalidate()
-	m, err := d.inv.Get(ctx, plan.UUID)
 	if err != nil {
-		return Machine{}, vboxError("cannot read the new machine "+name, err)
+		e := vboxError("cannot read the new machine "+name, err)
+		return Machine{}, errdefs.Wrap(errdefs.ClassOf(e), err, errdefs.Detail(e)+"; "+d.removeNew(ctx, plan.UUID, cfg))
 	}
 	d.log.WithFields(map[string]any{"vm": name, "uuid": plan.UUID, "steps": len(plan.Steps)}).Info("domain defined")
 	return m, nil
 }
 
-// rollback undoes a failed creation and says how it went.
-func (d *Driver) rollback(ctx context.Context, plan *domxml.Plan) string {
-	var failed []string
-	for _, st := range plan.Rollback {
-		if _, _, err := d.runPolicy(ctx, RetryTransient, st.Args...); err != nil {
-			failed = append(failed, fmt.Sprintf("`%s`: %s", st.Args[0], errdefs.Detail(vboxError("", err))))
+// inaccessibleMarkers are the names VirtualBox shows for a machine whose
+// settings it cannot read (`list vms`, and the human showvminfo): a
+// machine really named so could not be told from one.
+var inaccessibleMarkers = []string{"<inaccessible>", "<inaccessible!>"}
+
+// rollbackTimeout bounds a rollback or restore as a whole. It runs even
+// when the caller's context is cancelled: a define that gave up half-way
+// must still not leave a half-made machine.
+const rollbackTimeout = 2 * time.Minute
+
+// uncertain reports whether a failed command may nevertheless have acted:
+// it was killed (our timeout, the caller's cancel, a signal) or its output
+// made no sense.
+func uncertain(err error) bool {
+	switch KindOf(err) {
+	case KindTimeout, KindCrashed, KindGarbage:
+		return true
+	}
+	return false
+}
+
+// createdSettingsFile reads the settings file from createvm's output
+// (`Settings file: '/path/x.vbox'`, reference §4.1), or "".
+func createdSettingsFile(out []byte) string {
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Settings file: '"); ok {
+			return strings.TrimSuffix(v, "'")
 		}
 	}
-	d.inv.Forget(plan.UUID)
-	if len(failed) > 0 {
-		return "rollback incomplete: " + strings.Join(failed, "; ")
+	return ""
+}
+
+// removeIfCreated looks for the machine a createvm of uncertain outcome may
+// have registered (by the plan's UUID, and only if it also has the plan's
+// name, so that nobody else's machine is touched) and removes it.
+func (d *Driver) removeIfCreated(ctx context.Context, plan *domxml.Plan) string {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	out, _, err := d.runPolicy(rctx, RetryTransient, "showvminfo", plan.UUID, "--machinereadable")
+	switch {
+	case KindOf(err) == KindNotFound:
+		return "no machine was left behind"
+	case err != nil:
+		return fmt.Sprintf("createvm may have registered machine %s: VBoxManage cannot say (%s); if it is listed, remove it with `VBoxManage unregistervm %s --delete`",
+			plan.UUID, cmdMessage(err), plan.UUID)
+	}
+	info := ParseMachineReadable(out)
+	if got := MachineFromInfo(info).Name; got != plan.Name {
+		return fmt.Sprintf("machine %s is registered under the name '%s', not by this define: left alone", plan.UUID, got)
+	}
+	return d.removeNew(ctx, plan.UUID, info.Str("CfgFile"))
+}
+
+// removeNew removes a machine this define created, by UUID: `unregistervm`
+// (never --delete, which would delete attached disk images), then its
+// settings file, the -prev backup and the log folder, as undefine does. It
+// then verifies that VirtualBox no longer knows the machine and that the
+// settings file is gone, and says how it went. cfg is the settings file
+// createvm reported ("" if unknown: it is read from the machine).
+func (d *Driver) removeNew(ctx context.Context, uuid, cfg string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	defer func() {
+		d.inv.Forget(uuid)
+		d.inv.Invalidate()
+	}()
+	logs := ""
+	registered := true
+	out, _, err := d.runPolicy(ctx, RetryTransient, "showvminfo", uuid, "--machinereadable")
+	switch {
+	case err == nil:
+		info := ParseMachineReadable(out)
+		if c := info.Str("CfgFile"); c != "" {
+			cfg = c
+		}
+		logs = info.Str("LogFldr")
+	case KindOf(err) == KindNotFound:
+		registered = false
+	}
+	if registered {
+		if _, _, err := d.runPolicy(ctx, RetryTransientOrLock, "unregistervm", uuid); err != nil && KindOf(err) != KindNotFound {
+			return fmt.Sprintf("rollback failed: the new machine %s is still registered (`unregistervm`: %s); remove it with `VBoxManage unregistervm %s --delete`",
+				uuid, cmdMessage(err), uuid)
+		}
+	}
+	if cfg != "" && logs == "" {
+		logs = filepath.Join(filepath.Dir(cfg), "Logs")
+	}
+	var left []string
+	if cfg != "" {
+		for _, err := range removeMachineFiles(cfg, logs) {
+			left = append(left, err.Error())
+		}
+	}
+	// Verify: VirtualBox must not know the machine any more.
+	switch _, _, err := d.runPolicy(ctx, RetryTransient, "showvminfo", uuid, "--machinereadable"); {
+	case err == nil:
+		return fmt.Sprintf("rollback failed: the new machine %s is still registered after `unregistervm`; remove it with `VBoxManage unregistervm %s --delete`", uuid, uuid)
+	case KindOf(err) != KindNotFound:
+		return fmt.Sprintf("rollback unverified: the new machine %s was unregistered, but VBoxManage cannot confirm it is gone (%s)", uuid, cmdMessage(err))
+	}
+	if cfg != "" && fileExists(cfg) {
+		left = append(left, "its settings file "+cfg+" remains")
+	}
+	if len(left) > 0 {
+		return "rollback incomplete: the new machine was unregistered, but " + strings.Join(left, "; ")
 	}
 	return "the new machine was removed again"
+}
+
+// restore gives machine m the settings it had before a failed in-place
+// update (before, as read under m's lock before the update; applied are the
+// update's steps that ran). The reverse change is planned from a fresh read
+// of the machine, by UUID, run, and verified by reading the machine again.
+// It says how it went; when the restore fails, it says exactly how the
+// machine differs from its old settings, as the VBoxManage commands that
+// would undo the difference.
+func (d *Driver) restore(ctx context.Context, m Machine, before domxml.Info, applied []domxml.Step, opts domxml.PlanOptions) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	old, err := domxml.ToDomain(before, domxml.Runtime{ID: -1})
+	if err != nil {
+		return fmt.Sprintf("the old settings cannot be restored (%s); applied: %s", errdefs.Detail(err), stepList(applied))
+	}
+	audio := audioAfter(applied, before.AudioController)
+	rev, err := d.diffFrom(ctx, m.UUID, old, audio, opts)
+	if err != nil {
+		return fmt.Sprintf("the old settings were not restored: %s; these changes may stay applied: %s", errdefs.Detail(err), stepList(applied))
+	}
+	if rev.Empty() {
+		return "the old settings are unchanged"
+	}
+	for j, st := range rev.Steps {
+		if _, _, err := d.runPolicy(ctx, policyFor(m), st.Args...); err != nil {
+			return fmt.Sprintf("restoring the old settings failed at `%s` (%s); %s", st.Args[0], cmdMessage(err),
+				d.leftOver(ctx, m.UUID, old, audioAfter(rev.Steps[:j], audio), opts))
+		}
+	}
+	d.log.WithFields(map[string]any{"vm": m.Name, "steps": len(rev.Steps)}).Warn("a failed update was undone")
+	if left, err := d.diffFrom(ctx, m.UUID, old, audioAfter(rev.Steps, audio), opts); err != nil || !left.Empty() {
+		return "the old settings were restored, but " + d.leftOver(ctx, m.UUID, old, audioAfter(rev.Steps, audio), opts)
+	}
+	return "the old settings were restored"
+}
+
+// leftOver describes how machine uuid now differs from old.
+func (d *Driver) leftOver(ctx context.Context, uuid string, old *libvirtxml.Domain, audio string, opts domxml.PlanOptions) string {
+	left, err := d.diffFrom(ctx, uuid, old, audio, opts)
+	switch {
+	case err != nil:
+		return "the machine's settings are unknown: " + errdefs.Detail(err)
+	case left.Empty():
+		return "the machine has its old settings nonetheless"
+	}
+	return "the machine differs from its old settings; to restore them run: " + stepList(left.Steps)
+}
+
+// diffFrom reads machine uuid and plans the change back to old. audio is the
+// audio controller the machine has now (only the full listing prints it).
+func (d *Driver) diffFrom(ctx context.Context, uuid string, old *libvirtxml.Domain, audio string, opts domxml.PlanOptions) (*domxml.Plan, error) {
+	out, _, err := d.runPolicy(ctx, RetryTransient, "showvminfo", uuid, "--machinereadable")
+	if err != nil {
+		return nil, vboxError("cannot read the machine back", err)
+	}
+	now := toDomxmlInfo(ParseMachineReadable(out))
+	now.AudioController = audio
+	return domxml.PlanDefine(old, &now, opts)
+}
+
+// audioAfter is the audio controller after steps ran on a machine that had
+// start: the last --audiocontroller (6.1) or --audio-controller (7.x) value.
+func audioAfter(steps []domxml.Step, start string) string {
+	for _, st := range steps {
+		for i := 0; i+1 < len(st.Args); i++ {
+			if st.Args[i] == "--audiocontroller" || st.Args[i] == "--audio-controller" {
+				start = st.Args[i+1]
+			}
+		}
+	}
+	return start
+}
+
+// stepList spells steps as command lines.
+func stepList(steps []domxml.Step) string {
+	if len(steps) == 0 {
+		return "none"
+	}
+	q := make([]string, len(steps))
+	for i, st := range steps {
+		q[i] = "`" + st.String() + "`"
+	}
+	return strings.Join(q, "; ")
 }
 
 // DomainCreateXML implements rpc.Conn (virsh create): define, then start.
@@ -270,27 +480,32 @@ func (d *Driver) undefine(ctx context.Context, dom rpc.Domain, flags uint32) err
 	d.inv.Forget(uuidString(dom.UUID))
 	d.inv.Invalidate()
 	if cfg != "" {
-		removeMachineFiles(cfg, logs, d)
+		for _, err := range removeMachineFiles(cfg, logs) {
+			d.log.WithError(err).Warn("cannot remove an undefined machine's files")
+		}
 	}
 	return nil
 }
 
 // removeMachineFiles deletes an unregistered machine's settings file (and
 // its -prev backup) and its log folder, then the machine folder if that left
-// it empty. Disk images are never touched.
-func removeMachineFiles(cfg, logs string, d *Driver) {
+// it empty. Disk images are never touched. It returns what it could not
+// remove (a missing file is no error).
+func removeMachineFiles(cfg, logs string) []error {
+	var errs []error
 	dir := filepath.Dir(cfg)
 	for _, f := range []string{cfg, cfg + "-prev"} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			d.log.WithError(err).Warn("cannot remove an undefined machine's settings file")
+			errs = append(errs, err)
 		}
 	}
 	if logs != "" && filepath.Dir(filepath.Clean(logs)) == filepath.Clean(dir) {
 		if err := os.RemoveAll(logs); err != nil {
-			d.log.WithError(err).Warn("cannot remove an undefined machine's logs")
+			errs = append(errs, err)
 		}
 	}
 	os.Remove(dir) // only succeeds when empty
+	return errs
 }
 
 func fileExists(p string) bool {

@@ -101,7 +101,11 @@ func (c *countingRunner) Run(ctx context.Context, args ...string) ([]byte, []byt
 	c.cmds = append(c.cmds, strings.Join(args, " "))
 	c.mu.Unlock()
 	if f := c.fault.Load(); f != nil {
-		if spec := (*f)(args); spec != "" {
+		if spec := (*f)(args); spec == lostAnswer {
+			// The command ran, but its caller never learnt how it went.
+			out, errOut, _ := c.r.Run(ctx, args...)
+			return out, errOut, &CmdError{Args: args, ExitCode: -1, Kind: KindCrashed, Err: errors.New("signal: killed")}
+		} else if spec != "" {
 			if er, ok := c.r.(*ExecRunner); ok {
 				faulty := *er
 				faulty.Env = append(append([]string(nil), er.Env...), "VBOXSIM_FAULTS="+spec)
@@ -111,6 +115,10 @@ func (c *countingRunner) Run(ctx context.Context, args ...string) ([]byte, []byt
 	}
 	return c.r.Run(ctx, args...)
 }
+
+// lostAnswer, returned by an injectFaults function, runs the command and
+// then reports it killed: a VBoxManage that acted but whose answer was lost.
+const lostAnswer = "lost-answer"
 
 // injectFaults makes the driver's calls for which f returns a fault spec
 // (`kind` or `cmd=kind`, VBOXSIM_FAULTS syntax) fail that way; nil mends.
