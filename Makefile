@@ -18,16 +18,18 @@ GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 
 # Test knobs: bounded fuzzing, and the end-to-end suite must not skip for a missing tool.
 FUZZTIME ?= 10s
+# The VBoxManage `make vbox-smoke` tests against.
+VBOXMANAGE ?= VBoxManage
 export VIRTVBOXD_E2E_REQUIRE := 1
 
-.PHONY: all build run check test deps fmt-check vet fuzz bench bench-compare install man help clean
+.PHONY: all build run check test deps fmt-check vet fuzz vbox-smoke vbox-smoke-sim bench bench-compare install man help clean
 
 all: build
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | awk -F'\t' '{printf "  %-15s %s\n", $$1, $$2}'
 
-build: ## build bin/virtvboxd and bin/vboxsim
+build: ## build bin/virtvboxd, bin/vboxsim and bin/vbox-smoke
 	@mkdir -p bin
 	$(GO) build $(GOFLAGS_BUILD) -o bin/ ./cmd/...
 
@@ -50,7 +52,13 @@ test: build ## unit, integration and end-to-end tests with the race detector
 fuzz: ## run every fuzz target for FUZZTIME each
 	@./scripts/fuzz.sh $(FUZZTIME)
 
-check: deps fmt-check vet test fuzz ## install test dependencies, then run every test
+vbox-smoke: build ## on a VirtualBox host: virsh workflow on a throwaway VM in a scratch VBOX_USER_HOME; report in vbox-smoke-report.txt
+	./bin/vbox-smoke -daemon bin/virtvboxd -vboxmanage '$(VBOXMANAGE)' -report vbox-smoke-report.txt
+
+vbox-smoke-sim: build ## the vbox-smoke workflow against the simulator (bin/vboxsim), as make check runs it
+	VBOXSIM_LATENCY=0 VBOXSIM_COLD_START=0 ./bin/vbox-smoke -daemon bin/virtvboxd -vboxmanage bin/vboxsim -report bin/vbox-smoke-sim-report.txt
+
+check: deps fmt-check vet test fuzz vbox-smoke-sim ## install test dependencies, then run every test
 
 bench: build ## benchmarks (figures for the notes; nothing asserted)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
