@@ -77,7 +77,10 @@ func (s *smoke) report(code int) string {
 	for i, c := range calls {
 		args, _ := json.Marshal(c.Args)
 		status := fmt.Sprintf("exit %d", c.Exit)
-		if c.Signal != "" {
+		switch {
+		case c.Open:
+			status = "no end recorded (killed together with the tee, e.g. on vboxmanage_timeout)"
+		case c.Signal != "":
 			status = "killed by " + c.Signal
 		}
 		w("--- #%d %s, %s, %s\nargs: %s\n", i+1, c.Start.UTC().Format("15:04:05.000"), status, c.Dur.Round(time.Millisecond), args)

@@ -60,7 +60,7 @@ func run(args []string) (int, error) {
 	daemon := fs.String("daemon", "bin/virtvboxd", "the virtvboxd binary")
 	virsh := fs.String("virsh", "virsh", "the virsh binary")
 	report := fs.String("report", "vbox-smoke-report.txt", "where to write the report")
-	timeout := fs.Duration("timeout", 2*time.Minute, "limit of each command")
+	timeout := fs.Duration("timeout", 2*time.Minute, "limit of each virsh command (the daemon's vboxmanage_timeout is half of it)")
 	if err := fs.Parse(args); err != nil {
 		return exitRefused, err
 	}
@@ -243,7 +243,7 @@ func (s *smoke) startDaemon() error {
 	run := filepath.Join(s.scratch, "run")
 	conf := filepath.Join(run, "virtvboxd.conf")
 	text := fmt.Sprintf("unix_sock_dir = %q\nvboxmanage_path = %q\nvboxmanage_timeout = %d\nlog_outputs = %q\n",
-		run, filepath.Join(s.scratch, "bin", teeName), int(s.timeout.Seconds()), "3:file:"+filepath.Join(run, "virtvboxd.log"))
+		run, filepath.Join(s.scratch, "bin", teeName), max(int(s.timeout.Seconds())/2, 1), "3:file:"+filepath.Join(run, "virtvboxd.log"))
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return err
 	}
@@ -341,7 +341,8 @@ func (s *smoke) workflow() bool {
 		return false
 	}
 	n := s.name
-	editor := []string{"EDITOR=sed -i -e s/" + strconv.Itoa(memKiB) + "/" + strconv.Itoa(editedKiB) + "/g"}
+	// virsh runs `sh -c "$EDITOR file"`.
+	editor := []string{fmt.Sprintf("EDITOR=sed -i -e 's/>%d</>%d</g'", memKiB, editedKiB)}
 	notListed := func(out string) error {
 		for _, l := range strings.Split(out, "\n") {
 			if strings.TrimSpace(l) == n {

@@ -32,6 +32,7 @@ type call struct {
 	Stderr string        `json:"stderr"`
 	Exit   int           `json:"exit"`             // -1: killed by Signal
 	Signal string        `json:"signal,omitempty"` // the signal that ended it
+	Open   bool          `json:"open,omitempty"`   // no end recorded: killed with the tee
 }
 
 // tee runs the real VBoxManage with args, passes its output and exit status
@@ -53,7 +54,11 @@ func tee(args []string) int {
 	// else sent to the tee goes on to VBoxManage.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	c := call{Start: time.Now(), Args: args}
+	c := call{Start: time.Now(), Args: args, Exit: -1, Open: true}
+	// A first record, replaced at the end: a call the daemon kills on its
+	// timeout (with the tee: the whole process group) still shows.
+	saveRecord(c)
+	c.Exit, c.Open = 0, false
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "vbox-smoke: %v\n", err)
 		return 127

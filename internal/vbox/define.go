@@ -319,6 +319,7 @@ func (d *Driver) removeNew(ctx context.Context, uuid, cfg string) string {
 func (d *Driver) restore(ctx context.Context, m Machine, before domxml.Info, applied []domxml.Step, opts domxml.PlanOptions) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
+	defer d.inv.MarkDirty(m.UUID)
 	old, err := domxml.ToDomain(before, domxml.Runtime{ID: -1})
 	if err != nil {
 		return fmt.Sprintf("the old settings cannot be restored (%s); applied: %s", errdefs.Detail(err), stepList(applied))
