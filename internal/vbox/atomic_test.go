@@ -213,17 +213,29 @@ func TestSimDefineUpdateRestores(t *testing.T) {
 	edited = strings.Replace(edited, "</name>", "</name><description>edited</description>", 1)
 
 	for _, tc := range []struct {
-		name, cmd string
-		want      string
+		name, cmd, kind string
+		cancel          time.Duration // cancel the define's context after this long
+		class           error
+		want            string
 	}{
-		{"last step fails", "storageattach", "(step 3 of 3, `storageattach`); the old settings were restored"},
-		{"first step fails", "modifyvm", "(step 1 of 3, `modifyvm`); the old settings are unchanged"},
+		{"last step fails", "storageattach", "error", 0, errdefs.ErrInternal,
+			"Unspecified error (extended info not available) (step 3 of 3, `storageattach`); the old settings were restored"},
+		{"first step fails", "modifyvm", "error", 0, errdefs.ErrInternal,
+			"Unspecified error (extended info not available) (step 1 of 3, `modifyvm`); the old settings are unchanged"},
+		{"context cancelled", "storageattach", "hang", 300 * time.Millisecond, errdefs.ErrOperationTimeout,
+			"(step 3 of 3, `storageattach`); the old settings were restored"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s.injectFaults(nth(tc.cmd, 1, "error"))
-			_, err := s.conn.DomainDefineXML(ctx, edited, 0)
+			dctx := ctx
+			if tc.cancel > 0 {
+				var cancel context.CancelFunc
+				dctx, cancel = context.WithTimeout(ctx, tc.cancel)
+				defer cancel()
+			}
+			s.injectFaults(nth(tc.cmd, 1, tc.kind))
+			_, err := s.conn.DomainDefineXML(dctx, edited, 0)
 			s.injectFaults(nil)
-			wantClass(t, err, errdefs.ErrInternal, "Unspecified error (extended info not available) "+tc.want)
+			wantClass(t, err, tc.class, tc.want)
 			if now := s.vbm("showvminfo", uuidString(d.UUID), "--machinereadable"); now != origVBox {
 				t.Errorf("settings after the failed update differ:\nbefore:\n%s\nafter:\n%s", origVBox, now)
 			}

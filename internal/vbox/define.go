@@ -23,8 +23,9 @@ import (
 // matches a registered machine updates that machine in place — libvirt's own
 // driver cannot, so `virsh edit` works here; an unchanged document changes
 // nothing. As in libvirt, a registered UUID under another name is refused
-// (define never renames), as is a registered name under another UUID. A
-// failed creation is rolled back.
+// (define never renames), as is a registered name under another UUID.
+// Define is atomic: a failed creation removes the new machine again and a
+// failed update restores the old settings (see create and restore).
 func (c *conn) DomainDefineXML(ctx context.Context, doc string, flags uint32) (rpc.Domain, error) {
 	if flags&^defineValidate != 0 {
 		return rpc.Domain{}, unsupportedFlags(flags, "virDomainDefineXMLFlags")
@@ -114,9 +115,13 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		}
 		for i, st := range plan.Steps {
 			if _, _, err := d.runPolicy(ctx, policyFor(m), st.Args...); err != nil {
+				applied := plan.Steps[:i]
+				if uncertain(err) {
+					applied = plan.Steps[:i+1] // it may have acted
+				}
 				e := vboxError("cannot update domain '"+m.Name+"'", err)
 				return errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`); %s",
-					errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], d.restore(ctx, m, cur, plan.Steps[:i], opts)))
+					errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], d.restore(ctx, m, cur, applied, opts)))
 			}
 		}
 		// Read the machine back under its lock; a machine that cannot be
