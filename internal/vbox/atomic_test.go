@@ -51,6 +51,18 @@ func firstAfter(after, cmd, kind string) func([]string) string {
 	}
 }
 
+// cancelling wraps a fault injector: when it injects a fault (a hang), the
+// caller's context is cancelled a moment later, while that call runs.
+func cancelling(f func([]string) string, cancel context.CancelFunc) func([]string) string {
+	return func(args []string) string {
+		spec := f(args)
+		if spec != "" {
+			time.AfterFunc(50*time.Millisecond, cancel)
+		}
+		return spec
+	}
+}
+
 // noMachineLeft fails the test unless VirtualBox lists exactly the machines
 // of before and name has no machine folder.
 func (s *simEnv) noMachineLeft(t *testing.T, before, name string) {
@@ -75,27 +87,28 @@ func TestSimDefineCreateIsAtomic(t *testing.T) {
 		name   string
 		s      *simEnv
 		fault  func([]string) string
-		cancel time.Duration // cancel the define's context after this long
+		cancel bool // the fault (a hang) cancels the define's context instead
 		class  error
 		detail string // in the error, before the rollback's outcome
 	}{
-		{"modifyvm fails", s, nth("modifyvm", 1, "error"), 0, errdefs.ErrInternal, "Unspecified error (extended info not available) (step 2 of 4, `modifyvm`)"},
-		{"storagectl crashes", s, nth("storagectl", 1, "crash"), 0, errdefs.ErrInternal, "terminated abnormally: signal: killed (step 3 of 4, `storagectl`)"},
-		{"last step fails", s, nth("storageattach", 1, "svcdown"), 0, errdefs.ErrInternal, "VirtualBox service unavailable"},
-		{"read-back garbled", s, nth("showvminfo", 1, "garbage"), 0, errdefs.ErrInternal, "cannot read the new machine"},
-		{"listing broken", s, firstAfter("createvm", "list", "error"), 0, errdefs.ErrInternal, "cannot read the new machine"},
-		{"context cancelled", s, nth("storagectl", 1, "hang"), 300 * time.Millisecond, errdefs.ErrOperationTimeout, "step 3 of 4"},
-		{"vboxmanage_timeout", short, nth("modifyvm", 1, "hang"), 0, errdefs.ErrOperationTimeout, "gave no answer within 1s"},
-		{"createvm answer lost", s, nth("createvm", 1, lostAnswer), 0, errdefs.ErrInternal, "terminated abnormally: signal: killed (step 1 of 4, `createvm`)"},
+		{"modifyvm fails", s, nth("modifyvm", 1, "error"), false, errdefs.ErrInternal, "Unspecified error (extended info not available) (step 2 of 4, `modifyvm`)"},
+		{"storagectl crashes", s, nth("storagectl", 1, "crash"), false, errdefs.ErrInternal, "terminated abnormally: signal: killed (step 3 of 4, `storagectl`)"},
+		{"last step fails", s, nth("storageattach", 1, "svcdown"), false, errdefs.ErrInternal, "VirtualBox service unavailable"},
+		{"read-back garbled", s, nth("showvminfo", 1, "garbage"), false, errdefs.ErrInternal, "cannot read the new machine"},
+		{"listing broken", s, firstAfter("createvm", "list", "error"), false, errdefs.ErrInternal, "cannot read the new machine"},
+		{"context cancelled", s, nth("storagectl", 1, "hang"), true, errdefs.ErrOperationTimeout, "step 3 of 4"},
+		{"vboxmanage_timeout", short, nth("modifyvm", 1, "hang"), false, errdefs.ErrOperationTimeout, "gave no answer within 1s"},
+		{"createvm answer lost", s, nth("createvm", 1, lostAnswer), false, errdefs.ErrInternal, "terminated abnormally: signal: killed (step 1 of 4, `createvm`)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			before := tc.s.vbm("list", "vms")
 			name := "atomic-" + strings.ReplaceAll(tc.name, " ", "-")
-			if tc.cancel > 0 {
+			if tc.cancel {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.cancel)
+				ctx, cancel = context.WithCancel(ctx)
 				defer cancel()
+				tc.fault = cancelling(tc.fault, cancel)
 			}
 			tc.s.injectFaults(tc.fault)
 			_, err := tc.s.conn.DomainDefineXML(ctx, atomicXML(name, 256, "x"), 0)
@@ -214,25 +227,26 @@ func TestSimDefineUpdateRestores(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, cmd, kind string
-		cancel          time.Duration // cancel the define's context after this long
+		cancel          bool // the fault (a hang) cancels the define's context instead
 		class           error
 		want            string
 	}{
-		{"last step fails", "storageattach", "error", 0, errdefs.ErrInternal,
+		{"last step fails", "storageattach", "error", false, errdefs.ErrInternal,
 			"Unspecified error (extended info not available) (step 3 of 3, `storageattach`); the old settings were restored"},
-		{"first step fails", "modifyvm", "error", 0, errdefs.ErrInternal,
+		{"first step fails", "modifyvm", "error", false, errdefs.ErrInternal,
 			"Unspecified error (extended info not available) (step 1 of 3, `modifyvm`); the old settings are unchanged"},
-		{"context cancelled", "storageattach", "hang", 300 * time.Millisecond, errdefs.ErrOperationTimeout,
+		{"context cancelled", "storageattach", "hang", true, errdefs.ErrOperationTimeout,
 			"(step 3 of 3, `storageattach`); the old settings were restored"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dctx := ctx
-			if tc.cancel > 0 {
+			dctx, fault := ctx, nth(tc.cmd, 1, tc.kind)
+			if tc.cancel {
 				var cancel context.CancelFunc
-				dctx, cancel = context.WithTimeout(ctx, tc.cancel)
+				dctx, cancel = context.WithCancel(ctx)
 				defer cancel()
+				fault = cancelling(fault, cancel)
 			}
-			s.injectFaults(nth(tc.cmd, 1, tc.kind))
+			s.injectFaults(fault)
 			_, err := s.conn.DomainDefineXML(dctx, edited, 0)
 			s.injectFaults(nil)
 			wantClass(t, err, tc.class, tc.want)
