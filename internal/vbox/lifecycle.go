@@ -236,7 +236,9 @@ func extraDataValue(out []byte) string {
 	return ""
 }
 
-// DomainShutdown implements rpc.Conn: the ACPI power button.
+// DomainShutdown implements rpc.Conn: the ACPI power button. Shutdown is
+// asynchronous (the guest decides whether and when to power off), so only
+// VBoxManage's exit status and error lines are checked, not the state.
 func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32) error {
 	if flags&^shutdownACPI != 0 {
 		return unsupportedFlags(flags, "virDomainShutdownFlags")
@@ -261,7 +263,9 @@ func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32)
 }
 
 // DomainReboot implements rpc.Conn as libvirt's driver does: a hard reset
-// (VirtualBox has no ACPI reboot without Guest Additions).
+// (VirtualBox has no ACPI reboot without Guest Additions). A reset leaves
+// the machine running either way: only the exit status and error lines
+// are checked.
 func (c *conn) DomainReboot(ctx context.Context, dom rpc.Domain, flags uint32) error {
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainReboot")
