@@ -116,8 +116,13 @@ func ParseListLong(out []byte) ([]Machine, error) {
 		cur = nil
 		return nil
 	}
+	prev := "" // the last non-blank line
 	for _, line := range strings.Split(strings.ReplaceAll(string(out), "\r", ""), "\n") {
-		if humanNameRE.MatchString(line) {
+		filterName := strings.HasPrefix(prev, "Active:") // a USB device filter's Name: follows its Active:
+		if strings.TrimSpace(line) != "" {
+			prev = line
+		}
+		if humanNameRE.MatchString(line) && !filterName {
 			if err := flush(); err != nil {
 				return nil, err
 			}
