@@ -34,7 +34,7 @@ build: ## build bin/virtvboxd and bin/vboxsim
 run: build ## build and run the daemon in the foreground (against the simulator when VirtualBox is absent)
 	@./scripts/run.sh
 
-deps: ## install what the tests need (Debian: libvirt-clients, python3-libvirt, systemd)
+deps: ## install what the tests need (Debian: libvirt-clients, python3-libvirt, systemd, virtinst, ansible, python3-lxml)
 	@./scripts/install-test-deps.sh
 
 fmt-check: ## fail if gofmt would change a file
