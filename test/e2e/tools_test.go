@@ -63,7 +63,7 @@ func TestRealTools(t *testing.T) {
 		tool(t, virtInstall, "--connect", d.URI(), "--name", "vi", "--memory", "512", "--osinfo", "debian11",
 			"--import", "--disk", "none", "--noautoconsole")
 		expect(t, "vi", vm(t, "vi"), map[string]string{"memory": "512", "cpus": "2", "nic1": "nat", "nictype1": "82540EM",
-			"VMState": "running", "vrde": "on", "graphicscontroller": "vboxvga"})
+			"VMState": "running", "vrde": "on", "graphicscontroller": "vboxvga", "hidpointing": "usbtablet", "usb": "on"})
 		xml := d.mustVirsh(t, "dumpxml", "vi")
 		contains(t, "dumpxml vi", xml, "<libosinfo:os id='http://debian.org/debian/11'/>", "<model type='82540em'/>")
 		logs, err := os.ReadFile(d.Log)

@@ -487,6 +487,12 @@ func (pl *planner) frontend() {
 func (pl *planner) usb() {
 	w, c := pl.w, pl.cur
 	if !w.HasUSB {
+		// libvirt gives a document with USB devices and no USB
+		// <controller> an implicit one: so does a machine without any.
+		usbDevices := len(w.Filters) > 0 || strings.HasPrefix(w.Pointing, "usb") || w.Keyboard == "usbkbd"
+		if usbDevices && !c.USB.OHCI && !c.USB.EHCI && !c.USB.XHCI {
+			pl.opt(pl.name("--usb", "--usb-ohci"), "on")
+		}
 		return
 	}
 	for _, x := range []struct {

@@ -191,7 +191,7 @@ func TestRealToolDocuments(t *testing.T) {
 		check func(t *testing.T, info Info, xml string)
 	}{
 		{"virt-install-import.xml", func(t *testing.T, info Info, xml string) {
-			for k, want := range map[string]string{"memory": "512", "cpus": "2", "nic1": "nat", "nictype1": "82540EM", "macaddress1": "00163ECB1A12", "vrde": "on", "graphicscontroller": "vboxvga", "hidpointing": "usbtablet"} {
+			for k, want := range map[string]string{"memory": "512", "cpus": "2", "nic1": "nat", "nictype1": "82540EM", "macaddress1": "00163ECB1A12", "vrde": "on", "graphicscontroller": "vboxvga", "hidpointing": "usbtablet", "usb": "on"} {
 				if got := info.str(k); got != want {
 					t.Errorf("%s = %q, want %q", k, got, want)
 				}
