@@ -40,6 +40,7 @@ func TestParseDomainErrors(t *testing.T) {
 		{"cpu numa", minimal("<cpu><numa><cell id='0' cpus='0' memory='64' unit='MiB'/></numa></cpu>", ""), errdefs.ErrConfigUnsupported, "element <numa>"},
 		{"cpu topology", minimal("<vcpu>2</vcpu><cpu><topology sockets='1' cores='4' threads='1'/></cpu>", ""), errdefs.ErrConfigUnsupported, "topology of 4 CPUs"},
 		{"metadata without namespace", minimal("<metadata><os/></metadata>", ""), errdefs.ErrXML, "no namespace prefix"},
+		{"metadata undeclared prefix", minimal("<metadata><a:x/></metadata>", ""), errdefs.ErrXML, "prefix 'a' of <a:x> is not declared"},
 		{"title newline", minimal("<title>a\nb</title>", ""), errdefs.ErrXML, "newlines"},
 		{"typo element", minimal("<memroy>1</memroy>", ""), errdefs.ErrConfigUnsupported, "element <memroy>"},
 		{"unknown attribute", minimal("", "<disk type='file' device='disk' snapshot='no'><source file='/a.vdi'/><target dev='hda' bus='ide'/></disk>"), errdefs.ErrConfigUnsupported, "attribute 'snapshot'"},

@@ -240,6 +240,15 @@ func canonicalMetadata(inner string) (string, error) {
 	dec.Strict = true
 	var b strings.Builder
 	depth := 0
+	var scopes []map[string]bool // namespace prefixes declared, per open element
+	declared := func(prefix string) bool {
+		for _, sc := range scopes {
+			if sc[prefix] {
+				return true
+			}
+		}
+		return prefix == "xml"
+	}
 	pendingOpen := false // a start tag written without its '>'
 	closeOpen := func() {
 		if pendingOpen {
@@ -264,6 +273,18 @@ func canonicalMetadata(inner string) (string, error) {
 			if depth == 2 && t.Name.Space == "" {
 				return "", errdefs.Newf(errdefs.ErrXML, "metadata element <%s> has no namespace prefix", t.Name.Local)
 			}
+			sc := map[string]bool{}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" {
+					sc[a.Name.Local] = true
+				}
+			}
+			scopes = append(scopes, sc)
+			for _, n := range append([]xml.Name{t.Name}, attrNames(t.Attr)...) {
+				if n.Space != "" && n.Space != "xmlns" && !declared(n.Space) {
+					return "", errdefs.Newf(errdefs.ErrXML, "metadata: namespace prefix '%s' of <%s> is not declared inside <metadata>", n.Space, qname(t.Name))
+				}
+			}
 			closeOpen()
 			b.WriteByte('<')
 			b.WriteString(qname(t.Name))
@@ -280,6 +301,7 @@ func canonicalMetadata(inner string) (string, error) {
 			if depth == 0 {
 				continue
 			}
+			scopes = scopes[:len(scopes)-1]
 			if pendingOpen {
 				b.WriteString("/>")
 				pendingOpen = false
@@ -302,6 +324,14 @@ func canonicalMetadata(inner string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+func attrNames(attrs []xml.Attr) []xml.Name {
+	names := make([]xml.Name, len(attrs))
+	for i, a := range attrs {
+		names[i] = a.Name
+	}
+	return names
 }
 
 func qname(n xml.Name) string {
