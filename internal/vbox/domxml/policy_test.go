@@ -280,3 +280,59 @@ func mustContain(t *testing.T, s string, wants ...string) {
 		}
 	}
 }
+
+// TestAdaptersWithoutLibvirtType: generic and cloud adapters print as
+// type='ethernet' and round-trip; ethernet cannot create one.
+func TestAdaptersWithoutLibvirtType(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "showvminfo-6.1.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer(
+		"nic3=\"none\"", "generic3=\"UDPTunnel\"\nmacaddress3=\"080027000003\"\ncableconnected3=\"on\"\nnic3=\"Generic\"\nnictype3=\"82540EM\"",
+		"nic4=\"none\"", "cloud-network4=\"oci-net\"\nmacaddress4=\"080027000004\"\ncableconnected4=\"on\"\nnic4=\"cloudnetwork\"\nnictype4=\"virtio\"",
+	).Replace(string(b))
+	var pairs []KV
+	for _, line := range strings.Split(text, "\n") {
+		if k, v, ok := splitLine(line); ok {
+			pairs = append(pairs, KV{k, v})
+		}
+	}
+	info := NewInfo(pairs)
+	dom, err := ToDomain(info, Runtime{ID: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xml, err := FormatXML(dom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, xml, "<interface type='ethernet'>\n      <mac address='08:00:27:00:00:03'/>", "<alias name='ua-nic3'/>", "<alias name='ua-nic4'/>")
+	parsed, err := ParseDomain(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlanDefine(parsed, &info, PlanOptions{Version: "6.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() {
+		t.Errorf("dumpxml | define is not a no-op: %v", p.Steps)
+	}
+	// The model of a kept adapter can change; its attachment stays.
+	changed, err := ParseDomain(strings.Replace(xml, "<model type='virtio'/>\n      <alias name='ua-nic4'/>", "<model type='82545em'/>\n      <alias name='ua-nic4'/>", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = PlanDefine(changed, &info, PlanOptions{Version: "6.1"}); err != nil || stepsText(p) != "VBoxManage modifyvm "+info.str("UUID")+" --nictype4 82545EM\n" {
+		t.Errorf("model change of a cloud adapter: %v %v", err, p)
+	}
+	// ethernet on an adapter that is not generic or cloud is refused.
+	moved, err := ParseDomain(strings.Replace(xml, "ua-nic3", "ua-nic5", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PlanDefine(moved, &info, PlanOptions{Version: "6.1"}); !errors.Is(err, errdefs.ErrConfigUnsupported) {
+		t.Errorf("ethernet on adapter 5: err = %v", err)
+	}
+}
