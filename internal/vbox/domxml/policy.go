@@ -292,7 +292,7 @@ func canonicalMetadata(inner string) (string, error) {
 				b.WriteByte(' ')
 				b.WriteString(qname(a.Name))
 				b.WriteString("='")
-				b.WriteString(escapeMeta(a.Value, true))
+				b.WriteString(escapeMeta(a.Value))
 				b.WriteByte('\'')
 			}
 			pendingOpen = true
@@ -318,7 +318,7 @@ func canonicalMetadata(inner string) (string, error) {
 				return "", errdefs.New(errdefs.ErrXML, "metadata: text outside an element")
 			}
 			closeOpen()
-			b.WriteString(escapeMeta(string(t), false))
+			b.WriteString(escapeMeta(string(t)))
 		case xml.Comment, xml.ProcInst, xml.Directive:
 			// libvirt does not keep them either.
 		}
@@ -341,14 +341,15 @@ func qname(n xml.Name) string {
 	return n.Space + ":" + n.Local
 }
 
-func escapeMeta(s string, attr bool) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
-	s = r.Replace(s)
-	if attr {
-		s = strings.ReplaceAll(s, "'", "&apos;")
-	}
-	return s
+// escapeMeta escapes metadata text and attribute values. Quotes are
+// escaped in text too: FormatXML relies on a raw " only ever delimiting an
+// attribute, as encoding/xml writes them.
+func escapeMeta(s string) string {
+	return metaEscaper.Replace(s)
 }
+
+var metaEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "'", "&apos;",
+	"\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
 
 // policyNotes sorts notes for a stable log.
 func policyNotes(notes []string) []string {
@@ -382,7 +383,7 @@ func indentMetadata(canon string) string {
 			b.WriteString("\n" + strings.Repeat("  ", depth))
 			b.WriteString("<" + qname(t.Name))
 			for _, a := range t.Attr {
-				b.WriteString(" " + qname(a.Name) + "='" + escapeMeta(a.Value, true) + "'")
+				b.WriteString(" " + qname(a.Name) + "='" + escapeMeta(a.Value) + "'")
 			}
 			open, textual = true, false
 		case xml.CharData:
@@ -390,7 +391,7 @@ func indentMetadata(canon string) string {
 				b.WriteByte('>')
 				open = false
 			}
-			b.WriteString(escapeMeta(string(t), false))
+			b.WriteString(escapeMeta(string(t)))
 			textual = true
 		case xml.EndElement:
 			depth--

@@ -225,7 +225,8 @@ func TestRealToolDocuments(t *testing.T) {
 				}
 			}
 			mustContain(t, xml, "<title>Build server (staging)</title>", "<currentMemory unit='KiB'>1572864</currentMemory>",
-				"<app:owner xmlns:app='http://example.org/app/1.0' team='ci'>", "<app:contact>ops@example.org</app:contact>")
+				"<app:owner xmlns:app='http://example.org/app/1.0' team='ci'>", "<app:contact>ops@example.org</app:contact>",
+				"<app:note kind='say &apos;hi&apos; a=&quot;b&quot;'>x=&quot;y&quot; &amp; it&apos;s fine</app:note>")
 		}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
