@@ -304,7 +304,11 @@ func fromInfo(in *Info) (*vmConfig, error) {
 	c.Description = in.str("description")
 	if in.ExtraData != nil {
 		c.Title = in.ExtraData[extraTitle]
-		c.Metadata = in.ExtraData[extraMetadata]
+		// A value set by hand is shown (and compared) in canonical form,
+		// or not at all when it is not metadata XML.
+		if m, err := canonicalMetadata(in.ExtraData[extraMetadata]); err == nil {
+			c.Metadata = m
+		}
 	}
 	if b, ok := in.uint("GuestMemoryBalloon"); ok && b < c.MemoryMiB {
 		c.BalloonMiB = b

@@ -337,3 +337,42 @@ func TestAdaptersWithoutLibvirtType(t *testing.T) {
 		t.Errorf("ethernet on adapter 5: err = %v", err)
 	}
 }
+
+// TestKeptValuesSetByHand: extradata set outside the daemon is shown in
+// canonical form (or not at all), and defining that dumpxml changes nothing.
+func TestKeptValuesSetByHand(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{`<a:x xmlns:a="urn:a"   k="v" />`, "<a:x xmlns:a='urn:a' k='v'/>"},
+		{`not <xml`, ""},
+		{`<x/>`, ""},
+	} {
+		info := loadInfo(t, "showvminfo-7.0.txt")
+		info.ExtraData = map[string]string{extraMetadata: tc.raw, extraTitle: "hand title"}
+		dom, err := ToDomain(info, Runtime{ID: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xml, err := FormatXML(dom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.want != "" {
+			mustContain(t, xml, tc.want)
+		} else if strings.Contains(xml, "<metadata>") {
+			t.Errorf("%q shown:\n%s", tc.raw, xml)
+		}
+		mustContain(t, xml, "<title>hand title</title>")
+		parsed, err := ParseDomain(xml)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.raw, err)
+		}
+		p, err := PlanDefine(parsed, &info, PlanOptions{Version: "7.0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nothing shown is nothing to change: the define leaves it.
+		if !p.Empty() {
+			t.Errorf("%q: plan %v", tc.raw, p.Steps)
+		}
+	}
+}
