@@ -252,7 +252,8 @@ func memoryFromDomain(d *libvirtxml.Domain, w *desired) error {
 // cpuFromDomain accepts the CPU modes that need no VirtualBox setting:
 // VirtualBox gives the guest the host's CPU (less what it cannot
 // virtualise), which is what host-passthrough, host-model and maximum ask
-// for. A named CPU model, or features, would make the guest differ.
+// for. A named CPU model would make the guest differ (and <feature> is not
+// in the policy table).
 func cpuFromDomain(d *libvirtxml.Domain, w *desired) error {
 	c := d.CPU
 	if c == nil {
@@ -270,9 +271,6 @@ func cpuFromDomain(d *libvirtxml.Domain, w *desired) error {
 	}
 	if c.Model != nil && strings.TrimSpace(c.Model.Value) != "" && c.Mode != "host-model" {
 		return unsupported("cpu model '%s' is not supported with mode '%s'", strings.TrimSpace(c.Model.Value), c.Mode)
-	}
-	if len(c.Features) > 0 {
-		return unsupported("cpu feature '%s' is not supported: VirtualBox chooses the guest's CPU features", c.Features[0].Name)
 	}
 	if t := c.Topology; t != nil {
 		n := uint64(1)

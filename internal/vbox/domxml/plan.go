@@ -101,7 +101,7 @@ type Plan struct {
 	Rollback []Step
 	// Notes say what of the document was ignored or taken as its nearest
 	// VirtualBox equivalent (see Policy); the caller logs them at info
-	// level. They do not depend on the machine.
+	// level.
 	Notes []string
 }
 
