@@ -36,7 +36,7 @@ build: ## build bin/virtvboxd, bin/vboxsim and bin/vbox-smoke
 run: build ## build and run the daemon in the foreground (against the simulator when VirtualBox is absent)
 	@./scripts/run.sh
 
-deps: ## install what the tests need (Debian: libvirt-clients, python3-libvirt, systemd)
+deps: ## install what the tests need (Debian: libvirt-clients, python3-libvirt, systemd, virtinst, ansible, python3-lxml)
 	@./scripts/install-test-deps.sh
 
 fmt-check: ## fail if gofmt would change a file

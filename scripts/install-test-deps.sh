@@ -7,6 +7,13 @@ command -v virt-admin >/dev/null 2>&1 || need+=(libvirt-clients)
 /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || need+=(python3-libvirt)
 command -v systemd-socket-activate >/dev/null 2>&1 || need+=(systemd)
 command -v rst2man >/dev/null 2>&1 || need+=(python3-docutils)
+# Real tools of test/e2e/tools_test.go: virt-install/virt-xml, Ansible with community.libvirt (Debian's
+# ansible package ships the collection), and lxml, which community.libvirt.virt imports.
+command -v virt-install >/dev/null 2>&1 || need+=(virtinst)
+command -v virt-xml >/dev/null 2>&1 || need+=(virtinst)
+command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible)
+[ -d /usr/lib/python3/dist-packages/ansible_collections/community/libvirt ] || need+=(ansible)
+/usr/bin/python3 -c 'import lxml' >/dev/null 2>&1 || need+=(python3-lxml)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing test dependencies: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2

@@ -87,7 +87,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 	if err != nil {
 		return Machine{}, err
 	}
-	opts := domxml.PlanOptions{Version: v.Raw, FileExists: fileExists, Limits: d.guestLimits(ctx)}
+	opts := domxml.PlanOptions{Version: v.Raw, FileExists: fileExists, Limits: d.guestLimits(ctx), IsNATNetwork: d.natNetworkLookup(ctx)}
 	if existing == nil {
 		return d.create(ctx, dom.Name, func() (*domxml.Plan, error) { return domxml.PlanDefine(dom, nil, opts) })
 	}
@@ -97,12 +97,15 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		if err != nil {
 			return vboxError("cannot read machine "+m.Name, err)
 		}
-		cur := toDomxmlInfo(info)
-		cur.AudioController = m.AudioController
+		cur, err := d.domxmlInfo(ctx, m, info)
+		if err != nil {
+			return vboxError("cannot read the extradata of machine "+m.Name, err)
+		}
 		plan, err := domxml.PlanDefine(dom, &cur, opts)
 		if err != nil {
 			return err
 		}
+		d.logNotes(m.Name, plan)
 		if plan.Empty() {
 			out = m
 			op.known(func(*Machine) {})
@@ -157,6 +160,7 @@ func (d *Driver) create(ctx context.Context, name string, mkPlan func() (*domxml
 	if err != nil {
 		return Machine{}, err
 	}
+	d.logNotes(name, plan)
 	unlock, err := d.locks.lock(ctx, plan.UUID)
 	if err != nil {
 		return Machine{}, errdefs.Wrap(errdefs.ErrOperationTimeout, err, "cannot acquire the machine's lock: "+err.Error())

@@ -227,9 +227,13 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 		}
 		if old, known := ns.byUUID[uuid]; !known {
 			ns.order = append(append([]string(nil), ns.order...), uuid)
-		} else if m.AudioController == "" {
-			// Only the human listing prints it.
-			m.AudioController = old.AudioController
+		} else {
+			if m.AudioController == "" {
+				// Only the human listing prints it.
+				m.AudioController = old.AudioController
+			}
+			// Likewise the shared folders' read-only flags.
+			m.ReadOnlyFolders, m.FoldersKnown = old.ReadOnlyFolders, old.FoldersKnown
 		}
 		ns.byUUID[uuid] = m
 		inv.snap = ns

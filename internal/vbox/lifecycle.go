@@ -523,14 +523,15 @@ func (c *conn) DomainGetXMLDesc(ctx context.Context, dom rpc.Domain, flags uint3
 	if err != nil {
 		return "", vboxError("cannot read machine "+m.Name, err)
 	}
-	audio := m.AudioController
+	di, err := c.d.domxmlInfo(ctx, m, info)
+	if err != nil {
+		return "", vboxError("cannot read the extradata of machine "+m.Name, err)
+	}
 	m = MachineFromInfo(info)
 	rt := domxml.Runtime{ID: -1}
 	if IsOnline(m.State) && flags&xmlInactive == 0 {
 		rt = domxml.Runtime{ID: c.d.states.ID(m.UUID), Active: true}
 	}
-	di := toDomxmlInfo(info)
-	di.AudioController = audio
 	dx, err := domxml.ToDomain(di, rt)
 	if err != nil {
 		return "", err

@@ -22,6 +22,11 @@ type Machine struct {
 	// AudioController is "ac97", "hda" or "sb16" from the human Audio
 	// line; machine-readable output does not print it ("" = unknown).
 	AudioController string
+	// ReadOnlyFolders names the read-only shared folders; FoldersKnown
+	// says the human listing was read (machine-readable output lacks the
+	// flag).
+	ReadOnlyFolders []string
+	FoldersKnown    bool
 	Snapshots       int
 	Inaccessible    bool
 }
@@ -37,6 +42,7 @@ var (
 	humanMemoryRE   = regexp.MustCompile(`^(\d+)\s*MB`)
 	humanAudioRE    = regexp.MustCompile(`^Audio:\s+enabled \(.*Controller: ([A-Za-z0-9]+)`)
 	humanSectionRE  = regexp.MustCompile(`^(\* )?[A-Z][A-Za-z ]*:\s*$`)
+	humanFolderRE   = regexp.MustCompile(`^Name: '(.*)', Host path: '.*' \((?:machine|transient) mapping\), readonly`)
 	humanStateNames = map[string]string{
 		"powered off":                   "poweroff",
 		"saved":                         "saved",
@@ -110,12 +116,17 @@ func ParseListLong(out []byte) ([]Machine, error) {
 		cur = nil
 		return nil
 	}
+	prev := "" // the last non-blank line
 	for _, line := range strings.Split(strings.ReplaceAll(string(out), "\r", ""), "\n") {
-		if humanNameRE.MatchString(line) {
+		filterName := strings.HasPrefix(prev, "Active:") // a USB device filter's Name: follows its Active:
+		if strings.TrimSpace(line) != "" {
+			prev = line
+		}
+		if humanNameRE.MatchString(line) && !filterName {
 			if err := flush(); err != nil {
 				return nil, err
 			}
-			cur = &Machine{Name: humanValue(line, "Name:")}
+			cur = &Machine{Name: humanValue(line, "Name:"), FoldersKnown: true}
 			// VBoxManage prints "<inaccessible!>" here, "<inaccessible>" in list vms.
 			cur.Inaccessible = strings.HasPrefix(cur.Name, "<inaccessible")
 			inSnapshots = false
@@ -149,6 +160,8 @@ func ParseListLong(out []byte) ([]Machine, error) {
 			}
 		case strings.HasPrefix(line, "Default Frontend:"):
 			cur.Frontend = strings.TrimSpace(humanValue(line, "Default Frontend:"))
+		case humanFolderRE.MatchString(line):
+			cur.ReadOnlyFolders = append(cur.ReadOnlyFolders, humanFolderRE.FindStringSubmatch(line)[1])
 		case strings.HasPrefix(line, "Snapshots:"), strings.HasPrefix(line, "* Snapshots:"):
 			inSnapshots = true
 		case inSnapshots && snapshotLineRE.MatchString(line):

@@ -200,7 +200,10 @@ func TestParseListLong(t *testing.T) {
 		"Memory size                  4096MB\n" + pad("Number of CPUs:", "4") +
 		pad("State:", "running (since 2024-05-02T10:01:07.118000000)") +
 		pad("Autostart Enabled:", "on") + pad("Audio:", "enabled (Driver: PulseAudio, Controller: HDA, Codec: STAC9221)") + "\n" +
-		"Shared folders:\n\nName: 'vagrant', Host path: '/src' (machine mapping), writable\n\n" +
+		"USB Device Filters:\n\n" + pad("Index:", "0") + pad("Active:", "yes") + pad("Name:", "filter0000") +
+		pad("VendorId:", "0781") + pad("ProductId:", "5567") + "\n" +
+		"Shared folders:\n\nName: 'vagrant', Host path: '/src' (machine mapping), writable\n" +
+		"Name: 'it's ro', Host path: '/srv/ro' (machine mapping), readonly\n\n" +
 		"Snapshots:\n\n   Name: base (UUID: 0f4e3d2c-1b0a-4f9e-8d7c-6b5a49382716)\n" +
 		"      Name: provisioned (UUID: 7e5b6c4d-3a2f-4e1d-9c8b-7a6f5e4d3c2b) *\n\n" +
 		pad("Name:", `x"y a=b`) + pad("UUID:", "11111111-2222-3333-4444-555555555556") +
@@ -214,7 +217,8 @@ func TestParseListLong(t *testing.T) {
 		t.Fatalf("got %d machines: %+v", len(ms), ms)
 	}
 	if ms[0].Name != "  --help" || ms[0].MemoryMB != 4096 || ms[0].CPUs != 4 || ms[0].State != "running" ||
-		!ms[0].Autostart || ms[0].Snapshots != 2 || ms[0].AudioController != "hda" {
+		!ms[0].Autostart || ms[0].Snapshots != 2 || ms[0].AudioController != "hda" ||
+		!ms[0].FoldersKnown || len(ms[0].ReadOnlyFolders) != 1 || ms[0].ReadOnlyFolders[0] != "it's ro" {
 		t.Errorf("first = %+v", ms[0])
 	}
 	if ms[1].Name != `x"y a=b` || ms[1].State != "saved" || ms[1].MemoryMB != 128 || ms[1].Snapshots != 0 {

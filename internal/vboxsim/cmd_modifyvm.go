@@ -141,6 +141,10 @@ var modifyOpts = []modifyOpt{
 		func(n int) (string, string) {
 			return fmt.Sprintf("Invalid RAM size: %d MB (must be in range [4, 2097152] MB)", n), "COMSETTER(MemorySize)(ValueUnion.u32)"
 		})},
+	{names: []string{"--guestmemoryballoon"}, names7: []string{"--guest-memory-balloon"}, apply: intRange("--guestmemoryballoon", 0, 2097152, func(vm *VM, n int) { vm.HW.Balloon = n },
+		func(n int) (string, string) {
+			return fmt.Sprintf("Invalid memory balloon size: %d MB (must be in range [0, 2097152] MB)", n), "COMSETTER(MemoryBalloonSize)(ValueUnion.u32)"
+		})},
 	{names: []string{"--vram"}, apply: intRange("--vram", 0, 256, func(vm *VM, n int) { vm.HW.VRAM = n },
 		func(n int) (string, string) {
 			return fmt.Sprintf("Invalid VRAM size: %d MB (must be in range [0, 256] MB)", n), "COMSETTER(VRAMSize)(ValueUnion.u32)"

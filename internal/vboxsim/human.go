@@ -283,7 +283,7 @@ func (s *Sim) humanInfo(vm *VM) string {
 		guestHdr, snapHdr = "* Guest:", "* Snapshots:"
 	}
 	b.WriteString(guestHdr + "\n\n")
-	l("Configured memory balloon size", "0MB")
+	l("Configured memory balloon size", "%dMB", hw.Balloon)
 	if running {
 		l("OS type", "%s", hw.OSType)
 		if ga := vm.ExtraData["vboxsim/GuestAdditions"]; ga != "" {

@@ -39,6 +39,7 @@ type VM struct {
 type Hardware struct {
 	OSType             string            `json:"osType"`
 	Memory             int               `json:"memory"`
+	Balloon            int               `json:"balloon,omitempty"` // MiB (--guestmemoryballoon)
 	VRAM               int               `json:"vram"`
 	CPUs               int               `json:"cpus"`
 	CPUExecCap         int               `json:"cpuExecCap"`

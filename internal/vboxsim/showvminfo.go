@@ -390,7 +390,7 @@ func (s *Sim) machineReadable(vm *VM) string {
 		kv("description", vm.Description)
 	}
 	guest := func() {
-		kv("GuestMemoryBalloon", 0)
+		kv("GuestMemoryBalloon", hw.Balloon)
 		if running {
 			kv("GuestOSType", hw.OSType)
 			// Guest Additions are simulated per VM with extradata vboxsim/GuestAdditions=<version string>.

@@ -3,6 +3,7 @@ package domxml
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func (f *fakeVM) run(args []string) {
 		o := pairsOf(f, args[3:])
 		switch args[1] {
 		case "add":
-			f.folders = append(f.folders, folder{Name: o["--name"], Path: o["--hostpath"]})
+			f.folders = append(f.folders, folder{Name: o["--name"], Path: o["--hostpath"], ReadOnly: slices.Contains(args, "--readonly")})
 		case "remove":
 			for i, x := range f.folders {
 				if x.Name == o["--name"] {
@@ -230,12 +231,13 @@ func (f *fakeVM) modifyvm(all, args []string) {
 		"--vrde": "vrde", "--vrdeport": "vrdeports", "--vrde-port": "vrdeports", "--vrdeaddress": "vrdeaddress",
 		"--vrdemulticon": "vrdemulticon", "--vrdereusecon": "vrdereusecon",
 		"--usb": "usb", "--usb-ohci": "usb", "--usbehci": "ehci", "--usbxhci": "xhci", "--audio": "audio",
+		"--guestmemoryballoon": "GuestMemoryBalloon", "--guest-memory-balloon": "GuestMemoryBalloon",
 	}
 	perSlot := map[string]string{
 		"boot": "boot", "nic": "nic", "nictype": "nictype", "nic-type": "nictype", "macaddress": "macaddress",
 		"mac-address": "macaddress", "cableconnected": "cableconnected", "cable-connected": "cableconnected",
 		"bridgeadapter": "bridgeadapter", "bridge-adapter": "bridgeadapter", "hostonlyadapter": "hostonlyadapter",
-		"host-only-adapter": "hostonlyadapter", "intnet": "intnet", "lptmode": "lptmode",
+		"host-only-adapter": "hostonlyadapter", "intnet": "intnet", "lptmode": "lptmode", "nat-network": "nat-network",
 	}
 	for i := 0; i < len(args); i++ {
 		o := args[i]
@@ -358,7 +360,7 @@ func (f *fakeVM) info() Info {
 		}
 		if nicv != "none" {
 			switch nicv {
-			case "bridged", "hostonly", "intnet":
+			case "bridged", "hostonly", "intnet", "natnetwork":
 				k := nicSourceKey[nicv]
 				add(k+n, f.kv[k+n])
 			}
@@ -417,8 +419,17 @@ func (f *fakeVM) info() Info {
 	if d := f.kv["description"]; d != "" {
 		add("description", d)
 	}
+	if b := f.kv["GuestMemoryBalloon"]; b != "" {
+		add("GuestMemoryBalloon", b)
+	}
 	in := NewInfo(p)
 	in.AudioController = f.audioCtl
+	in.ReadOnlyFolders = map[string]bool{}
+	for _, x := range f.folders {
+		if x.ReadOnly {
+			in.ReadOnlyFolders[x.Name] = true
+		}
+	}
 	in.ExtraData = map[string]string{}
 	keys := make([]string, 0, len(f.extra))
 	for k := range f.extra {

@@ -27,6 +27,13 @@ type desired struct {
 	Ctls      []wantCtl
 	WantDisks []wantDisk
 	Keep      keepFlags
+	// Notes say how the document was taken where the policy maps a value
+	// to its nearest VirtualBox equivalent or ignores it.
+	Notes []string
+}
+
+func (w *desired) note(format string, args ...any) {
+	w.Notes = append(w.Notes, fmt.Sprintf(format, args...))
 }
 
 type keepFlags struct {
@@ -133,6 +140,17 @@ func fromDomain(d *libvirtxml.Domain) (*desired, error) {
 		w.UUID = u
 	}
 	w.Description = d.Description
+	if strings.ContainsAny(d.Title, "\n\r") {
+		return nil, errdefs.New(errdefs.ErrXML, "title can't contain newlines")
+	}
+	w.Title = d.Title
+	if d.Metadata != nil {
+		m, err := canonicalMetadata(d.Metadata.XML)
+		if err != nil {
+			return nil, err
+		}
+		w.Metadata = m
+	}
 	if err := memoryFromDomain(d, w); err != nil {
 		return nil, err
 	}
@@ -148,6 +166,9 @@ func fromDomain(d *libvirtxml.Domain) (*desired, error) {
 			return nil, unsupported("current vcpu count must equal maximum")
 		}
 		w.CPUs = d.VCPU.Value
+	}
+	if err := cpuFromDomain(d, w); err != nil {
+		return nil, err
 	}
 	if err := osFromDomain(d, w); err != nil {
 		return nil, err
@@ -165,18 +186,22 @@ func fromDomain(d *libvirtxml.Domain) (*desired, error) {
 			return nil, unsupported("clock offset '%s' is not supported", d.Clock.Offset)
 		}
 	}
-	for _, a := range []struct{ elem, got, want, why string }{
-		{"on_poweroff", d.OnPoweroff, "destroy", "a powered-off machine stops"},
-		{"on_reboot", d.OnReboot, "restart", "a guest reboot resets the machine"},
-	} {
-		if a.got != "" && a.got != a.want {
-			return nil, unsupported("%s action '%s' is not supported: in VirtualBox %s (%s)", a.elem, a.got, a.why, a.want)
-		}
+	if d.OnPoweroff != "" && d.OnPoweroff != "destroy" {
+		return nil, unsupported("on_poweroff action '%s' is not supported: in VirtualBox a powered-off machine stops (destroy)", d.OnPoweroff)
+	}
+	switch d.OnReboot {
+	case "", "restart":
+	case "destroy":
+		w.note("on_reboot 'destroy' taken as 'restart': VirtualBox resets the machine when the guest reboots")
+	default:
+		return nil, unsupported("on_reboot action '%s' is not supported: in VirtualBox a guest reboot resets the machine (restart)", d.OnReboot)
 	}
 	switch d.OnCrash {
 	case "":
 		w.Keep.OnCrash = true
 	case "preserve":
+	case "destroy":
+		w.note("on_crash 'destroy' taken as 'preserve': a crashed VirtualBox machine stops in guru meditation")
 	case "restart":
 		w.TripleFaultReset = true
 	default:
@@ -213,13 +238,58 @@ func memoryFromDomain(d *libvirtxml.Domain, w *desired) error {
 		return errdefs.New(errdefs.ErrXML, "Memory size must be specified via <memory> or in the <numa> configuration")
 	case mem == 0:
 		mem = cur
-	case cur == 0:
-		cur = mem
-	}
-	if mem != cur {
-		return unsupported("VirtualBox has one memory size: currentMemory (%d KiB) must equal memory (%d KiB)", cur, mem)
+	case cur == 0 || cur > mem:
+		cur = mem // libvirt too caps currentMemory at memory
 	}
 	w.MemoryMiB = uint((mem + 1023) / 1024)
+	// The guest's memory below <memory> is VirtualBox's balloon, which
+	// the Guest Additions inflate.
+	curMiB := uint((cur + 1023) / 1024)
+	w.BalloonMiB = w.MemoryMiB - curMiB
+	return nil
+}
+
+// cpuFromDomain accepts the CPU modes that need no VirtualBox setting:
+// VirtualBox gives the guest the host's CPU (less what it cannot
+// virtualise), which is what host-passthrough, host-model and maximum ask
+// for. A named CPU model would make the guest differ (and <feature> is not
+// in the policy table).
+func cpuFromDomain(d *libvirtxml.Domain, w *desired) error {
+	c := d.CPU
+	if c == nil {
+		return nil
+	}
+	switch c.Mode {
+	case "host-passthrough", "host-model", "maximum":
+		w.note("cpu mode '%s' needs no VirtualBox setting: the guest sees the host's CPU", c.Mode)
+	case "", "custom":
+		if c.Model != nil && strings.TrimSpace(c.Model.Value) != "" {
+			return unsupported("cpu model '%s' is not supported: VirtualBox gives the guest the host's CPU (use mode='host-passthrough')", strings.TrimSpace(c.Model.Value))
+		}
+	default:
+		return unsupported("cpu mode '%s' is not supported", c.Mode)
+	}
+	if c.Model != nil && strings.TrimSpace(c.Model.Value) != "" && c.Mode != "host-model" {
+		return unsupported("cpu model '%s' is not supported with mode '%s'", strings.TrimSpace(c.Model.Value), c.Mode)
+	}
+	if t := c.Topology; t != nil {
+		n := uint64(1)
+		for _, v := range []int{t.Sockets, t.Dies, t.Clusters, t.Cores, t.Threads} {
+			if v > 0 {
+				n *= uint64(v)
+			}
+		}
+		vcpus := uint64(1)
+		if d.VCPU != nil {
+			vcpus = uint64(d.VCPU.Value)
+		}
+		if n != vcpus {
+			return unsupported("cpu topology of %d CPUs does not match the vcpu count %d", n, vcpus)
+		}
+		if n > 1 && (t.Sockets > 1 || t.Threads > 1) {
+			w.note("cpu topology taken as %d flat CPUs: VirtualBox has no sockets or threads", n)
+		}
+	}
 	return nil
 }
 
@@ -298,6 +368,9 @@ func storageFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 			if err := usbFromDomain(c, w); err != nil {
 				return err
 			}
+			continue
+		case "pci", "virtio-serial":
+			w.note("ignored <controller type='%s'>: VirtualBox's PCI bus and devices are fixed", c.Type)
 			continue
 		case "ide", "sata", "scsi", "fdc":
 		default:
@@ -573,7 +646,14 @@ func nicsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		case "bridge":
 			n.Attach, n.Source = "bridged", x.Source.Bridge.Bridge
 		case "network":
-			n.Attach, n.Source = "hostonly", x.Source.Network.Network
+			// A host-only adapter or a NAT network: the planner
+			// decides (see resolveNetwork).
+			n.Attach, n.Source = "network", x.Source.Network.Network
+		case "ethernet":
+			if x.Alias == nil || x.Alias.Name == "" {
+				return unsupported("interface %d: type 'ethernet' is not supported (it only stands for an existing VirtualBox generic or cloud adapter, named by its ua-nicN alias)", i+1)
+			}
+			n.Attach = "ethernet"
 		case "internal":
 			n.Attach, n.Source = "intnet", x.Source.Internal.Name
 		case "null":
@@ -581,7 +661,7 @@ func nicsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		default:
 			return unsupported("interface %d: type '%s' is not supported", i+1, t)
 		}
-		if n.Attach != "nat" && n.Attach != "null" && n.Source == "" {
+		if n.Attach != "nat" && n.Attach != "null" && n.Attach != "ethernet" && n.Source == "" {
 			return errdefs.Newf(errdefs.ErrXML, "interface %d: missing source for type '%s'", i+1, interfaceType(x.Source))
 		}
 		if x.MAC != nil {
@@ -594,7 +674,11 @@ func nicsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		if x.Model != nil {
 			m, ok := nicModelFromLibvirt(x.Model.Type)
 			if !ok {
-				return unsupported("interface %d: model '%s' is not supported", i+1, x.Model.Type)
+				m, ok = nicModelAliases[x.Model.Type]
+				if !ok {
+					return unsupported("interface %d: model '%s' is not supported (VirtualBox emulates %s)", i+1, x.Model.Type, strings.Join(nicModels, ", "))
+				}
+				w.note("interface %d: model '%s' taken as VirtualBox's %s", i+1, x.Model.Type, m)
 			}
 			n.Model = m
 		}
@@ -868,7 +952,7 @@ func graphicsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 		case g.RDP != nil:
 			rdp++
 			if rdp > 1 {
-				return unsupported("only one rdp graphics device is supported")
+				return unsupported("only one remote display (rdp, vnc or spice graphics) is supported")
 			}
 			r := g.RDP
 			w.VRDE.Enabled = true
@@ -897,6 +981,51 @@ func graphicsFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 				}
 				if w.VRDE.Address != "" && l.Address.Address != w.VRDE.Address {
 					return unsupported("rdp graphics: one listen address is supported")
+				}
+				w.VRDE.Address = l.Address.Address
+			}
+		case g.VNC != nil, g.Spice != nil:
+			// The VRDE server is VirtualBox's remote display (RDP, or
+			// VNC with the VNC extension pack).
+			rdp++
+			if rdp > 1 {
+				return unsupported("only one remote display (rdp, vnc or spice graphics) is supported")
+			}
+			w.VRDE.Enabled = true
+			port, auto, listen := 0, "", ""
+			var listeners []libvirtxml.DomainGraphicListener
+			if v := g.VNC; v != nil {
+				if v.Passwd != "" || v.Socket != "" || v.WebSocket != 0 || v.SharePolicy != "" {
+					return unsupported("vnc graphics: only port, autoport and listen are supported")
+				}
+				port, auto, listen, listeners = v.Port, v.AutoPort, v.Listen, v.Listeners
+			} else {
+				sp := g.Spice
+				if sp.TLSPort != 0 || sp.Passwd != "" || len(sp.Channel) > 0 || sp.Image != nil || sp.GL != nil {
+					return unsupported("spice graphics: only port, autoport and listen are supported")
+				}
+				port, auto, listen, listeners = sp.Port, sp.AutoPort, sp.Listen, sp.Listeners
+			}
+			w.note("%s graphics taken as the VRDE remote display", graphicsType(g))
+			isAuto, err := yesNoAttr(auto, "autoport")
+			if err != nil {
+				return err
+			}
+			switch {
+			case isAuto || port <= 0:
+				w.VRDE.Ports = ""
+			case port > 65535:
+				return errdefs.Newf(errdefs.ErrXML, "graphics port %d is out of range", port)
+			default:
+				w.VRDE.Ports = strconv.Itoa(port)
+			}
+			w.VRDE.Address = listen
+			for _, l := range listeners {
+				if l.Address == nil {
+					return unsupported("%s graphics: only listen type 'address' is supported", graphicsType(g))
+				}
+				if w.VRDE.Address != "" && l.Address.Address != w.VRDE.Address {
+					return unsupported("%s graphics: one listen address is supported", graphicsType(g))
 				}
 				w.VRDE.Address = l.Address.Address
 			}
@@ -940,6 +1069,9 @@ func soundVideoFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 			w.Audio.Controller = m
 		case "ich6":
 			w.Audio.Controller = "hda"
+		case "ich7", "ich9":
+			w.Audio.Controller = "hda"
+			w.note("sound model '%s' taken as VirtualBox's HD Audio (ich6)", m)
 		default:
 			return unsupported("sound model '%s' is not supported", m)
 		}
@@ -958,8 +1090,14 @@ func soundVideoFromDomain(dev *libvirtxml.DomainDeviceList, w *desired) error {
 	switch m.Type {
 	case "", "vbox":
 		w.Video.Controller = "vboxvga"
+	case "vga", "cirrus", "bochs":
+		w.Video.Controller = "vboxvga"
+		w.note("video model '%s' taken as VirtualBox's VBoxVGA (a VGA/VBE adapter)", m.Type)
 	case "vmvga":
 		w.Video.Controller = "vmsvga"
+	case "qxl", "virtio":
+		w.Video.Controller = "vmsvga"
+		w.note("video model '%s' taken as VMSVGA (VirtualBox's paravirtual adapter with Linux and Windows drivers)", m.Type)
 	case "none":
 		w.Video.Controller = "none"
 		return nil

@@ -71,6 +71,10 @@ func unrepresentable(in Info) bool {
 func FuzzDefineIdempotent(f *testing.F) {
 	f.Add(readFile(f, "rich.xml"))
 	f.Add(readFile(f, "simulated.xml"))
+	// What real tools write (virt-install, libvirt's vbox driver, QEMU-minded tools).
+	for _, name := range []string{"virt-install-import.xml", "virt-install-cdrom.xml", "libvirt-vbox-dumpxml.xml", "tools-extras.xml"} {
+		f.Add(readFile(f, name))
+	}
 	f.Add(minimal("", "<disk device='cdrom'><target dev='hdc'/></disk><interface type='user'/><serial type='null'/>"))
 	f.Add(minimal("<vcpu>3</vcpu><features><acpi/></features>", "<sound model='sb16'/><video><model type='none'/></video><controller type='usb' model='ehci'/>"))
 	f.Fuzz(func(t *testing.T, doc string) {

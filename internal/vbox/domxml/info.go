@@ -40,9 +40,16 @@ type Info struct {
 	Pairs []KV
 
 	// ExtraData holds the machine's extradata (`getextradata <vm>
-	// enumerate`) when the caller fetched it, nil otherwise. Only
-	// FRONTEND/Display is read (the display of a desktop/sdl front end).
+	// enumerate`) when the caller fetched it, nil otherwise. Read are
+	// FRONTEND/Display (the display of a desktop/sdl front end) and the
+	// keys under "virtvboxd/" (title, metadata). Nil means "none set".
 	ExtraData map[string]string
+
+	// ReadOnlyFolders names the shared folders that are read-only, when the
+	// caller knows (the human showvminfo listing prints it, the
+	// machine-readable one does not); nil means unknown, and then a
+	// read-only folder in a document is re-created on every define.
+	ReadOnlyFolders map[string]bool
 
 	// AudioController is the audio controller ("ac97", "hda", "sb16") when
 	// the caller knows it. Machine-readable showvminfo does not print it

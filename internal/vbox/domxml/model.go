@@ -16,17 +16,24 @@ import (
 type vmConfig struct {
 	Name, UUID  string
 	Description string
-	OSType      string // showvminfo "ostype" (a description) — read only
-	Arch        string // x86_64, i686 or aarch64
-	MemoryMiB   uint
-	CPUs        uint
-	Firmware    string   // "bios" or "efi"
-	Boot        []string // VirtualBox boot devices (floppy, dvd, disk, net) in order, at most 4
-	BootRaw     []string // info only: boot1..boot4 as printed (keeps usb/sharedfolder entries)
-	ACPI        bool
-	IOAPIC      bool
-	PAE         bool
-	RTCUTC      bool
+	// Title and Metadata (canonical, see canonicalMetadata) have no
+	// VirtualBox setting: they live in the extradata keys extraTitle and
+	// extraMetadata.
+	Title, Metadata string
+	OSType          string // showvminfo "ostype" (a description) — read only
+	Arch            string // x86_64, i686 or aarch64
+	MemoryMiB       uint
+	// BalloonMiB is the memory balloon size (GuestMemoryBalloon): the
+	// guest's current memory is MemoryMiB-BalloonMiB.
+	BalloonMiB uint
+	CPUs       uint
+	Firmware   string   // "bios" or "efi"
+	Boot       []string // VirtualBox boot devices (floppy, dvd, disk, net) in order, at most 4
+	BootRaw    []string // info only: boot1..boot4 as printed (keeps usb/sharedfolder entries)
+	ACPI       bool
+	IOAPIC     bool
+	PAE        bool
+	RTCUTC     bool
 	// TripleFaultReset is on_crash='restart' (VirtualBox resets on a triple
 	// fault instead of stopping in guru meditation, on_crash='preserve').
 	TripleFaultReset bool
@@ -34,6 +41,7 @@ type vmConfig struct {
 	Controllers []controller // VirtualBox order
 	Disks       []disk       // controller order, then port, then device
 	Folders     []folder
+	FoldersRO   bool         // info only: the folders' read-only flags are known
 	NICs        []nic        // managed adapters, slot order
 	NICSlots    int          // adapters the chipset offers
 	Unmanaged   map[int]bool // info only: enabled adapter slots with no XML form
@@ -173,9 +181,14 @@ type folder struct {
 
 // nic is a network adapter with an XML form.
 type nic struct {
-	Slot   int    // 1-based
-	Attach string // nat, bridged, hostonly, intnet, null
-	Source string // bridge/host-only interface or internal network name
+	Slot int // 1-based
+	// Attach is nat, bridged, hostonly, intnet, null, natnetwork, generic
+	// or cloudnetwork as showvminfo prints it; documents also give
+	// "network" (a host-only adapter or NAT network, resolved by the
+	// planner) and "ethernet" (keep the slot's generic or cloud
+	// attachment).
+	Attach string
+	Source string // bridge/host-only interface, network or generic driver name
 	Model  string // VirtualBox adapter type (Am79C973...), "" = keep
 	MAC    string // 12 upper-case hex digits, "" = keep
 	Cable  bool
@@ -289,6 +302,17 @@ func fromInfo(in *Info) (*vmConfig, error) {
 		return nil, errdefs.Newf(errdefs.ErrInternal, "showvminfo output for %s lacks a valid CPU count", c.UUID)
 	}
 	c.Description = in.str("description")
+	if in.ExtraData != nil {
+		c.Title = in.ExtraData[extraTitle]
+		// A value set by hand is shown (and compared) in canonical form,
+		// or not at all when it is not metadata XML.
+		if m, err := canonicalMetadata(in.ExtraData[extraMetadata]); err == nil {
+			c.Metadata = m
+		}
+	}
+	if b, ok := in.uint("GuestMemoryBalloon"); ok && b < c.MemoryMiB {
+		c.BalloonMiB = b
+	}
 	c.OSType = in.str("ostype")
 	c.Arch = archOf(in.str("platformArchitecture"), c.OSType, in.str("GuestOSType"))
 	c.Firmware = "bios"
@@ -370,8 +394,9 @@ func fromInfo(in *Info) (*vmConfig, error) {
 		if name == "" || !strings.HasPrefix(path, "/") {
 			continue // not a usable folder; never printed by VirtualBox
 		}
-		c.Folders = append(c.Folders, folder{Name: name, Path: path})
+		c.Folders = append(c.Folders, folder{Name: name, Path: path, ReadOnly: in.ReadOnlyFolders[name]})
 	}
+	c.FoldersRO = in.ReadOnlyFolders != nil
 	return c, nil
 }
 
@@ -529,11 +554,19 @@ func isDVD(in *Info, ctl string, port, dev uint, at int) bool {
 }
 
 // nicAttach maps the showvminfo nicN value to the attachment we manage.
-var nicAttach = map[string]string{"nat": "nat", "bridged": "bridged", "hostonly": "hostonly", "intnet": "intnet", "null": "null"}
+var nicAttach = map[string]string{"nat": "nat", "bridged": "bridged", "hostonly": "hostonly", "intnet": "intnet", "null": "null",
+	"natnetwork": "natnetwork", "generic": "generic", "cloudnetwork": "cloudnetwork"}
 
 // nicSourceKey is the showvminfo key (and modifyvm option stem) naming the
 // attachment's source for each attachment type.
-var nicSourceKey = map[string]string{"bridged": "bridgeadapter", "hostonly": "hostonlyadapter", "intnet": "intnet"}
+var nicSourceKey = map[string]string{"bridged": "bridgeadapter", "hostonly": "hostonlyadapter", "intnet": "intnet",
+	"natnetwork": "nat-network", "generic": "generic", "cloudnetwork": "cloud-network"}
+
+// Extradata keys holding what domain XML carries and VirtualBox cannot.
+const (
+	extraTitle    = "virtvboxd/title"
+	extraMetadata = "virtvboxd/metadata"
+)
 
 func readNICs(in *Info, c *vmConfig) {
 	for i := 1; ; i++ {
@@ -554,7 +587,7 @@ func readNICs(in *Info, c *vmConfig) {
 		x := nic{Slot: i, Attach: att, Model: in.str("nictype" + n), MAC: strings.ToUpper(in.str("macaddress" + n)), Cable: in.on("cableconnected" + n)}
 		if k, ok := nicSourceKey[att]; ok {
 			x.Source = in.str(k + n)
-			if x.Source == "" {
+			if x.Source == "" && att != "generic" && att != "cloudnetwork" {
 				// A bridged/host-only adapter with no interface chosen
 				// has no XML form; keep it as it is.
 				c.Unmanaged[i] = true
@@ -655,4 +688,15 @@ func nicModelFromLibvirt(m string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// nicModelAliases maps the NIC models other libvirt drivers write (QEMU's,
+// which virt-install picks) to the VirtualBox adapter that is the same
+// device or the nearest one with the same guest driver.
+var nicModelAliases = map[string]string{
+	"e1000":                   "82540EM",   // QEMU's e1000 is an Intel 82540EM
+	"e1000e":                  "82545EM",   // no 82574L in VirtualBox: the newest Intel PRO/1000
+	"pcnet":                   "Am79C970A", // QEMU's pcnet is a PCnet-PCI II
+	"virtio-transitional":     "virtio",
+	"virtio-non-transitional": "virtio",
 }

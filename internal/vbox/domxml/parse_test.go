@@ -32,13 +32,20 @@ func TestParseDomainErrors(t *testing.T) {
 		{"kvm", "<domain type='kvm'><name>x</name><memory>1</memory><os><type arch='x86_64'>hvm</type></os></domain>", errdefs.ErrInvalidArg, "could not find capabilities for arch=x86_64 domaintype=kvm"},
 		{"bad uuid", strings.Replace(minimal("", ""), "<name>t</name>", "<name>t</name><uuid>nope</uuid>", 1), errdefs.ErrXML, "malformed uuid"},
 		{"no memory", "<domain type='vbox'><name>x</name><os><type>hvm</type></os></domain>", errdefs.ErrXML, "Memory size must be specified"},
-		{"memory mismatch", strings.Replace(minimal("", ""), "</memory>", "</memory><currentMemory unit='MiB'>32</currentMemory>", 1), errdefs.ErrConfigUnsupported, "one memory size"},
+		{"max memory", strings.Replace(minimal("", ""), "</memory>", "</memory><maxMemory slots='2' unit='MiB'>128</maxMemory>", 1), errdefs.ErrConfigUnsupported, "element <maxMemory>"},
 		{"vcpu current", minimal("<vcpu current='1'>2</vcpu>", ""), errdefs.ErrConfigUnsupported, "current vcpu count must equal maximum"},
-		{"unknown element", minimal("<cpu mode='host-passthrough'/>", ""), errdefs.ErrConfigUnsupported, "element <cpu>"},
+		{"unknown element", minimal("<iothreads>2</iothreads>", ""), errdefs.ErrConfigUnsupported, "element <iothreads>"},
+		{"cpu model", minimal("<cpu mode='custom'><model>Skylake-Client</model></cpu>", ""), errdefs.ErrConfigUnsupported, "cpu model 'Skylake-Client'"},
+		{"cpu feature", minimal("<cpu mode='host-model'><feature policy='require' name='vmx'/></cpu>", ""), errdefs.ErrConfigUnsupported, "domain/cpu/feature"},
+		{"cpu numa", minimal("<cpu><numa><cell id='0' cpus='0' memory='64' unit='MiB'/></numa></cpu>", ""), errdefs.ErrConfigUnsupported, "element <numa>"},
+		{"cpu topology", minimal("<vcpu>2</vcpu><cpu><topology sockets='1' cores='4' threads='1'/></cpu>", ""), errdefs.ErrConfigUnsupported, "topology of 4 CPUs"},
+		{"metadata without namespace", minimal("<metadata><os/></metadata>", ""), errdefs.ErrXML, "no namespace prefix"},
+		{"metadata undeclared prefix", minimal("<metadata><a:x/></metadata>", ""), errdefs.ErrXML, "prefix 'a' of <a:x> is not declared"},
+		{"title newline", minimal("<title>a\nb</title>", ""), errdefs.ErrXML, "newlines"},
 		{"typo element", minimal("<memroy>1</memroy>", ""), errdefs.ErrConfigUnsupported, "element <memroy>"},
 		{"unknown attribute", minimal("", "<disk type='file' device='disk' snapshot='no'><source file='/a.vdi'/><target dev='hda' bus='ide'/></disk>"), errdefs.ErrConfigUnsupported, "attribute 'snapshot'"},
-		{"disk driver", minimal("", "<disk type='file'><driver name='qemu'/><source file='/a'/><target dev='hda'/></disk>"), errdefs.ErrConfigUnsupported, "devices/disk/driver"},
-		{"channel", minimal("", "<channel type='unix'/>"), errdefs.ErrConfigUnsupported, "element <channel>"},
+		{"disk iotune", minimal("", "<disk type='file'><iotune><total_bytes_sec>1</total_bytes_sec></iotune><source file='/a'/><target dev='hda'/></disk>"), errdefs.ErrConfigUnsupported, "devices/disk/iotune"},
+		{"watchdog", minimal("", "<watchdog model='i6300esb'/>"), errdefs.ErrConfigUnsupported, "element <watchdog>"},
 		{"hostdev pci", minimal("", "<hostdev mode='subsystem' type='pci' managed='yes'><source/></hostdev>"), errdefs.ErrConfigUnsupported, "type 'pci'"},
 		{"block disk", minimal("", "<disk type='block' device='disk'><target dev='hda'/></disk>"), errdefs.ErrConfigUnsupported, "Unsupported storage type block"},
 		{"virtio bus", minimal("", "<disk type='file' device='disk'><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>"), errdefs.ErrConfigUnsupported, "does not support virtio bus type"},
@@ -47,11 +54,11 @@ func TestParseDomainErrors(t *testing.T) {
 		{"relative source", minimal("", "<disk type='file' device='disk'><source file='a.vdi'/><target dev='sda' bus='sata'/></disk>"), errdefs.ErrConfigUnsupported, "absolute"},
 		{"same slot", minimal("", "<disk type='file'><source file='/a'/><target dev='hda' bus='ide'/></disk><disk type='file'><source file='/b'/><target dev='hdb' bus='ide'/><address type='drive' controller='0' bus='0' target='0' unit='0'/></disk>"), errdefs.ErrConfigUnsupported, "same controller slot"},
 		{"ide port range", minimal("", "<disk type='file'><source file='/a'/><target dev='hde' bus='ide'/></disk>"), errdefs.ErrConfigUnsupported, "does not exist"},
-		{"controller type", minimal("", "<controller type='virtio-serial' index='0'/>"), errdefs.ErrConfigUnsupported, "does not support virtio-serial controller type"},
+		{"controller type", minimal("", "<controller type='ccid' index='0'/>"), errdefs.ErrConfigUnsupported, "does not support ccid controller type"},
 		{"scsi model", minimal("", "<controller type='scsi' index='0' model='virtio-non-transitional'/>"), errdefs.ErrConfigUnsupported, "controller model"},
 		{"iface direct", minimal("", "<interface type='direct'><source dev='eth0' mode='vepa'/></interface>"), errdefs.ErrConfigUnsupported, "attribute 'dev'"},
 		{"iface ethernet", minimal("", "<interface type='ethernet'/>"), errdefs.ErrConfigUnsupported, "type 'ethernet'"},
-		{"iface model", minimal("", "<interface type='user'><model type='e1000e'/></interface>"), errdefs.ErrConfigUnsupported, "model 'e1000e'"},
+		{"iface model", minimal("", "<interface type='user'><model type='rtl8139'/></interface>"), errdefs.ErrConfigUnsupported, "model 'rtl8139'"},
 		{"bad mac", minimal("", "<interface type='user'><mac address='zz:00:27:00:00:01'/></interface>"), errdefs.ErrXML, "unable to parse mac address"},
 		{"bridge no source", minimal("", "<interface type='bridge'/>"), errdefs.ErrXML, "missing source"},
 		{"alias", minimal("", "<interface type='user'><alias name='net0'/></interface>"), errdefs.ErrConfigUnsupported, "ua-nicN"},
@@ -63,12 +70,15 @@ func TestParseDomainErrors(t *testing.T) {
 		{"input virtio", minimal("", "<input type='mouse' bus='virtio'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox pointing device matches the inputs mouse/virtio"},
 		{"two ps2 mice", minimal("", "<input type='mouse' bus='ps2'/><input type='mouse' bus='ps2'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox pointing device matches the inputs mouse/ps2, mouse/ps2"},
 		{"two usb keyboards", minimal("", "<input type='keyboard' bus='usb'/><input type='keyboard' bus='usb'/>"), errdefs.ErrConfigUnsupported, "no VirtualBox keyboard matches the inputs keyboard/usb, keyboard/usb"},
-		{"vnc", minimal("", "<graphics type='vnc'/>"), errdefs.ErrConfigUnsupported, "graphics type 'vnc'"},
+		{"vnc password", minimal("", "<graphics type='vnc' passwd='x'/>"), errdefs.ErrConfigUnsupported, "attribute 'passwd'"},
+		{"vnc and rdp", minimal("", "<graphics type='vnc'/><graphics type='rdp'/>"), errdefs.ErrConfigUnsupported, "only one remote display"},
+		{"egl", minimal("", "<graphics type='egl-headless'/>"), errdefs.ErrConfigUnsupported, "graphics type 'egl-headless'"},
 		{"two sounds", minimal("", "<sound model='ac97'/><sound model='sb16'/>"), errdefs.ErrConfigUnsupported, "only one sound"},
 		{"sound model", minimal("", "<sound model='usb'/>"), errdefs.ErrConfigUnsupported, "sound model 'usb'"},
-		{"video qxl", minimal("", "<video><model type='qxl'/></video>"), errdefs.ErrConfigUnsupported, "video model 'qxl'"},
-		{"on_crash", minimal("<on_crash>destroy</on_crash>", ""), errdefs.ErrConfigUnsupported, "on_crash action 'destroy'"},
-		{"on_reboot", minimal("<on_reboot>destroy</on_reboot>", ""), errdefs.ErrConfigUnsupported, "on_reboot action 'destroy'"},
+		{"video ramfb", minimal("", "<video><model type='ramfb'/></video>"), errdefs.ErrConfigUnsupported, "video model 'ramfb'"},
+		{"on_crash", minimal("<on_crash>coredump-destroy</on_crash>", ""), errdefs.ErrConfigUnsupported, "on_crash action 'coredump-destroy'"},
+		{"on_reboot", minimal("<on_reboot>preserve</on_reboot>", ""), errdefs.ErrConfigUnsupported, "on_reboot action 'preserve'"},
+		{"on_poweroff", minimal("<on_poweroff>restart</on_poweroff>", ""), errdefs.ErrConfigUnsupported, "on_poweroff action 'restart'"},
 		{"clock", minimal("<clock offset='variable'/>", ""), errdefs.ErrConfigUnsupported, "clock offset 'variable'"},
 		{"os type", "<domain type='vbox'><name>x</name><memory>1</memory><os><type>exe</type></os></domain>", errdefs.ErrConfigUnsupported, "os type 'exe'"},
 		{"boot dev", strings.Replace(minimal("", ""), "</type>", "</type><boot dev='usb'/>", 1), errdefs.ErrConfigUnsupported, "boot device 'usb'"},
@@ -158,9 +168,9 @@ func TestPlanDefineErrors(t *testing.T) {
 	}
 	// A Domain built in Go gets the same checks as parsed text.
 	d := parse(ok)
-	d.Devices = &libvirtxml.DomainDeviceList{Consoles: []libvirtxml.DomainConsole{{}}}
+	d.Devices = &libvirtxml.DomainDeviceList{Watchdogs: []libvirtxml.DomainWatchdog{{Model: "i6300esb"}}}
 	if _, err := PlanDefine(d, nil, PlanOptions{}); !errors.Is(err, errdefs.ErrConfigUnsupported) {
-		t.Errorf("console in a built Domain: err = %v", err)
+		t.Errorf("watchdog in a built Domain: err = %v", err)
 	}
 	// PS/2 mouse + USB tablet is VirtualBox's combomouse, which VBoxManage
 	// cannot select.

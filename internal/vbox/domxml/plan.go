@@ -30,6 +30,10 @@ type PlanOptions struct {
 	// Limits, when set, are the host's bounds (`list systemproperties`),
 	// checked before any step is planned.
 	Limits *Limits
+	// IsNATNetwork, when set, tells whether a name is one of VirtualBox's
+	// NAT networks: <interface type='network'> naming one attaches to it
+	// instead of to a host-only adapter of that name. Nil knows none.
+	IsNATNetwork func(name string) bool
 }
 
 // Limits are what VirtualBox accepts for a guest on this host. A zero field
@@ -95,6 +99,10 @@ type Plan struct {
 	// failed. Updates have no rollback: VBoxManage applies each step
 	// atomically and the plan lists the cheapest order.
 	Rollback []Step
+	// Notes say what of the document was ignored or taken as its nearest
+	// VirtualBox equivalent (see Policy); the caller logs them at info
+	// level.
+	Notes []string
 }
 
 // Empty reports whether the plan changes nothing.
@@ -110,19 +118,24 @@ func PlanDefine(dom *libvirtxml.Domain, existing *Info, opts PlanOptions) (*Plan
 	if dom == nil {
 		return nil, errdefs.New(errdefs.ErrXML, "no domain")
 	}
-	if err := checkStruct(dom); err != nil {
+	notes, err := checkStruct(dom)
+	if err != nil {
 		return nil, err
 	}
 	w, err := fromDomain(dom)
 	if err != nil {
 		return nil, err
 	}
+	notes = append(notes, w.Notes...)
 	v7, err := parseVersion(opts.Version)
 	if err != nil {
 		return nil, err
 	}
 	if len(w.Description) > maxDescription {
 		return nil, unsupported("description of %d bytes is longer than the %d bytes VirtualBox can be given", len(w.Description), maxDescription)
+	}
+	if len(w.Metadata)+len(w.Title) > maxDescription {
+		return nil, unsupported("metadata and title of %d bytes are longer than the %d bytes extradata can be given", len(w.Metadata)+len(w.Title), maxDescription)
 	}
 	if err := opts.Limits.check(w); err != nil {
 		return nil, err
@@ -141,7 +154,7 @@ func PlanDefine(dom *libvirtxml.Domain, existing *Info, opts PlanOptions) (*Plan
 			}
 		}
 	}
-	p := &Plan{Name: w.Name}
+	p := &Plan{Name: w.Name, Notes: notes}
 	var cur *vmConfig
 	fresh := existing == nil
 	if fresh {
@@ -172,7 +185,7 @@ func PlanDefine(dom *libvirtxml.Domain, existing *Info, opts PlanOptions) (*Plan
 		}
 		p.UUID = cur.UUID
 	}
-	pl := &planner{p: p, cur: cur, w: w, fresh: fresh, v7: v7, audioDriver: opts.AudioDriver}
+	pl := &planner{p: p, cur: cur, w: w, fresh: fresh, v7: v7, audioDriver: opts.AudioDriver, isNATNetwork: opts.IsNATNetwork}
 	if err := pl.run(); err != nil {
 		return nil, err
 	}
@@ -207,12 +220,13 @@ func newUUID(opts PlanOptions) string {
 
 // planner diffs the current and the wanted configuration.
 type planner struct {
-	p           *Plan
-	cur         *vmConfig
-	w           *desired
-	fresh       bool
-	v7          bool
-	audioDriver string
+	p            *Plan
+	cur          *vmConfig
+	w            *desired
+	fresh        bool
+	v7           bool
+	audioDriver  string
+	isNATNetwork func(string) bool
 
 	mv       []string // modifyvm options
 	storage  []Step
@@ -248,6 +262,9 @@ func (pl *planner) run() error {
 	}
 	if pl.fresh || w.MemoryMiB != c.MemoryMiB {
 		pl.opt("--memory", strconv.FormatUint(uint64(w.MemoryMiB), 10))
+	}
+	if (pl.fresh && w.BalloonMiB > 0) || (!pl.fresh && w.BalloonMiB != c.BalloonMiB) {
+		pl.opt(pl.name("--guestmemoryballoon", "--guest-memory-balloon"), strconv.FormatUint(uint64(w.BalloonMiB), 10))
 	}
 	if pl.fresh || w.CPUs != c.CPUs {
 		pl.opt("--cpus", strconv.FormatUint(uint64(w.CPUs), 10))
@@ -291,6 +308,8 @@ func (pl *planner) run() error {
 	if err := pl.storagePlan(); err != nil {
 		return err
 	}
+	pl.extradata(extraTitle, w.Title, c.Title)
+	pl.extradata(extraMetadata, w.Metadata, c.Metadata)
 	pl.folders()
 	pl.filters()
 
@@ -304,6 +323,18 @@ func (pl *planner) run() error {
 		pl.p.Rollback = append(pl.p.Rollback, Step{[]string{"unregistervm", u, "--delete"}})
 	}
 	return nil
+}
+
+// extradata sets (or, with want "", deletes) one extradata key that differs.
+func (pl *planner) extradata(key, want, cur string) {
+	if want == cur {
+		return
+	}
+	args := []string{"setextradata", pl.p.UUID, key}
+	if want != "" {
+		args = append(args, want)
+	}
+	pl.tail = append(pl.tail, Step{args})
 }
 
 func (pl *planner) boot() {
@@ -456,6 +487,12 @@ func (pl *planner) frontend() {
 func (pl *planner) usb() {
 	w, c := pl.w, pl.cur
 	if !w.HasUSB {
+		// libvirt gives a document with USB devices and no USB
+		// <controller> an implicit one: so does a machine without any.
+		usbDevices := len(w.Filters) > 0 || strings.HasPrefix(w.Pointing, "usb") || w.Keyboard == "usbkbd"
+		if usbDevices && !c.USB.OHCI && !c.USB.EHCI && !c.USB.XHCI {
+			pl.opt(pl.name("--usb", "--usb-ohci"), "on")
+		}
 		return
 	}
 	for _, x := range []struct {
@@ -513,6 +550,15 @@ func (pl *planner) nics() error {
 			}
 			continue
 		}
+		switch want.Attach {
+		case "network":
+			want.Attach = pl.resolveNetwork(want.Source, cn, cok && !pl.fresh)
+		case "ethernet":
+			if !cok || pl.fresh || (cn.Attach != "generic" && cn.Attach != "cloudnetwork") {
+				return unsupported("interface ua-nic%d: type 'ethernet' only stands for an existing generic or cloud adapter, and adapter %d is not one", s, s)
+			}
+			want.Attach, want.Source = cn.Attach, cn.Source
+		}
 		newSlot := !cok || pl.fresh
 		if newSlot || want.Attach != cn.Attach {
 			pl.opt("--nic"+n, want.Attach)
@@ -538,6 +584,25 @@ func (pl *planner) nics() error {
 }
 
 func hasSlot(m map[int]nic, s int) bool { _, ok := m[s]; return ok }
+
+// resolveNetwork decides what <interface type='network'> names: the
+// adapter's current host-only interface or NAT network of that name, else
+// a NAT network (IsNATNetwork), else libvirt's "default" network, which is
+// NAT (VirtualBox's NAT is the nearest: the guest reaches out through the
+// host), else a host-only adapter, as libvirt's vbox driver does.
+func (pl *planner) resolveNetwork(name string, cur nic, have bool) string {
+	if have && (cur.Attach == "hostonly" || cur.Attach == "natnetwork") && cur.Source == name {
+		return cur.Attach
+	}
+	switch {
+	case pl.isNATNetwork != nil && pl.isNATNetwork(name):
+		return "natnetwork"
+	case name == "default":
+		pl.p.Notes = append(pl.p.Notes, "interface on libvirt's network 'default' taken as VirtualBox NAT")
+		return "nat"
+	}
+	return "hostonly"
+}
 
 // nicOpt is the modifyvm option (without slot number) setting a source.
 func (pl *planner) nicOpt(key string) string {
@@ -787,9 +852,16 @@ func (pl *planner) folders() {
 	}
 	for _, f := range pl.w.Folders {
 		cf, ok := cur[f.Name]
-		// showvminfo does not print whether a folder is read-only, so a
-		// read-only folder is always re-created.
-		if ok && cf.Path == f.Path && !f.ReadOnly {
+		same := ok && cf.Path == f.Path
+		if pl.cur.FoldersRO {
+			same = same && cf.ReadOnly == f.ReadOnly
+		} else {
+			// Machine-readable showvminfo does not print whether a
+			// folder is read-only: unless the caller knows, a read-only
+			// folder is re-created.
+			same = same && !f.ReadOnly
+		}
+		if same {
 			continue
 		}
 		if ok {

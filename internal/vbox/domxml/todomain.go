@@ -33,14 +33,20 @@ func FormatXML(dom *libvirtxml.Domain) (string, error) {
 	if err != nil {
 		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format domain XML: "+err.Error())
 	}
-	s = emptyElement.ReplaceAllString(s, "<$1$2/>")
+	s = emptyElement.ReplaceAllStringFunc(s, func(m string) string {
+		g := emptyElement.FindStringSubmatch(m)
+		if g[1] != g[3] {
+			return m
+		}
+		return "<" + g[1] + g[2] + "/>"
+	})
 	s = doubleQuoted.ReplaceAllString(s, "$1='$2'")
 	return libvirtEntities.Replace(s) + "\n", nil
 }
 
 // emptyElement matches an element with no content, which encoding/xml
 // writes as <x></x>; libvirt writes <x/>.
-var emptyElement = regexp.MustCompile(`<([A-Za-z_][-A-Za-z0-9_.:]*)((?:\s+[^<>]*?)?)></([A-Za-z_][-A-Za-z0-9_.:]*)>`)
+var emptyElement = regexp.MustCompile(`<([A-Za-z_][-A-Za-z0-9_.:]*)((?:\s+[^<>]*?[^<>/])?)></([A-Za-z_][-A-Za-z0-9_.:]*)>`)
 
 // doubleQuoted matches an attribute as encoding/xml writes it; libvirt
 // quotes attributes with '. encoding/xml escapes every " and ' it writes in
@@ -59,10 +65,11 @@ func render(c *vmConfig, rt Runtime) *libvirtxml.Domain {
 		Type:        "vbox",
 		Name:        c.Name,
 		UUID:        c.UUID,
+		Title:       c.Title,
 		Description: c.Description,
 		Memory:      &libvirtxml.DomainMemory{Value: c.MemoryMiB * 1024, Unit: "KiB"},
 		CurrentMemory: &libvirtxml.DomainCurrentMemory{
-			Value: c.MemoryMiB * 1024, Unit: "KiB"},
+			Value: (c.MemoryMiB - c.BalloonMiB) * 1024, Unit: "KiB"},
 		VCPU:       &libvirtxml.DomainVCPU{Placement: "static", Value: c.CPUs},
 		OS:         &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Arch: c.Arch, Type: "hvm"}},
 		Clock:      &libvirtxml.DomainClock{Offset: "localtime"},
@@ -73,6 +80,9 @@ func render(c *vmConfig, rt Runtime) *libvirtxml.Domain {
 	}
 	if c.TripleFaultReset {
 		d.OnCrash = "restart"
+	}
+	if c.Metadata != "" {
+		d.Metadata = &libvirtxml.DomainMetadata{XML: indentMetadata(c.Metadata)}
 	}
 	if rt.Active {
 		id := int(rt.ID)
@@ -265,6 +275,12 @@ func renderNIC(n nic) libvirtxml.DomainInterface {
 		x.Source.Internal = &libvirtxml.DomainInterfaceSourceInternal{Name: n.Source}
 	case "null":
 		x.Source.Null = &libvirtxml.DomainInterfaceSourceNull{}
+	case "natnetwork":
+		x.Source.Network = &libvirtxml.DomainInterfaceSourceNetwork{Network: n.Source}
+	case "generic", "cloudnetwork":
+		// No libvirt type: ethernet stands for "this adapter's own
+		// attachment", which a define keeps.
+		x.Source.Ethernet = &libvirtxml.DomainInterfaceSourceEthernet{}
 	}
 	if mac := formatMAC(n.MAC); mac != "" {
 		x.MAC = &libvirtxml.DomainInterfaceMAC{Address: mac}
