@@ -26,7 +26,7 @@ func TestInventoryDirtyDuringRefresh(t *testing.T) {
 		case "list":
 			started <- struct{}{}
 			<-release
-			return []byte(fmt.Sprintf("%-28s %s\n%-28s %s\n%-28s %s (since x)\n", "Name:", "vm", "UUID:", u, "State:", humanOf(st))), nil, nil
+			return []byte(testListing([]Machine{{Name: "vm", UUID: u, State: st}})), nil, nil
 		case "showvminfo":
 			return []byte(fmt.Sprintf("name=\"vm\"\nUUID=\"%s\"\nVMState=\"%s\"\n", u, st)), nil, nil
 		}
@@ -115,7 +115,7 @@ func TestInventoryApplyDuringRefresh(t *testing.T) {
 			<-release
 		}
 		// VirtualBox still reports the old state to the old listing.
-		return []byte(fmt.Sprintf("%-28s %s\n%-28s %s\n%-28s %s (since x)\n", "Name:", "vm", "UUID:", u, "State:", "powered off")), nil, nil
+		return []byte(testListing([]Machine{{Name: "vm", UUID: u, State: "poweroff"}})), nil, nil
 	}
 	states, _ := LoadStates("")
 	inv := NewInventory(run, states, time.Hour)
