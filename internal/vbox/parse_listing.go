@@ -173,15 +173,20 @@ func (l *Listing) Suspects(known map[string]Known) []string {
 		if _, ok := known[u]; ok {
 			continue
 		}
+		e, registered := entries[u]
 		switch {
 		case !b.clean, count[u] > 1:
-			add(u)
+			// Only a UUID the compact list names can be a machine: a
+			// description that prints a thousand broken blocks costs no
+			// call.
+			if registered || !l.Compact {
+				add(u)
+			}
 		case !l.Compact:
 			inBlocks[u] = true
 		default:
-			e, ok := entries[u]
 			switch {
-			case !ok:
+			case !registered:
 				// Not a registered machine (dropped by Machines).
 			case e.dup || e.name != compactName(b.m):
 				add(u)

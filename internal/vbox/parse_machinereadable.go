@@ -100,6 +100,10 @@ func parseOnOff(v string) bool {
 func ParseMachineReadable(out []byte) *Info {
 	in := &Info{index: map[string]int{}}
 	text := strings.ReplaceAll(string(out), "\r\n", "\n")
+	// Reading a value across lines scans ahead; crafted text could make
+	// every line scan to the end. Past a budget of scanned bytes, values
+	// end at their line (no output VBoxManage prints needs that much).
+	budget := 16*len(text) + 1<<20
 	for len(text) > 0 {
 		line, rest, _ := strings.Cut(text, "\n")
 		if strings.TrimSpace(line) == "" {
@@ -114,6 +118,10 @@ func ParseMachineReadable(out []byte) *Info {
 		}
 		// valueText: the value and everything after it.
 		valueText := text[len(line)-len(kv.Value):]
+		if budget -= len(valueText); budget < 0 {
+			// Single-line values only from here on.
+			valueText = kv.Value
+		}
 		switch {
 		case strings.HasPrefix(kv.Value, `"`) && rawKey(kv.Key):
 			kv.Value, text = rawValue(valueText)
@@ -133,6 +141,9 @@ func ParseMachineReadable(out []byte) *Info {
 		case strings.HasPrefix(kv.Value, "=") && kv.Key == "VRDEClients":
 			kv.Value, text = kv.Value[1:], rest
 		default:
+			text = rest
+		}
+		if budget < 0 {
 			text = rest
 		}
 		in.add(kv)

@@ -307,6 +307,10 @@ func FuzzParseMachineReadable(f *testing.F) {
 	}
 	f.Add([]byte(`"a\"b=c"="d\\"` + "\nVRDEClients==0\n\"unterminated"))
 	f.Add([]byte("description=\"x\n\n\"\n=\n\"\"=\n"))
+	for _, v := range []string{"61", "70", "71"} {
+		f.Add(simGolden(f, "fidelity-mr-"+v+".txt"))
+		f.Add(simGolden(f, "fidelity-list-"+v+".txt"))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := ParseMachineReadable(data)
 		for _, kv := range in.Pairs {
@@ -316,6 +320,7 @@ func FuzzParseMachineReadable(f *testing.F) {
 		}
 		_ = MachineFromInfo(in)
 		_, _ = ParseListLong(data)
+		ParseListing(data).Suspects(nil)
 		_, _ = ParseListVMs(data)
 		_ = ParseRecords(data)
 		_, _ = ParseVersion(data)
