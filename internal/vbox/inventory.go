@@ -468,7 +468,7 @@ func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
 	l := ParseListing(out)
 	if !l.Complete {
 		return nil, &CmdError{Args: listArgs, Kind: KindGarbage,
-			Stderr: "VBoxManage: error: list --multiple vms --long vms printed no \"[vms]\" headers"}
+			Stderr: "VBoxManage: error: unexpected output from list --multiple vms --long vms (no \"[vms]\" headers)"}
 	}
 	known := map[string]Known{}
 	// Each round reads at least one more machine alone, from the finite
