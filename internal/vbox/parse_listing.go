@@ -3,6 +3,7 @@ package vbox
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -38,7 +39,24 @@ import (
 // machine, and is dropped without a call.
 
 // labelPrefix is how VBoxManage prints a label: "%-28s " (value at column 29).
-func labelPrefix(label string) string { return fmt.Sprintf("%-28s ", label+":") }
+func labelPrefix(label string) string {
+	if p, ok := labelPrefixes[label]; ok {
+		return p
+	}
+	return fmt.Sprintf("%-28s ", label+":")
+}
+
+// labelPrefixes holds the labels the listing grammar looks for.
+var labelPrefixes = func() map[string]string {
+	m := map[string]string{}
+	for _, l := range []string{"Name", "Encryption", "Cipher", "Password ID", "Groups", "Platform Architecture", "Guest OS",
+		"UUID", "Config file", "Snapshot folder", "Log folder", "Hardware UUID", "State", "Number of CPUs",
+		"Autostart Enabled", "Default Frontend", "Audio", "Capture options", "Recording screens", "    Video FPS",
+		"Configured memory balloon"} {
+		m[l] = fmt.Sprintf("%-28s ", l+":")
+	}
+	return m
+}()
 
 var (
 	namePrefix          = labelPrefix("Name")
@@ -225,11 +243,22 @@ func (l *Listing) compactEntries(known map[string]Known) (map[string]compactEntr
 	lines := l.compact
 	if len(known) > 0 {
 		text := strings.Join(lines, "\n") + "\n"
+		// Longest first: a multi-line name's rendering may contain
+		// another machine's line.
+		var renderings []string
 		for u, k := range known {
-			if !k.Found || k.Err != nil {
-				continue
+			if k.Found && k.Err == nil {
+				renderings = append(renderings, `"`+compactName(k.Machine)+`" {`+u+"}\n")
 			}
-			text = strings.Replace(text, `"`+compactName(k.Machine)+`" {`+u+"}\n", "", 1)
+		}
+		sort.Slice(renderings, func(i, j int) bool {
+			if len(renderings[i]) != len(renderings[j]) {
+				return len(renderings[i]) > len(renderings[j])
+			}
+			return renderings[i] < renderings[j]
+		})
+		for _, r := range renderings {
+			text = strings.Replace(text, r, "", 1)
 		}
 		lines = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 		if len(lines) == 1 && lines[0] == "" {
@@ -278,21 +307,26 @@ func (l *Listing) Machines(known map[string]Known) (ms []Machine, dropped []stri
 	}
 	broken = map[string]error{}
 	emitted := map[string]bool{}
-	emitKnown := func(u string) {
+	emitKnown := func(u string, b *humanBlock) {
 		k := known[u]
 		switch {
 		case emitted[u]:
 		case k.Err != nil:
 			broken[u] = k.Err
 		case k.Found:
+			if k.Machine.Inaccessible && k.Machine.ConfigFile == "" && b != nil && b.m.Inaccessible {
+				// Machine-readable output of an inaccessible machine
+				// has no settings path; its block has.
+				k.Machine.ConfigFile = b.m.ConfigFile
+			}
 			ms = append(ms, k.Machine)
 		}
 		emitted[u] = true
 	}
-	for _, b := range l.blocks {
+	for i, b := range l.blocks {
 		u := b.m.UUID
 		if _, ok := known[u]; ok {
-			emitKnown(u)
+			emitKnown(u, &l.blocks[i])
 			continue
 		}
 		e, inCompact := entries[u]
@@ -307,10 +341,15 @@ func (l *Listing) Machines(known map[string]Known) (ms []Machine, dropped []stri
 		emitted[u] = true
 		ms = append(ms, b.m)
 	}
+	var rest []string
 	for u := range known {
 		if !emitted[u] {
-			emitKnown(u)
+			rest = append(rest, u)
 		}
+	}
+	sort.Strings(rest)
+	for _, u := range rest {
+		emitKnown(u, nil)
 	}
 	return ms, dropped, broken
 }

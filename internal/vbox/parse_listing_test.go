@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/virtvboxd/virtvboxd/internal/vboxsim"
 )
 
 // The simulator's fidelity goldens (internal/vboxsim/testdata/golden): the
@@ -421,4 +423,73 @@ func FuzzMachineReadableDescription(f *testing.F) {
 			t.Fatalf("keys around the description: %+v", m)
 		}
 	})
+}
+
+func BenchmarkParseListing200(b *testing.B) {
+	var fs []fakeMachine
+	for i := 0; i < 200; i++ {
+		f := fakeTrio("seeded VM\nowner: team-3, \"critical\"")[i%3]
+		f.m.UUID = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		f.m.Name = fmt.Sprintf("vm-%03d", i)
+		fs = append(fs, f)
+	}
+	out := []byte(renderFake(fs, false))
+	b.SetBytes(int64(len(out)))
+	for i := 0; i < b.N; i++ {
+		l := ParseListing(out)
+		if sus := l.Suspects(nil); len(sus) != 0 {
+			b.Fatalf("suspects %v", sus)
+		}
+		if ms, _, _ := l.Machines(nil); len(ms) != 200 {
+			b.Fatalf("%d machines", len(ms))
+		}
+	}
+}
+
+// TestParseListingSeeded: the simulator's seeded machines (multi-line
+// descriptions with quotes, snapshots, filters, folders, running ones) in
+// every personality are all proven by the listing alone, and each reads as
+// `showvminfo --machinereadable` reads it.
+func TestParseListingSeeded(t *testing.T) {
+	for _, v := range []string{"6.1", "7.0", "7.1"} {
+		t.Run(v, func(t *testing.T) {
+			env, err := vboxsim.EnvFromOS(func(k string) string {
+				return map[string]string{"VBOXSIM_HOME": t.TempDir(), "VBOXSIM_VERSION": v, "VBOXSIM_LATENCY": "0",
+					"VBOXSIM_COLD_START": "0"}[k]
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := vboxsim.Seed(env, 40, 8, 1); err != nil {
+				t.Fatal(err)
+			}
+			run := func(args ...string) []byte {
+				out, errOut, code := vboxsim.RunCapture(env, args...)
+				if code != 0 {
+					t.Fatalf("%q: exit %d: %s", args, code, errOut)
+				}
+				return []byte(out)
+			}
+			l := ParseListing(run(listArgs...))
+			if sus := l.Suspects(nil); len(sus) != 0 {
+				for _, b := range l.blocks {
+					if !b.clean {
+						t.Errorf("block %q: %s", b.m.Name, b.why)
+					}
+				}
+				t.Fatalf("suspects %v", sus)
+			}
+			ms, dropped, broken := l.Machines(nil)
+			if len(ms) != 40 || len(dropped) != 0 || len(broken) != 0 {
+				t.Fatalf("%d machines, dropped %v, broken %v", len(ms), dropped, broken)
+			}
+			for _, m := range ms {
+				want := MachineFromInfo(ParseMachineReadable(run("showvminfo", m.UUID, "--machinereadable")))
+				want.AudioController = m.AudioController // human output only
+				if !reflect.DeepEqual(m, want) {
+					t.Errorf("listing:   %+v\nshowvminfo: %+v", m, want)
+				}
+			}
+		})
+	}
 }
