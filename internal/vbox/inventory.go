@@ -49,6 +49,7 @@ type Inventory struct {
 	states *States
 
 	mu      sync.Mutex
+	missAt  time.Time // start of the last refresh a miss caused
 	snap    *snapshot
 	flight  *flight
 	seq     uint64             // incremented by every MarkDirty and Apply
@@ -182,7 +183,7 @@ func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 		inv.mu.Unlock()
 	}
 	m, ok := s.byUUID[uuid]
-	if !ok && !refreshed {
+	if !ok && !refreshed && inv.mayRefreshOnMiss(s) {
 		var err error
 		if s, err = inv.refresh(ctx); err != nil {
 			return Machine{}, err
@@ -211,7 +212,7 @@ func (inv *Inventory) Find(ctx context.Context, match func(Machine) bool) (Machi
 				return m, nil
 			}
 		}
-		if refreshed {
+		if refreshed || !inv.mayRefreshOnMiss(s) {
 			return Machine{}, errNotFound
 		}
 		if s, err = inv.refresh(ctx); err != nil {
@@ -219,6 +220,22 @@ func (inv *Inventory) Find(ctx context.Context, match func(Machine) bool) (Machi
 		}
 		refreshed = true
 	}
+}
+
+// mayRefreshOnMiss reports whether a lookup that missed in s may refresh:
+// at most one such refresh per MaxAge, shared by all callers, so that
+// lookups of names that do not exist (a client probing, a script) cost no
+// VBoxManage each while a machine registered behind the daemon's back is
+// still found within MaxAge. It records the refresh it allows.
+func (inv *Inventory) mayRefreshOnMiss(s *snapshot) bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	now := inv.now()
+	if !inv.missAt.IsZero() && now.Sub(inv.missAt) < inv.maxAge && !s.at.Before(inv.missAt) {
+		return false
+	}
+	inv.missAt = now
+	return true
 }
 
 // Detail returns the machine-readable settings of uuid, cached for MaxAge

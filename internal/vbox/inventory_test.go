@@ -2,6 +2,7 @@ package vbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -147,5 +148,71 @@ func TestInventoryApplyDuringRefresh(t *testing.T) {
 	}
 	if inv.Apply("unknown", func(*Machine) {}) {
 		t.Error("Apply on an unknown machine succeeded")
+	}
+}
+
+// TestInventoryMissesShareOneRefresh: lookups of names and UUIDs that do not
+// exist refresh the listing at most once per MaxAge, whoever asks; a machine
+// registered behind the daemon's back is still found by the first miss.
+func TestInventoryMissesShareOneRefresh(t *testing.T) {
+	var mu sync.Mutex
+	lists := 0
+	machines := []Machine{{Name: "a", UUID: "00000000-0000-4000-8000-00000000000a", State: "poweroff"}}
+	run := func(ctx context.Context, _ RetryPolicy, args ...string) ([]byte, []byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if args[0] != "list" {
+			return nil, nil, fmt.Errorf("unexpected %v", args)
+		}
+		lists++
+		return []byte(testListing(machines)), nil, nil
+	}
+	states, _ := LoadStates("")
+	inv := NewInventory(run, states, time.Second)
+	clock := time.Unix(1700000000, 0)
+	inv.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	ctx := context.Background()
+	byName := func(n string) func(Machine) bool { return func(m Machine) bool { return m.Name == n } }
+	if _, err := inv.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Registered behind our back: the first miss refreshes and finds it.
+	mu.Lock()
+	machines = append(machines, Machine{Name: "b", UUID: "00000000-0000-4000-8000-00000000000b", State: "poweroff"})
+	mu.Unlock()
+	if _, err := inv.Find(ctx, byName("b")); err != nil {
+		t.Fatalf("b not found: %v", err)
+	}
+	if lists != 2 {
+		t.Fatalf("%d listings, want 2", lists)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				if _, err := inv.Find(ctx, byName(fmt.Sprintf("nope-%d-%d", i, j))); !errors.Is(err, errNotFound) {
+					t.Errorf("miss: %v", err)
+				}
+				if _, err := inv.Get(ctx, fmt.Sprintf("00000000-0000-4000-8000-%012d", 100+j)); !errors.Is(err, errNotFound) {
+					t.Errorf("miss: %v", err)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	if lists != 2 {
+		t.Errorf("320 misses within MaxAge ran %d more listings, want 0", lists-2)
+	}
+	// A cache age later, one miss may refresh again.
+	mu.Lock()
+	clock = clock.Add(1500 * time.Millisecond)
+	mu.Unlock()
+	for j := 0; j < 10; j++ {
+		inv.Find(ctx, byName("nope"))
+	}
+	if lists > 4 {
+		t.Errorf("%d listings after a cache age, want at most 4", lists)
 	}
 }
