@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // TestInventoryDirtyDuringRefresh: a change the daemon makes while a list
@@ -214,5 +217,43 @@ func TestInventoryMissesShareOneRefresh(t *testing.T) {
 	}
 	if lists > 4 {
 		t.Errorf("%d listings after a cache age, want at most 4", lists)
+	}
+}
+
+// TestInventoryUnreadableMachine: a machine whose block is cut and whose own
+// read fails is left out of the listing; the others are listed, and only its
+// own lookups fail, classed.
+func TestInventoryUnreadableMachine(t *testing.T) {
+	fs := fakeTrio("d")
+	full := renderFake(fs, false)
+	charlie := fs[2].m.UUID
+	reads := 0
+	run := func(ctx context.Context, _ RetryPolicy, args ...string) ([]byte, []byte, error) {
+		switch args[0] {
+		case "list":
+			return []byte(full[:len(full)-300]), nil, nil
+		case "showvminfo":
+			reads++
+			if args[1] == charlie {
+				return nil, nil, &CmdError{Args: args, Kind: KindCrashed, Stderr: "VBoxManage: error: killed by signal"}
+			}
+		}
+		return nil, nil, fmt.Errorf("unexpected %v", args)
+	}
+	states, _ := LoadStates("")
+	inv := NewInventory(run, states, time.Hour)
+	ms, err := inv.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 || ms[0].Name != "alpha" || ms[1].Name != "bravo" || reads != 1 {
+		t.Fatalf("listed %+v after %d reads", ms, reads)
+	}
+	_, err = inv.Get(context.Background(), charlie)
+	if !errors.Is(err, errdefs.ErrOperationFailed) || !strings.Contains(errdefs.Detail(err), charlie) {
+		t.Errorf("lookup of the unreadable machine: %v", err)
+	}
+	if _, err := inv.Get(context.Background(), fs[0].m.UUID); err != nil {
+		t.Errorf("alpha: %v", err)
 	}
 }
