@@ -101,6 +101,7 @@ func NewDriver(opts Options) (*Driver, error) {
 		backoff: DefaultBackoff, lockBackoff: lockBackoff}
 	d.life, d.endLife = context.WithCancel(context.Background())
 	d.inv = NewInventory(d.runPolicy, states, opts.MaxAge)
+	d.inv.SetLog(d.log)
 	return d, nil
 }
 

@@ -96,21 +96,13 @@ func (f *fakeVBox) run(args []string) (string, error) {
 	switch {
 	case args[0] == "--version":
 		return f.version + "\n", nil
-	case len(args) == 3 && args[0] == "list" && args[2] == "vms":
-		var b strings.Builder
+	case len(args) > 2 && args[0] == "list" && args[len(args)-1] == "vms":
+		var ms []Machine
 		for _, u := range f.order {
 			vm := f.vms[u]
-			pad := func(l, v string) { fmt.Fprintf(&b, "%-28s %s\n", l+":", v) }
-			pad("Name", vm.name)
-			pad("Guest OS", "Other/Unknown")
-			pad("UUID", vm.uuid)
-			pad("Memory size", fmt.Sprintf("%dMB", vm.mem))
-			pad("Number of CPUs", fmt.Sprint(vm.cpus))
-			pad("State", humanOf(vm.state)+" (since 2024-05-02T10:01:07.118000000)")
-			pad("Autostart Enabled", map[bool]string{true: "on", false: "off"}[vm.autostart])
-			b.WriteString("\n")
+			ms = append(ms, Machine{Name: vm.name, UUID: vm.uuid, MemoryMB: vm.mem, CPUs: vm.cpus, State: vm.state, Autostart: vm.autostart})
 		}
-		return b.String(), nil
+		return testListing(ms), nil
 	case len(args) == 2 && args[0] == "list" && args[1] == "hostinfo":
 		return "Host Information:\n\nProcessor online count: 8\nProcessor count: 8\nProcessor online core count: 4\n" +
 			"Processor core count: 4\nProcessor#0 speed: 3600 MHz\nProcessor#0 description: Test CPU\n" +

@@ -4,8 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // DefaultMaxAge is how long a snapshot of the machine list is served without
@@ -21,8 +27,11 @@ type runFunc func(ctx context.Context, policy RetryPolicy, args ...string) (stdo
 
 // Inventory caches what VBoxManage says about the registered machines.
 //
-// One `list -l vms` (a human showvminfo block for every machine, in one
-// process) refreshes a snapshot of all machines; a snapshot younger than
+// One `list --multiple vms --long vms` (the compact list and a human
+// showvminfo block for every machine, in one process; see ParseListing)
+// refreshes a snapshot of all machines, with one `showvminfo <uuid>
+// --machinereadable` for each machine whose block the listing cannot prove
+// (a name with a newline, a crafted description...); a snapshot younger than
 // MaxAge is served as is, and concurrent refreshes share one process
 // (single flight). The daemon's own changes mark the machine dirty: the next
 // lookup of that machine alone re-reads it with `showvminfo
@@ -34,11 +43,13 @@ type runFunc func(ctx context.Context, policy RetryPolicy, args ...string) (stdo
 // the state reasons (see States). All methods are safe for concurrent use.
 type Inventory struct {
 	run    runFunc
+	log    *logrus.Entry
 	maxAge time.Duration
 	now    func() time.Time
 	states *States
 
 	mu      sync.Mutex
+	missAt  time.Time // start of the last refresh a miss caused
 	snap    *snapshot
 	flight  *flight
 	seq     uint64             // incremented by every MarkDirty and Apply
@@ -58,6 +69,11 @@ type snapshot struct {
 	at     time.Time
 	order  []string // UUIDs in VirtualBox's order
 	byUUID map[string]Machine
+	// Machines that are registered but not listed: inaccessible ones (the
+	// settings file cannot be read) and ones whose output could not be
+	// read. Their own calls fail with the reason; others never see them.
+	inaccessible map[string]Machine
+	broken       map[string]error
 }
 
 type flight struct {
@@ -76,8 +92,39 @@ func NewInventory(run runFunc, states *States, maxAge time.Duration) *Inventory 
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
 	}
-	return &Inventory{run: run, maxAge: maxAge, now: time.Now, states: states,
+	return &Inventory{run: run, maxAge: maxAge, now: time.Now, states: states, log: logrus.NewEntry(discardLogger),
 		dirty: map[string]uint64{}, applied: map[string]applied{}, details: map[string]detail{}}
+}
+
+var discardLogger = func() *logrus.Logger {
+	l := logrus.New()
+	l.SetLevel(logrus.PanicLevel)
+	return l
+}()
+
+// SetLog sets where the inventory warns about machines it leaves out.
+func (inv *Inventory) SetLog(log *logrus.Entry) {
+	if log != nil {
+		inv.log = log
+	}
+}
+
+// unlisted returns the error of a registered machine that the snapshot
+// leaves out (inaccessible or unreadable), or nil.
+func (s *snapshot) unlisted(uuid string) error {
+	if m, ok := s.inaccessible[uuid]; ok {
+		return inaccessibleError(m)
+	}
+	if err, ok := s.broken[uuid]; ok {
+		return errdefs.Wrap(errdefs.ErrOperationFailed, err,
+			fmt.Sprintf("machine '%s' cannot be read: %s", uuid, strings.TrimPrefix(errdefs.Detail(err), "VBoxManage: error: ")))
+	}
+	return nil
+}
+
+func inaccessibleError(m Machine) error {
+	return errdefs.Newf(errdefs.ErrOperationFailed, "machine '%s' is inaccessible: VirtualBox cannot read its settings file '%s'",
+		m.UUID, m.ConfigFile)
 }
 
 // List returns every accessible machine in VirtualBox's order, refreshing the
@@ -136,7 +183,7 @@ func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 		inv.mu.Unlock()
 	}
 	m, ok := s.byUUID[uuid]
-	if !ok && !refreshed {
+	if !ok && !refreshed && inv.mayRefreshOnMiss(s) {
 		var err error
 		if s, err = inv.refresh(ctx); err != nil {
 			return Machine{}, err
@@ -144,6 +191,9 @@ func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 		m, ok = s.byUUID[uuid]
 	}
 	if !ok {
+		if err := s.unlisted(uuid); err != nil {
+			return Machine{}, err
+		}
 		return Machine{}, errNotFound
 	}
 	return m, nil
@@ -162,7 +212,7 @@ func (inv *Inventory) Find(ctx context.Context, match func(Machine) bool) (Machi
 				return m, nil
 			}
 		}
-		if refreshed {
+		if refreshed || !inv.mayRefreshOnMiss(s) {
 			return Machine{}, errNotFound
 		}
 		if s, err = inv.refresh(ctx); err != nil {
@@ -170,6 +220,22 @@ func (inv *Inventory) Find(ctx context.Context, match func(Machine) bool) (Machi
 		}
 		refreshed = true
 	}
+}
+
+// mayRefreshOnMiss reports whether a lookup that missed in s may refresh:
+// at most one such refresh per MaxAge, shared by all callers, so that
+// lookups of names that do not exist (a client probing, a script) cost no
+// VBoxManage each while a machine registered behind the daemon's back is
+// still found within MaxAge. It records the refresh it allows.
+func (inv *Inventory) mayRefreshOnMiss(s *snapshot) bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	now := inv.now()
+	if !inv.missAt.IsZero() && now.Sub(inv.missAt) < inv.maxAge && !s.at.Before(inv.missAt) {
+		return false
+	}
+	inv.missAt = now
+	return true
 }
 
 // Detail returns the machine-readable settings of uuid, cached for MaxAge
@@ -206,6 +272,14 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 		return nil, &CmdError{Args: []string{"showvminfo", uuid, "--machinereadable"}, Kind: KindGarbage,
 			Stderr: fmt.Sprintf("VBoxManage: error: output names machine %q, not %s", truncate(m.UUID, 40), uuid)}
 	}
+	if m.Inaccessible {
+		if m.ConfigFile == "" {
+			if c, ok := inv.cachedInaccessible(uuid); ok {
+				m.ConfigFile = c.ConfigFile
+			}
+		}
+		return nil, inaccessibleError(m)
+	}
 	now := inv.now()
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
@@ -221,7 +295,8 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 	}
 	if inv.snap != nil && !m.Inaccessible {
 		// Copy on write: readers hold the old snapshot without a lock.
-		ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID)+1)}
+		ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID)+1),
+			inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
 		for k, v := range inv.snap.byUUID {
 			ns.byUUID[k] = v
 		}
@@ -244,6 +319,16 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 	return info, nil
 }
 
+func (inv *Inventory) cachedInaccessible(uuid string) (Machine, bool) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.snap == nil {
+		return Machine{}, false
+	}
+	m, ok := inv.snap.inaccessible[uuid]
+	return m, ok
+}
+
 // Apply records the certain result of the daemon's own command on uuid:
 // change is applied to the cached machine, whose detail cache is dropped
 // (dumpxml re-reads it). It reports false when uuid is not in the snapshot.
@@ -259,7 +344,8 @@ func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
 		return false
 	}
 	change(&m)
-	ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID))}
+	ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID)),
+		inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
 	for k, v := range inv.snap.byUUID {
 		ns.byUUID[k] = v
 	}
@@ -297,7 +383,8 @@ func (inv *Inventory) Forget(uuid string) {
 	if _, ok := inv.snap.byUUID[uuid]; !ok {
 		return
 	}
-	ns := &snapshot{at: inv.snap.at, byUUID: make(map[string]Machine, len(inv.snap.byUUID))}
+	ns := &snapshot{at: inv.snap.at, byUUID: make(map[string]Machine, len(inv.snap.byUUID)),
+		inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
 	for _, u := range inv.snap.order {
 		if u != uuid {
 			ns.order = append(ns.order, u)
@@ -366,6 +453,7 @@ func (inv *Inventory) refresh(ctx context.Context) (*snapshot, error) {
 				f.snap.byUUID[u] = a.m
 			}
 		}
+		inv.warnUnlisted(inv.snap, f.snap)
 		inv.snap = f.snap
 		for u, seq := range inv.dirty {
 			if seq <= startSeq {
@@ -390,19 +478,41 @@ func (inv *Inventory) ordered(s *snapshot) []Machine {
 	return out
 }
 
+// listArgs is the one command that reads every machine (ParseListing).
+var listArgs = []string{"list", "--multiple", "vms", "--long", "vms"}
+
 func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
-	out, _, err := inv.run(ctx, RetryTransient, "list", "--long", "vms")
+	out, _, err := inv.run(ctx, RetryTransient, listArgs...)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := ParseListLong(out)
-	if err != nil {
-		return nil, &CmdError{Args: []string{"list", "--long", "vms"}, Kind: KindGarbage, Err: err,
-			Stderr: "VBoxManage: error: " + err.Error()}
+	l := ParseListing(out)
+	if !l.Complete {
+		return nil, &CmdError{Args: listArgs, Kind: KindGarbage,
+			Stderr: "VBoxManage: error: unexpected output from list --multiple vms --long vms (no \"[vms]\" headers)"}
 	}
-	s := &snapshot{at: inv.now(), byUUID: make(map[string]Machine, len(ms))}
+	known := map[string]Known{}
+	// Each round reads at least one more machine alone, from the finite
+	// set of UUIDs the output names; normally there is no round at all.
+	for round := 0; round < 1000; round++ {
+		sus := l.Suspects(known)
+		if len(sus) == 0 {
+			break
+		}
+		sort.Strings(sus)
+		for _, u := range sus {
+			known[u] = inv.readAlone(ctx, u)
+		}
+	}
+	ms, dropped, broken := l.Machines(known)
+	for _, d := range dropped {
+		inv.log.WithField("block", d).Warn("list --long vms: a block that is not a registered machine was left out")
+	}
+	s := &snapshot{at: inv.now(), byUUID: make(map[string]Machine, len(ms)),
+		inaccessible: map[string]Machine{}, broken: broken}
 	for _, m := range ms {
 		if m.Inaccessible {
+			s.inaccessible[m.UUID] = m
 			continue
 		}
 		if _, dup := s.byUUID[m.UUID]; dup {
@@ -412,4 +522,39 @@ func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
 		s.byUUID[m.UUID] = m
 	}
 	return s, nil
+}
+
+// readAlone reads one machine with `showvminfo <uuid> --machinereadable`,
+// whose strings are escaped, for a block the listing cannot prove.
+func (inv *Inventory) readAlone(ctx context.Context, uuid string) Known {
+	args := []string{"showvminfo", uuid, "--machinereadable"}
+	out, _, err := inv.run(ctx, RetryTransient, args...)
+	if err != nil {
+		if KindOf(err) == KindNotFound {
+			return Known{}
+		}
+		return Known{Err: err}
+	}
+	m := MachineFromInfo(ParseMachineReadable(out))
+	if m.UUID != uuid {
+		return Known{Err: &CmdError{Args: args, Kind: KindGarbage,
+			Stderr: fmt.Sprintf("VBoxManage: error: output names machine %q, not %s", truncate(m.UUID, 40), uuid)}}
+	}
+	return Known{Machine: m, Found: true}
+}
+
+// warnUnlisted logs each machine that a refresh leaves out of the listing
+// when it first is: inaccessible or unreadable. The caller holds inv.mu.
+func (inv *Inventory) warnUnlisted(old, s *snapshot) {
+	for u, m := range s.inaccessible {
+		if old == nil || old.inaccessible[u].UUID == "" {
+			inv.log.WithFields(logrus.Fields{"uuid": u, "config": m.ConfigFile}).
+				Warn("machine is inaccessible (its settings file cannot be read); it is not listed")
+		}
+	}
+	for u, err := range s.broken {
+		if old == nil || old.broken[u] == nil {
+			inv.log.WithField("uuid", u).WithError(err).Warn("machine cannot be read; it is not listed")
+		}
+	}
 }

@@ -28,7 +28,12 @@ type Machine struct {
 	ReadOnlyFolders []string
 	FoldersKnown    bool
 	Snapshots       int
-	Inaccessible    bool
+	// Inaccessible marks a machine whose settings VirtualBox cannot read,
+	// told by the shape of the output (never by its name, which a user
+	// chooses): the human "<inaccessible!>" block, or machine-readable
+	// output with only name="<inaccessible>" and UUID.
+	Inaccessible bool
+	ConfigFile   string // settings file (.vbox)
 }
 
 // humanLabelWidth is the column where values start in human showvminfo
@@ -36,12 +41,9 @@ type Machine struct {
 const humanLabelWidth = 29
 
 var (
-	humanNameRE     = regexp.MustCompile(`^Name:\s{2,}`)
-	snapshotLineRE  = regexp.MustCompile(`^\s+Name: .* \(UUID: [0-9a-fA-F-]{36}\)( \*)?\s*$`)
 	humanSinceRE    = regexp.MustCompile(`\s*\(since .*\)\s*$`)
 	humanMemoryRE   = regexp.MustCompile(`^(\d+)\s*MB`)
 	humanAudioRE    = regexp.MustCompile(`^Audio:\s+enabled \(.*Controller: ([A-Za-z0-9]+)`)
-	humanSectionRE  = regexp.MustCompile(`^(\* )?[A-Z][A-Za-z ]*:\s*$`)
 	humanFolderRE   = regexp.MustCompile(`^Name: '(.*)', Host path: '.*' \((?:machine|transient) mapping\), readonly`)
 	humanStateNames = map[string]string{
 		"powered off":                   "poweroff",
@@ -93,85 +95,22 @@ func humanState(v string) string {
 	return strings.ReplaceAll(v, " ", "")
 }
 
-// ParseListLong reads `list -l vms`: one human showvminfo block per VM
-// (reference §1.2, §3). A block starts at a "Name:" line padded to the value
-// column (shared-folder lines "Name: 'x', Host path: ..." and indented
-// snapshot lines are not block starts). Fields used: Name, UUID, State,
-// Memory size (also the colon-less Windows form), Number of CPUs, Guest OS,
-// Autostart Enabled and the Snapshots section.
+// ParseListLong reads the human blocks of `list --long vms` leniently, as
+// tools and tests want them: every block with a UUID, each label's first
+// occurrence. The inventory does not use it: it reads `list --multiple vms
+// --long vms` with ParseListing, which proves what it takes. It fails on
+// text before the first block and on a block without a UUID.
 func ParseListLong(out []byte) ([]Machine, error) {
-	var (
-		ms          []Machine
-		cur         *Machine
-		inSnapshots bool
-	)
-	flush := func() error {
-		if cur == nil {
-			return nil
-		}
-		if !uuidRE.MatchString(cur.UUID) {
-			return fmt.Errorf("list -l vms: machine %q has no UUID line", truncate(cur.Name, 60))
-		}
-		ms = append(ms, *cur)
-		cur = nil
-		return nil
+	l := ParseListing(out)
+	if l.Junk > 0 {
+		return nil, fmt.Errorf("list -l vms: %d unexpected lines before the first Name:", l.Junk)
 	}
-	prev := "" // the last non-blank line
-	for _, line := range strings.Split(strings.ReplaceAll(string(out), "\r", ""), "\n") {
-		filterName := strings.HasPrefix(prev, "Active:") // a USB device filter's Name: follows its Active:
-		if strings.TrimSpace(line) != "" {
-			prev = line
+	ms := make([]Machine, 0, len(l.blocks))
+	for _, b := range l.blocks {
+		if !uuidRE.MatchString(b.m.UUID) {
+			return nil, fmt.Errorf("list -l vms: machine %q has no UUID line", truncate(b.m.Name, 60))
 		}
-		if humanNameRE.MatchString(line) && !filterName {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			cur = &Machine{Name: humanValue(line, "Name:"), FoldersKnown: true}
-			// VBoxManage prints "<inaccessible!>" here, "<inaccessible>" in list vms.
-			cur.Inaccessible = strings.HasPrefix(cur.Name, "<inaccessible")
-			inSnapshots = false
-			continue
-		}
-		if cur == nil {
-			if strings.TrimSpace(line) == "" {
-				continue
-			}
-			return nil, fmt.Errorf("list -l vms: unexpected line %q before the first Name:", truncate(line, 80))
-		}
-		switch {
-		case strings.HasPrefix(line, "UUID:"):
-			cur.UUID = strings.ToLower(strings.TrimSpace(humanValue(line, "UUID:")))
-		case strings.HasPrefix(line, "State:"):
-			cur.State = humanState(humanValue(line, "State:"))
-		case strings.HasPrefix(line, "Memory size"):
-			v := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(line, "Memory size"), ":"), " ")
-			if m := humanMemoryRE.FindStringSubmatch(v); m != nil {
-				cur.MemoryMB, _ = strconv.Atoi(m[1])
-			}
-		case strings.HasPrefix(line, "Number of CPUs:"):
-			cur.CPUs, _ = strconv.Atoi(strings.TrimSpace(humanValue(line, "Number of CPUs:")))
-		case strings.HasPrefix(line, "Guest OS:"):
-			cur.OSType = strings.TrimSpace(humanValue(line, "Guest OS:"))
-		case strings.HasPrefix(line, "Autostart Enabled:"), strings.HasPrefix(line, "Autostart enabled:"):
-			cur.Autostart = parseOnOff(humanValue(line, "Autostart Enabled:"))
-		case strings.HasPrefix(line, "Audio:"):
-			if m := humanAudioRE.FindStringSubmatch(line); m != nil {
-				cur.AudioController = strings.ToLower(m[1])
-			}
-		case strings.HasPrefix(line, "Default Frontend:"):
-			cur.Frontend = strings.TrimSpace(humanValue(line, "Default Frontend:"))
-		case humanFolderRE.MatchString(line):
-			cur.ReadOnlyFolders = append(cur.ReadOnlyFolders, humanFolderRE.FindStringSubmatch(line)[1])
-		case strings.HasPrefix(line, "Snapshots:"), strings.HasPrefix(line, "* Snapshots:"):
-			inSnapshots = true
-		case inSnapshots && snapshotLineRE.MatchString(line):
-			cur.Snapshots++
-		case inSnapshots && humanSectionRE.MatchString(line):
-			inSnapshots = false
-		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
+		ms = append(ms, b.m)
 	}
 	return ms, nil
 }
@@ -188,7 +127,12 @@ func MachineFromInfo(in *Info) Machine {
 		Autostart: in.Bool("autostart-enabled"),
 		Frontend:  strings.TrimSpace(in.Str("defaultfrontend")),
 	}
-	m.Inaccessible = strings.HasPrefix(m.Name, "<inaccessible")
+	m.ConfigFile = in.Str("CfgFile")
+	_, hasState := in.Get("VMState")
+	m.Inaccessible = m.Name == "<inaccessible>" && !hasState
+	if m.Inaccessible {
+		m.Name = ""
+	}
 	for _, kv := range in.Pairs {
 		if kv.Key == "SnapshotUUID" || strings.HasPrefix(kv.Key, "SnapshotUUID-") {
 			m.Snapshots++

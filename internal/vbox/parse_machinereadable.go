@@ -84,55 +84,119 @@ func parseOnOff(v string) bool {
 //   - a key is either a double-quoted string (with \" and \\ escapes; 7.x
 //     quotes keys containing '=') or the text up to the FIRST '=' (never the
 //     last: a value may contain '=', as in name="a=b" or captureopts=...);
-//   - a value is a double-quoted string, or the raw rest of the line
-//     (integers, <not set>, 6.1's unquoted BandwidthGroup lines);
+//   - a quoted value ends at its first quote not escaped by a backslash,
+//     however many lines that takes and whatever those lines look like
+//     (outputMachineReadableString escapes only " and \, so a description's
+//     newlines are printed raw and a line of it may read name="x");
+//   - values VBoxManage prints raw between quotes (showSnapshots' names and
+//     descriptions in every version, 6.1's paths and adapter names) are
+//     recognised by text after the closing quote, or by their key for the
+//     snapshot keys: such a value ends at the last quote of a line that is
+//     followed by a line starting a pair, or by the end;
 //   - VRDEClients==0 is read as VRDEClients = "0";
 //   - VideoMode="1024,768,32"@0,0 1 keeps the text after the closing quote:
 //     "1024,768,32@0,0 1";
-//   - a quoted value whose closing quote is on a later line (a description
-//     with a newline) continues over the following lines;
 //   - lines without '=' become Bare pairs.
 func ParseMachineReadable(out []byte) *Info {
 	in := &Info{index: map[string]int{}}
-	lines := strings.Split(strings.ReplaceAll(string(out), "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
+	text := strings.ReplaceAll(string(out), "\r\n", "\n")
+	// Reading a value across lines scans ahead; crafted text could make
+	// every line scan to the end. Past a budget of scanned bytes, values
+	// end at their line (no output VBoxManage prints needs that much).
+	budget := 16*len(text) + 1<<20
+	for len(text) > 0 {
+		line, rest, _ := strings.Cut(text, "\n")
 		if strings.TrimSpace(line) == "" {
+			text = rest
 			continue
 		}
 		kv, ok := splitKeyValue(line)
 		if !ok {
 			in.add(bareKV(line))
+			text = rest
 			continue
 		}
-		rest := kv.Value
-		if strings.HasPrefix(rest, `"`) {
-			val, tail, closed := unquote(rest)
-			for !closed && i+1 < len(lines) && !looksLikeKeyLine(lines[i+1]) {
-				i++
-				rest += "\n" + lines[i]
-				val, tail, closed = unquote(rest)
-			}
+		// valueText: the value and everything after it.
+		valueText := text[len(line)-len(kv.Value):]
+		if budget -= len(valueText); budget < 0 {
+			// Single-line values only from here on.
+			valueText = kv.Value
+		}
+		switch {
+		case strings.HasPrefix(kv.Value, `"`) && rawKey(kv.Key):
+			kv.Value, text = rawValue(valueText)
+		case strings.HasPrefix(kv.Value, `"`):
+			val, after, closed := unquote(valueText)
+			tail, next, _ := strings.Cut(after, "\n")
 			switch {
-			case !closed:
-				// An unterminated quote: keep the raw text.
-				kv.Value = strings.TrimPrefix(rest, `"`)
-			case tail == "":
-				kv.Value = val
-			case strings.HasSuffix(tail, `"`):
-				// 6.1 prints some values raw inside quotes; a quote in
-				// such a value ends the string early. Take everything up
-				// to the last quote, unescaped as printed.
-				kv.Value = rest[1 : len(rest)-1]
+			case closed && tail == "":
+				kv.Value, text = val, next
+			case closed && strings.HasPrefix(tail, "@") && !strings.Contains(val, "\n"):
+				kv.Value, text = val+tail, next
 			default:
-				kv.Value = val + tail
+				// Text after the closing quote, or no closing quote: a
+				// value printed raw.
+				kv.Value, text = rawValue(valueText)
 			}
-		} else if strings.HasPrefix(rest, "=") && kv.Key == "VRDEClients" {
-			kv.Value = rest[1:]
+		case strings.HasPrefix(kv.Value, "=") && kv.Key == "VRDEClients":
+			kv.Value, text = kv.Value[1:], rest
+		default:
+			text = rest
+		}
+		if budget < 0 {
+			text = rest
 		}
 		in.add(kv)
 	}
 	return in
+}
+
+// rawKey reports the keys whose values showSnapshots prints with "%ls",
+// without escaping, in every version.
+func rawKey(key string) bool {
+	if key == "CurrentSnapshotName" {
+		return true
+	}
+	for _, p := range []string{"SnapshotName", "SnapshotDescription"} {
+		if rest, ok := strings.CutPrefix(key, p); ok {
+			return rest == "" || strings.Trim(rest, "-0123456789") == ""
+		}
+	}
+	return false
+}
+
+// rawValue reads a value printed raw between quotes from s (which starts at
+// the opening quote): it ends at the last quote of the first line that ends
+// with one and is followed by a line that starts a pair (or by nothing).
+// Without such a line the value is the rest of the first line. It returns
+// the value and the text after it.
+func rawValue(s string) (string, string) {
+	body := s[1:]
+	pos := 0
+	for {
+		nl := strings.IndexByte(body[pos:], '\n')
+		lineEnd := len(body)
+		if nl >= 0 {
+			lineEnd = pos + nl
+		}
+		line := body[pos:lineEnd]
+		if strings.HasSuffix(line, `"`) && (lineEnd > 0 || pos > 0) {
+			after := ""
+			if nl >= 0 {
+				after = body[lineEnd+1:]
+			}
+			next, _, _ := strings.Cut(after, "\n")
+			if after == "" || looksLikeKeyLine(next) {
+				return body[:lineEnd-1], after
+			}
+		}
+		if nl < 0 {
+			break
+		}
+		pos = lineEnd + 1
+	}
+	first, after, _ := strings.Cut(body, "\n")
+	return first, after
 }
 
 func (in *Info) add(kv KV) {
@@ -166,15 +230,18 @@ func splitKeyValue(line string) (KV, bool) {
 	return KV{Key: key, Value: line[i+1:]}, true
 }
 
-// looksLikeKeyLine guesses whether line starts a new pair; used to stop a
-// runaway multi-line quoted value.
+// looksLikeKeyLine reports whether line can start a pair or is one of the
+// known bare lines; it ends a raw value.
 func looksLikeKeyLine(line string) bool {
 	if strings.HasPrefix(line, `"`) {
 		_, tail, closed := unquote(line)
 		return closed && strings.HasPrefix(tail, "=")
 	}
+	if strings.HasPrefix(line, " rec_screen") || strings.HasPrefix(line, "Encryption:") {
+		return true
+	}
 	i := strings.IndexByte(line, '=')
-	return i > 0 && !strings.ContainsAny(line[:i], " \t\"")
+	return i > 0 && !strings.ContainsAny(line[:i], "\"\t") && line[0] != ' '
 }
 
 // unquote reads a double-quoted string at the start of s, undoing \" and \\.

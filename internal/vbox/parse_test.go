@@ -311,6 +311,10 @@ func FuzzParseMachineReadable(f *testing.F) {
 	}
 	f.Add([]byte(`"a\"b=c"="d\\"` + "\nVRDEClients==0\n\"unterminated"))
 	f.Add([]byte("description=\"x\n\n\"\n=\n\"\"=\n"))
+	for _, v := range []string{"61", "70", "71"} {
+		f.Add(simGolden(f, "fidelity-mr-"+v+".txt"))
+		f.Add(simGolden(f, "fidelity-list-"+v+".txt"))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := ParseMachineReadable(data)
 		for _, kv := range in.Pairs {
@@ -320,8 +324,43 @@ func FuzzParseMachineReadable(f *testing.F) {
 		}
 		_ = MachineFromInfo(in)
 		_, _ = ParseListLong(data)
+		ParseListing(data).Suspects(nil)
 		_, _ = ParseListVMs(data)
 		_ = ParseRecords(data)
 		_, _ = ParseVersion(data)
 	})
+}
+
+// TestParseMachineReadableRaw: values VBoxManage prints raw between quotes
+// (6.1 storage paths and adapter names, snapshot names and descriptions in
+// every version) keep their quotes, backslashes and newlines, and the pairs
+// after them survive.
+func TestParseMachineReadableRaw(t *testing.T) {
+	out := "name=\"vm\"\n" +
+		"\"IDE Controller-1-0\"=\"/iso/we\"ird.iso\"\n" +
+		"bridgeadapter1=\"br\"0\nsecond line\"\n" +
+		"nic1=\"bridged\"\n" +
+		"SnapshotName=\"C:\\dir\\\"\n" +
+		"SnapshotUUID=\"0f4e3d2c-1b0a-4f9e-8d7c-6b5a49382716\"\n" +
+		"SnapshotDescription=\"ends with a quote\"\nthen \"more\" text\nname=\"forged\"\nlast\"\n" +
+		"CurrentSnapshotName=\"C:\\dir\\\"\n" +
+		"GuestMemoryBalloon=0\n"
+	in := ParseMachineReadable([]byte(out))
+	for k, want := range map[string]string{
+		"name":                "vm",
+		"IDE Controller-1-0":  `/iso/we"ird.iso`,
+		"bridgeadapter1":      "br\"0\nsecond line",
+		"nic1":                "bridged",
+		"SnapshotName":        `C:\dir\`,
+		"SnapshotDescription": "ends with a quote\"\nthen \"more\" text\nname=\"forged\"\nlast",
+		"CurrentSnapshotName": `C:\dir\`,
+		"GuestMemoryBalloon":  "0",
+	} {
+		if got := in.Str(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if m := MachineFromInfo(in); m.Snapshots != 1 || m.Name != "vm" {
+		t.Errorf("machine %+v", m)
+	}
 }

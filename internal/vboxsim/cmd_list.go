@@ -11,29 +11,67 @@ import (
 )
 
 func (s *Sim) cmdList(args []string) int {
-	opts, pos, msg := getopt(args, spec("-l|--long", "-s|--sorted"))
+	opts, pos, msg := getopt(args, spec("-l|--long", "-s|--sorted", "-m|--multiple"))
 	if msg != "" {
 		return s.getoptError("list", msg, 2)
 	}
-	long, sorted := false, false
+	long, sorted, multiple := false, false, false
 	for _, o := range opts {
 		switch o.name {
 		case "--long":
 			long = true
 		case "--sorted":
 			sorted = true
+		case "--multiple":
+			multiple = true
 		}
 	}
 	if len(pos) == 0 {
 		return s.syntaxError("list", `Missing subcommand for "list" command.`, 2)
 	}
-	if len(pos) > 1 {
+	if len(pos) > 1 && !multiple {
 		return s.syntaxError("list", fmt.Sprintf("Invalid parameter '%s'", pos[1]), 2)
 	}
 	reg, err := s.lockRegistry(false)
 	if err != nil {
 		return s.internalError(err)
 	}
+	if !multiple {
+		return s.produceList(reg, pos[0], long, sorted)
+	}
+	// --multiple ("not official yet" in VBoxManageList.cpp, present since
+	// 4.x): options and list types are taken in order; each type prints a
+	// "[type]" header (a blank line before all but the first) and its list
+	// with the options seen so far, so `list --multiple vms --long vms`
+	// prints the compact list and then the long one in one process.
+	long, sorted = false, false
+	first := true
+	for _, a := range args {
+		switch a {
+		case "-l", "--long":
+			long = true
+			continue
+		case "-s", "--sorted":
+			sorted = true
+			continue
+		case "-m", "--multiple":
+			continue
+		}
+		if !first {
+			fmt.Fprintln(s.stdout)
+		}
+		first = false
+		fmt.Fprintf(s.stdout, "[%s]\n", a)
+		if rc := s.produceList(reg, a, long, sorted); rc != 0 {
+			return rc
+		}
+	}
+	return 0
+}
+
+// produceList prints one list type, as produceList in VBoxManageList.cpp.
+func (s *Sim) produceList(reg *Registry, kind string, long, sorted bool) int {
+	pos := []string{kind}
 	switch pos[0] {
 	case "vms", "runningvms":
 		var vms []*VM
@@ -62,11 +100,11 @@ func (s *Sim) cmdList(args []string) int {
 		if sorted {
 			sort.SliceStable(vms, func(i, j int) bool { return strings.ToLower(vms[i].Name) < strings.ToLower(vms[j].Name) })
 		}
-		for i, vm := range vms {
+		for _, vm := range vms {
+			// Each long block ends with its own blank line; nothing is
+			// printed between blocks (showVMInfo with VMINFO_STANDARD and
+			// no session, so no console sections).
 			if long {
-				if i > 0 {
-					fmt.Fprintln(s.stdout)
-				}
 				if vm.State == "inaccessible" {
 					full, err := s.st.VM(vm.UUID)
 					if err != nil {
@@ -75,7 +113,7 @@ func (s *Sim) cmdList(args []string) int {
 					fmt.Fprint(s.stdout, s.inaccessibleHuman(full))
 					continue
 				}
-				fmt.Fprint(s.stdout, s.humanInfo(vm))
+				fmt.Fprint(s.stdout, s.humanInfo(vm, false))
 			} else {
 				fmt.Fprintf(s.stdout, "\"%s\" {%s}\n", vm.Name, vm.UUID)
 			}

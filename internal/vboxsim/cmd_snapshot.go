@@ -289,21 +289,15 @@ func (s *Sim) snapshotOp(vm *VM, sub string, rest []string) int {
 			fmt.Fprint(s.stdout, b.String())
 			return 0
 		}
-		var walk func(sn *Snapshot, indent string)
-		walk = func(sn *Snapshot, indent string) {
-			cur := ""
-			if sn.UUID == vm.CurrentSnap {
-				cur = " *"
-			}
-			fmt.Fprintf(s.stdout, "%sName: %s (UUID: %s)%s\n", indent, sn.Name, sn.UUID, cur)
-			if details && sn.Description != "" {
-				fmt.Fprintf(s.stdout, "%sDescription:\n%s\n", indent, sn.Description)
-			}
-			for _, c := range sn.Children {
-				walk(c, indent+"   ")
-			}
+		var b strings.Builder
+		if details {
+			s.humanSnapshots(&b, vm)
+		} else {
+			cp := *vm
+			cp.Snapshot = withoutDescriptions(vm.Snapshot)
+			s.humanSnapshots(&b, &cp)
 		}
-		walk(vm.Snapshot, "   ")
+		fmt.Fprint(s.stdout, b.String())
 		return 0
 	case "showvminfo":
 		if len(rest) != 1 {
@@ -319,7 +313,7 @@ func (s *Sim) snapshotOp(vm *VM, sub string, rest []string) int {
 		if sn.Online {
 			cp.State = "saved"
 		}
-		fmt.Fprint(s.stdout, s.humanInfo(&cp))
+		fmt.Fprint(s.stdout, s.humanInfo(&cp, false))
 		return 0
 	}
 	return 1
@@ -479,4 +473,16 @@ func (s *Sim) cmdCloneVM(args []string) int {
 	}
 	fmt.Fprintf(s.stdout, "Machine has been successfully cloned as \"%s\"\n", name)
 	return 0
+}
+
+// withoutDescriptions copies a snapshot tree without its descriptions
+// (`snapshot list` without --details prints none).
+func withoutDescriptions(sn *Snapshot) *Snapshot {
+	cp := *sn
+	cp.Description = ""
+	cp.Children = nil
+	for _, c := range sn.Children {
+		cp.Children = append(cp.Children, withoutDescriptions(c))
+	}
+	return &cp
 }

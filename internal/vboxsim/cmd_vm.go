@@ -292,7 +292,7 @@ func (s *Sim) cmdShowVMInfo(args []string) int {
 	if mr {
 		fmt.Fprint(s.stdout, s.machineReadable(vm))
 	} else {
-		fmt.Fprint(s.stdout, s.humanInfo(vm))
+		fmt.Fprint(s.stdout, s.humanInfo(vm, isOnline(vm.State)))
 	}
 	return 0
 }

@@ -6,42 +6,46 @@ import (
 	"unicode/utf8"
 )
 
-// unquoteMR reverses mrQuote: "..." with \" \\ and \n escapes.
-func unquoteMR(t *testing.T, v string) string {
+// mrQuoted reads the machine-readable value of key from out the way a
+// consumer must: from the opening quote to the first quote not escaped by a
+// backslash, across newlines (only \" and \\ are escapes).
+func mrQuoted(t *testing.T, out, key string) (string, bool) {
 	t.Helper()
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		t.Fatalf("not a quoted value: %q", v)
+	var rest string
+	switch {
+	case strings.HasPrefix(out, key+"=\""):
+		rest = out[len(key)+2:]
+	case strings.Contains(out, "\n"+key+"=\""):
+		rest = out[strings.Index(out, "\n"+key+"=\"")+len(key)+3:]
+	default:
+		return "", false
 	}
-	v = v[1 : len(v)-1]
 	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c != '\\' {
-			if c == '"' {
-				t.Fatalf("unescaped quote in %q", v)
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; c {
+		case '\\':
+			i++
+			if i == len(rest) || (rest[i] != '"' && rest[i] != '\\') {
+				t.Fatalf("bad escape in %q", rest)
 			}
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		if i == len(v) {
-			t.Fatalf("dangling backslash in %q", v)
-		}
-		switch v[i] {
-		case 'n':
-			b.WriteByte('\n')
-		case '"', '\\':
-			b.WriteByte(v[i])
+			b.WriteByte(rest[i])
+		case '"':
+			if !strings.HasPrefix(rest[i+1:], "\n") {
+				t.Fatalf("text after the closing quote of %s: %q", key, rest[i:])
+			}
+			return b.String(), true
 		default:
-			t.Fatalf("unknown escape \\%c in %q", v[i], v)
+			b.WriteByte(c)
 		}
 	}
-	return b.String()
+	t.Fatalf("%s: no closing quote", key)
+	return "", false
 }
 
 // FuzzMachineReadableQuoting: any VM name and description survive
 // createvm/modifyvm and come back intact from showvminfo --machinereadable,
-// one line per key.
+// read from the opening to the closing quote (a description's newlines are
+// printed raw, as VBoxManage does).
 func FuzzMachineReadableQuoting(f *testing.F) {
 	for _, s := range [][2]string{{"web01", "plain"}, {`quote"vm`, `say "hi"`}, {`back\slash`, `C:\path\`}, {"a=b", "x=1\ny=2"},
 		{"数据库", "ünïcødé"}, {"tab\tname", "\\\"\\"}, {" lead", "trail "}} {
@@ -62,22 +66,16 @@ func FuzzMachineReadableQuoting(f *testing.F) {
 			run(t, env, 0, "modifyvm", name, "--description", desc)
 		}
 		out, _ := run(t, env, 0, "showvminfo", name, "--machinereadable")
-		lines := strings.Split(out, "\n")
-		if got := unquoteMR(t, strings.TrimPrefix(lines[0], "name=")); got != name {
+		if got, _ := mrQuoted(t, out, "name"); got != name {
 			t.Fatalf("name round trip: %q -> %q", name, got)
 		}
 		if desc != "" {
-			found := false
-			for _, l := range lines {
-				if v, ok := strings.CutPrefix(l, "description="); ok {
-					found = true
-					if got := unquoteMR(t, v); got != desc {
-						t.Fatalf("description round trip: %q -> %q", desc, got)
-					}
-				}
-			}
+			got, found := mrQuoted(t, out, "description")
 			if !found {
 				t.Fatal("description line missing")
+			}
+			if got != desc {
+				t.Fatalf("description round trip: %q -> %q", desc, got)
 			}
 		}
 		list, _ := run(t, env, 0, "list", "vms")

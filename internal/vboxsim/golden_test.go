@@ -364,9 +364,7 @@ func TestGoldenShowVMInfoHuman(t *testing.T) {
 	assertSubsequence(t, out, golden(t, "showvminfo-human-706.txt"), nil)
 	// list -l vms prints the same block.
 	long, _ := run(t, env, 0, "list", "-l", "vms")
-	if long != out {
-		t.Errorf("list -l vms differs from showvminfo:\n%s", long)
-	}
+	diffText(t, long, out)
 }
 
 // TestGoldenCreateVM: [S] sample; the settings path is moved into the test directory.

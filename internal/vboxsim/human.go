@@ -5,15 +5,17 @@ import (
 	"strings"
 )
 
-// humanInfo renders the human showvminfo block (also used by list -l vms).
-func (s *Sim) humanInfo(vm *VM) string {
+// humanInfo renders the human showvminfo block (also used by list -l vms,
+// with console false: the listing opens no session, so the sections that
+// come from a running VM's console are not printed there).
+func (s *Sim) humanInfo(vm *VM, console bool) string {
 	var b strings.Builder
 	p, hw := s.p, &vm.HW
 	l := func(label, format string, args ...any) {
 		fmt.Fprintf(&b, "%-28s %s\n", label+":", fmt.Sprintf(format, args...))
 	}
 	fl := func(name string) string { return onOff(hw.Flags[name]) }
-	running := isOnline(vm.State)
+	running := console && isOnline(vm.State)
 
 	l("Name", "%s", vm.Name)
 	if p.Is70() {
@@ -197,8 +199,11 @@ func (s *Sim) humanInfo(vm *VM) string {
 		"guesttohost": "GuestToHost", "bidirectional": "Bidirectional"}[hw.Clipboard])
 	l("Drag and drop Mode", "%s", map[string]string{"disabled": "disabled", "hosttoguest": "HostToGuest",
 		"guesttohost": "GuestToHost", "bidirectional": "Bidirectional"}[hw.DragAndDrop])
-	if running {
+	if isOnline(vm.State) && vm.SessionType != "" {
+		// The session name comes from the machine; the video mode from the console.
 		l("Session name", "%s", vm.SessionType)
+	}
+	if running {
 		l("Video mode", "1024x768x32 at 0,0 enabled")
 	}
 	if hw.VRDE.Enabled {
@@ -216,19 +221,48 @@ func (s *Sim) humanInfo(vm *VM) string {
 			l("VRDE port", "%d", port)
 		}
 		l("Video redirection", "disabled")
+		for _, prop := range vrdeProperties {
+			switch {
+			case prop == "TCP/Ports":
+				fmt.Fprintf(&b, "%-28s: %-10s = \"%s\"\n", "VRDE property", prop, hw.VRDE.Ports)
+			case prop == "TCP/Address" && hw.VRDE.Address != "":
+				fmt.Fprintf(&b, "%-28s: %-10s = \"%s\"\n", "VRDE property", prop, hw.VRDE.Address)
+			default:
+				fmt.Fprintf(&b, "%-28s: %-10s = <not set>\n", "VRDE property", prop)
+			}
+		}
 	} else {
 		l("VRDE", "disabled")
 	}
 	l("OHCI USB", "%s", enabledDisabled(hw.USB.OHCI))
 	l("EHCI USB", "%s", enabledDisabled(hw.USB.EHCI))
 	l("xHCI USB", "%s", enabledDisabled(hw.USB.XHCI))
+	if p.Is61() {
+		s.humanTail61(&b, vm, console)
+	} else {
+		s.humanTail7x(&b, vm, console)
+	}
+	return b.String()
+}
+
+// humanTail61 prints the sections after the USB controllers the way
+// VirtualBox 6.1's VBoxManageInfo.cpp does: filters at column 0 with padded
+// labels and a blank line after each, "Shared folders:" followed directly
+// by "<none>" or a blank line, the guest section, then the snapshot tree.
+// console is true where showvminfo has the running VM's console (never in
+// list -l vms, which passes no session).
+func (s *Sim) humanTail61(b *strings.Builder, vm *VM, console bool) {
+	hw := &vm.HW
+	l := func(label, format string, args ...any) {
+		fmt.Fprintf(b, "%-28s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
 	b.WriteString("\nUSB Device Filters:\n\n")
 	if len(hw.USBFilters) == 0 {
 		b.WriteString("<none>\n\n")
 	}
 	for i, f := range hw.USBFilters {
 		l("Index", "%d", i)
-		l("Active", "%s", map[bool]string{true: "yes", false: "no"}[f.Active])
+		l("Active", "%s", yesNoLower(f.Active))
 		l("Name", "%s", f.Name)
 		l("VendorId", "%s", f.VendorID)
 		l("ProductId", "%s", f.ProductID)
@@ -239,52 +273,34 @@ func (s *Sim) humanInfo(vm *VM) string {
 		l("Serial Number", "%s", f.Serial)
 		b.WriteString("\n")
 	}
-	if p.Is61() {
-		b.WriteString("Bandwidth groups:  <none>\n\n")
+	if console {
+		b.WriteString("Available remote USB devices:\n\n<none>\n\n")
+		b.WriteString("Currently Attached USB Devices:\n\n<none>\n\n")
 	}
-	if len(hw.SharedFolders) == 0 {
-		b.WriteString("Shared folders:<none>\n\n")
-	} else {
-		b.WriteString("Shared folders:\n\n")
-		for _, f := range hw.SharedFolders {
-			kind := "machine mapping"
-			if f.Transient {
-				kind = "transient mapping"
-			}
-			ro := "writable"
-			if f.ReadOnly {
-				ro = "readonly"
-			}
-			fmt.Fprintf(&b, "Name: '%s', Host path: '%s' (%s), %s\n", f.Name, f.Path, kind, ro)
-		}
-		b.WriteString("\n")
-	}
-	if running {
+	b.WriteString("Bandwidth groups:  <none>\n\n")
+	b.WriteString("Shared folders:")
+	s.humanSharedFolders(b, vm, console)
+	b.WriteString("\n")
+	if console {
 		l("VRDE Connection", "not active")
 		l("Clients so far", "0")
 		b.WriteString("\n")
 	}
-	if p.Is61() {
-		l("Capturing", "not active")
-		l("Capture audio", "not active")
-		l("Capture screens", "0")
-		l("Capture file", "%s", strings.TrimSuffix(vm.CfgFile, ".vbox")+".webm")
-		l("Capture dimensions", "1024x768")
-		l("Capture rate", "512kbps")
-		l("Capture FPS", "25kbps")
-		l("Capture options", "vc_enabled=true,ac_enabled=false,ac_profile=med")
-		b.WriteString("\n")
-	}
+	l("Capturing", "not active")
+	l("Capture audio", "not active")
+	l("Capture screens", "0")
+	l("Capture file", "%s", strings.TrimSuffix(vm.CfgFile, ".vbox")+".webm")
+	l("Capture dimensions", "1024x768")
+	l("Capture rate", "512kbps")
+	l("Capture FPS", "25kbps")
+	l("Capture options", "vc_enabled=true,ac_enabled=false,ac_profile=med")
+	b.WriteString("\n")
 	if vm.Description != "" {
 		b.WriteString("Description:\n" + vm.Description + "\n")
 	}
-	guestHdr, snapHdr := "Guest:", "Snapshots:"
-	if !p.Is61() {
-		guestHdr, snapHdr = "* Guest:", "* Snapshots:"
-	}
-	b.WriteString(guestHdr + "\n\n")
+	b.WriteString("Guest:\n\n")
 	l("Configured memory balloon size", "%dMB", hw.Balloon)
-	if running {
+	if console {
 		l("OS type", "%s", hw.OSType)
 		if ga := vm.ExtraData["vboxsim/GuestAdditions"]; ga != "" {
 			l("Additions run level", "2")
@@ -296,25 +312,158 @@ func (s *Sim) humanInfo(vm *VM) string {
 	}
 	b.WriteString("\n")
 	if vm.Snapshot != nil {
-		b.WriteString(snapHdr + "\n\n")
-		var walk func(sn *Snapshot, indent string)
-		walk = func(sn *Snapshot, indent string) {
-			cur := ""
-			if sn.UUID == vm.CurrentSnap {
-				cur = " *"
-			}
-			fmt.Fprintf(&b, "%sName: %s (UUID: %s)%s\n", indent, sn.Name, sn.UUID, cur)
-			if sn.Description != "" {
-				fmt.Fprintf(&b, "%sDescription: %s\n", indent, sn.Description)
-			}
-			for _, c := range sn.Children {
-				walk(c, indent+"   ")
-			}
+		b.WriteString("Snapshots:\n\n")
+		s.humanSnapshots(b, vm)
+	}
+	b.WriteString("\n")
+}
+
+// humanTail7x prints the same sections as VirtualBox 7.0 and 7.1 do:
+// filters as "Index:" plus labels indented by two spaces, one-line
+// "<none>" forms padded like other labels, the recording block, the
+// description, "* Snapshots:" before "* Guest:", and one blank line at the
+// end of the block.
+func (s *Sim) humanTail7x(b *strings.Builder, vm *VM, console bool) {
+	hw := &vm.HW
+	l := func(label, format string, args ...any) {
+		fmt.Fprintf(b, "%-28s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
+	if len(hw.USBFilters) == 0 {
+		l("USB Device Filters", "<none>")
+	} else {
+		b.WriteString("USB Device Filters:\n")
+	}
+	for i, f := range hw.USBFilters {
+		l("Index", "%d", i)
+		l("  Active", "%s", yesNoLower(f.Active))
+		l("  Name", "%s", f.Name)
+		l("  VendorId", "%s", f.VendorID)
+		l("  ProductId", "%s", f.ProductID)
+		l("  Revision", "%s", f.Revision)
+		l("  Manufacturer", "%s", f.Manufacturer)
+		l("  Product", "%s", f.Product)
+		l("  Remote", "%s", f.Remote)
+		l("  Serial Number", "%s", f.Serial)
+	}
+	if console {
+		l("Available remote USB devices", "<none>")
+		l("Currently attached USB devices", "<none>")
+	}
+	fmt.Fprintf(b, "%-28s <none>\n", "Bandwidth groups:")
+	fmt.Fprintf(b, "%-28s ", "Shared folders:")
+	s.humanSharedFolders(b, vm, console)
+	if console {
+		l("VRDE Connection", "not active")
+		l("Clients so far", "0")
+	}
+	if s.p.Is71() {
+		l("Recording status", "stopped")
+	}
+	l("Recording enabled", "no")
+	l("Recording screens", "1")
+	b.WriteString(" Screen 0:\n")
+	l("    Enabled", "yes")
+	l("    ID", "0")
+	l("    Record video", "yes")
+	l("    Record audio", "no")
+	l("    Destination", "File")
+	l("    File", "%s", strings.TrimSuffix(vm.CfgFile, ".vbox")+"-screen0.webm")
+	l("    Options", "vc_enabled=true,ac_enabled=false,ac_profile=med")
+	l("    Video dimensions", "1024x768")
+	l("    Video rate", "512kbps")
+	l("    Video FPS", "25fps")
+	if vm.Description != "" {
+		b.WriteString("Description:\n" + vm.Description + "\n")
+	}
+	if vm.Snapshot != nil {
+		b.WriteString("* Snapshots:\n")
+		s.humanSnapshots(b, vm)
+	}
+	b.WriteString("* Guest:\n")
+	l("Configured memory balloon", "%dMB", hw.Balloon)
+	if console {
+		l("OS type", "%s", hw.OSType)
+		if ga := vm.ExtraData["vboxsim/GuestAdditions"]; ga != "" {
+			l("Additions run level", "2")
+			l("Additions version", "%s", ga)
+		} else {
+			l("Additions run level", "0")
 		}
-		walk(vm.Snapshot, "   ")
+		l("Guest Facilities", "<none>")
+	}
+	b.WriteString("\n")
+}
+
+// humanSharedFolders prints what follows the "Shared folders:" label:
+// "<none>" or a blank line and one line per folder (machine mappings, then
+// transient ones where a console exists), then the section's end.
+func (s *Sim) humanSharedFolders(b *strings.Builder, vm *VM, console bool) {
+	n := 0
+	for _, transient := range []bool{false, true} {
+		if transient && !console {
+			continue
+		}
+		for _, f := range vm.HW.SharedFolders {
+			if f.Transient != transient {
+				continue
+			}
+			if n == 0 {
+				b.WriteString("\n\n")
+			}
+			n++
+			kind := "machine mapping"
+			if f.Transient {
+				kind = "transient mapping"
+			}
+			ro := "writable"
+			if f.ReadOnly {
+				ro = "readonly"
+			}
+			auto := ""
+			if f.AutoMount {
+				auto = ", auto-mount"
+			}
+			fmt.Fprintf(b, "Name: '%s', Host path: '%s' (%s), %s%s\n", f.Name, f.Path, kind, ro, auto)
+		}
+	}
+	if n == 0 {
+		b.WriteString("<none>\n")
+	} else if !s.p.Is61() {
 		b.WriteString("\n")
 	}
-	return b.String()
+}
+
+// humanSnapshots prints the snapshot tree as showSnapshots does: three
+// spaces per level, " *" after the current one; a description follows on
+// its own line(s) at column 0 in 6.1, and in 7.x when it has a newline
+// (a one-line description stays on the "Description:" line).
+func (s *Sim) humanSnapshots(b *strings.Builder, vm *VM) {
+	var walk func(sn *Snapshot, prefix string)
+	walk = func(sn *Snapshot, prefix string) {
+		cur := ""
+		if sn.UUID == vm.CurrentSnap {
+			cur = " *"
+		}
+		fmt.Fprintf(b, "   %sName: %s (UUID: %s)%s\n", prefix, sn.Name, sn.UUID, cur)
+		switch {
+		case sn.Description == "":
+		case !s.p.Is61() && !strings.Contains(sn.Description, "\n"):
+			fmt.Fprintf(b, "   %sDescription: %s\n", prefix, sn.Description)
+		default:
+			fmt.Fprintf(b, "   %sDescription:\n%s\n", prefix, sn.Description)
+		}
+		for _, c := range sn.Children {
+			walk(c, prefix+"   ")
+		}
+	}
+	walk(vm.Snapshot, "")
+}
+
+func yesNoLower(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
 }
 
 // inaccessibleHuman is the human block of a machine whose settings cannot be

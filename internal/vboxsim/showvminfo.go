@@ -468,18 +468,20 @@ func (s *Sim) mrSlot(b *strings.Builder, vm *VM, c Controller, port, dev int) {
 }
 
 // mrSnapshots prints the snapshot tree keys (depth first, -i suffixes) with
-// the Current* keys right after the current node.
+// the Current* keys right after the current node. showSnapshots prints the
+// names and descriptions with "%ls" in 6.1, 7.0 and 7.1: nothing is
+// escaped there, unlike every other string value.
 func (s *Sim) mrSnapshots(b *strings.Builder, vm *VM) {
 	var walk func(sn *Snapshot, prefix string)
 	walk = func(sn *Snapshot, prefix string) {
-		fmt.Fprintf(b, "SnapshotName%s=%s\n", prefix, mrQuote(sn.Name))
-		fmt.Fprintf(b, "SnapshotUUID%s=%s\n", prefix, mrQuote(sn.UUID))
+		fmt.Fprintf(b, "SnapshotName%s=\"%s\"\n", prefix, sn.Name)
+		fmt.Fprintf(b, "SnapshotUUID%s=\"%s\"\n", prefix, sn.UUID)
 		if sn.Description != "" {
-			fmt.Fprintf(b, "SnapshotDescription%s=%s\n", prefix, mrQuote(sn.Description))
+			fmt.Fprintf(b, "SnapshotDescription%s=\"%s\"\n", prefix, sn.Description)
 		}
 		if sn.UUID == vm.CurrentSnap {
-			fmt.Fprintf(b, "CurrentSnapshotName=%s\n", mrQuote(sn.Name))
-			fmt.Fprintf(b, "CurrentSnapshotUUID=%s\n", mrQuote(sn.UUID))
+			fmt.Fprintf(b, "CurrentSnapshotName=\"%s\"\n", sn.Name)
+			fmt.Fprintf(b, "CurrentSnapshotUUID=\"%s\"\n", sn.UUID)
 			fmt.Fprintf(b, "CurrentSnapshotNode=\"SnapshotName%s\"\n", prefix)
 		}
 		for i, c := range sn.Children {

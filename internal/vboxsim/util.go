@@ -65,23 +65,20 @@ func parseBool(v string) (bool, bool) {
 }
 
 // mrQuote quotes a machine-readable string value, escaping " and \ as
-// VBoxManage's outputMachineReadableString does.
+// VBoxManage's outputMachineReadableString does. Nothing else is escaped: a
+// newline in the value is printed as is, so the value continues on the
+// next lines (reference §3.1).
 func mrQuote(v string) string {
-	if !strings.ContainsAny(v, "\"\\\n") {
+	if !strings.ContainsAny(v, "\"\\") {
 		return "\"" + v + "\""
 	}
 	var b strings.Builder
 	b.WriteByte('"')
 	for _, r := range v {
-		switch r {
-		case '"', '\\':
+		if r == '"' || r == '\\' {
 			b.WriteByte('\\')
-			b.WriteRune(r)
-		case '\n':
-			b.WriteString("\\n")
-		default:
-			b.WriteRune(r)
 		}
+		b.WriteRune(r)
 	}
 	b.WriteByte('"')
 	return b.String()

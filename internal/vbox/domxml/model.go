@@ -287,7 +287,9 @@ func fromInfo(in *Info) (*vmConfig, error) {
 	if c.Name == "" || c.UUID == "" {
 		return nil, errdefs.New(errdefs.ErrInternal, "showvminfo output lacks the machine name or UUID")
 	}
-	if c.Name == "<inaccessible>" {
+	if _, hasState := in.Get("VMState"); c.Name == "<inaccessible>" && !hasState {
+		// Inaccessible machines print only name and UUID; a machine a
+		// user named "<inaccessible>" prints everything.
 		return nil, errdefs.Newf(errdefs.ErrOperationFailed, "machine %s is inaccessible", c.UUID)
 	}
 	u, ok := normUUID(c.UUID)
