@@ -97,7 +97,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		if err != nil {
 			return vboxError("cannot read machine "+m.Name, err)
 		}
-		cur, err := d.domxmlInfo(ctx, m, info)
+		cur, err := d.domxmlInfo(ctx, m, info, true)
 		if err != nil {
 			return vboxError("cannot read the extradata of machine "+m.Name, err)
 		}

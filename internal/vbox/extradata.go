@@ -27,21 +27,11 @@ func ParseExtraData(out []byte) map[string]string {
 	return m
 }
 
-// extraData returns a machine's extradata (for dumpxml and define: the
-// front end's display, the title and metadata domxml keeps there).
-func (d *Driver) extraData(ctx context.Context, uuid string) (map[string]string, error) {
-	out, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", uuid, "enumerate")
-	if err != nil {
-		return nil, err
-	}
-	return ParseExtraData(out), nil
-}
-
 // domxmlInfo is what domxml needs of a machine: the machine-readable
 // settings plus what only other listings give (the audio controller and the
 // shared folders' read-only flags from the human listing m came from, the
-// extradata).
-func (d *Driver) domxmlInfo(ctx context.Context, m Machine, info *Info) (domxml.Info, error) {
+// extradata, read now when fresh, else as the inventory caches it).
+func (d *Driver) domxmlInfo(ctx context.Context, m Machine, info *Info, fresh bool) (domxml.Info, error) {
 	di := toDomxmlInfo(info)
 	di.AudioController = m.AudioController
 	if m.FoldersKnown {
@@ -50,7 +40,7 @@ func (d *Driver) domxmlInfo(ctx context.Context, m Machine, info *Info) (domxml.
 			di.ReadOnlyFolders[f] = true
 		}
 	}
-	extra, err := d.extraData(ctx, m.UUID)
+	extra, err := d.inv.ExtraData(ctx, m.UUID, fresh)
 	if err != nil {
 		return domxml.Info{}, err
 	}

@@ -56,6 +56,7 @@ type Inventory struct {
 	dirty   map[string]uint64  // uuid -> seq of the mark
 	applied map[string]applied // uuid -> the daemon's last certain change
 	details map[string]detail  // uuid -> machine-readable settings
+	extras  map[string]extra   // uuid -> extradata (getextradata enumerate)
 }
 
 // applied is a change the daemon made (Apply) that a read started before it
@@ -87,13 +88,20 @@ type detail struct {
 	info *Info
 }
 
+type extra struct {
+	at  time.Time
+	seq uint64 // inv.seq when the read started
+	kv  map[string]string
+}
+
 // NewInventory returns an empty inventory that runs commands through run.
 func NewInventory(run runFunc, states *States, maxAge time.Duration) *Inventory {
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
 	}
 	return &Inventory{run: run, maxAge: maxAge, now: time.Now, states: states, log: logrus.NewEntry(discardLogger),
-		dirty: map[string]uint64{}, applied: map[string]applied{}, details: map[string]detail{}}
+		dirty: map[string]uint64{}, applied: map[string]applied{}, details: map[string]detail{},
+		extras: map[string]extra{}}
 }
 
 var discardLogger = func() *logrus.Logger {
@@ -252,6 +260,32 @@ func (inv *Inventory) Detail(ctx context.Context, uuid string) (*Info, error) {
 	return inv.Reload(ctx, uuid)
 }
 
+// ExtraData returns uuid's extradata (`getextradata <uuid> enumerate`),
+// cached under the same rule as Detail: younger than MaxAge and not marked
+// dirty since, unless fresh asks for a read now (define plans its diff on
+// it). The returned map is shared: callers must not change it.
+func (inv *Inventory) ExtraData(ctx context.Context, uuid string, fresh bool) (map[string]string, error) {
+	inv.mu.Lock()
+	e, ok := inv.extras[uuid]
+	_, isDirty := inv.dirty[uuid]
+	startSeq := inv.seq
+	inv.mu.Unlock()
+	if ok && !fresh && !isDirty && inv.now().Sub(e.at) < inv.maxAge {
+		return e.kv, nil
+	}
+	out, _, err := inv.run(ctx, RetryTransient, "getextradata", uuid, "enumerate")
+	if err != nil {
+		return nil, err
+	}
+	kv := ParseExtraData(out)
+	inv.mu.Lock()
+	if cur, ok := inv.extras[uuid]; !ok || cur.seq <= startSeq {
+		inv.extras[uuid] = extra{at: inv.now(), seq: startSeq, kv: kv}
+	}
+	inv.mu.Unlock()
+	return kv, nil
+}
+
 // Reload reads uuid's settings now (`showvminfo <uuid> --machinereadable`)
 // and updates the caches. The caller usually holds the machine's lock.
 func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
@@ -367,6 +401,7 @@ func (inv *Inventory) MarkDirty(uuid string) {
 	inv.seq++
 	inv.dirty[uuid] = inv.seq
 	delete(inv.details, uuid)
+	delete(inv.extras, uuid)
 	inv.mu.Unlock()
 }
 
@@ -377,6 +412,7 @@ func (inv *Inventory) Forget(uuid string) {
 	delete(inv.dirty, uuid)
 	delete(inv.applied, uuid)
 	delete(inv.details, uuid)
+	delete(inv.extras, uuid)
 	if inv.snap == nil {
 		return
 	}
@@ -397,9 +433,11 @@ func (inv *Inventory) Forget(uuid string) {
 	}
 }
 
-// Invalidate makes the next read refresh the whole snapshot.
+// Invalidate makes the next read refresh the whole snapshot and every
+// machine's extradata.
 func (inv *Inventory) Invalidate() {
 	inv.mu.Lock()
+	clear(inv.extras)
 	if inv.snap != nil {
 		ns := *inv.snap
 		ns.at = time.Time{}

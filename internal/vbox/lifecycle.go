@@ -523,7 +523,7 @@ func (c *conn) DomainGetXMLDesc(ctx context.Context, dom rpc.Domain, flags uint3
 	if err != nil {
 		return "", vboxError("cannot read machine "+m.Name, err)
 	}
-	di, err := c.d.domxmlInfo(ctx, m, info)
+	di, err := c.d.domxmlInfo(ctx, m, info, false)
 	if err != nil {
 		return "", vboxError("cannot read the extradata of machine "+m.Name, err)
 	}

@@ -848,3 +848,43 @@ func TestSimSnapshotsFilterAndUndefine(t *testing.T) {
 		})
 	}
 }
+
+// TestSimDumpXMLSpawnCounts: a second dumpxml of a machine within the cache
+// age reads nothing (settings and extradata are both cached); the daemon's
+// own change to the machine makes the next one read both again.
+func TestSimDumpXMLSpawnCounts(t *testing.T) {
+	s := newSim(t)
+	s.seed(3, 0)
+	ctx := context.Background()
+	now := time.Now()
+	s.drv.inv.now = func() time.Time { return now } // the caches never age
+	all, err := s.conn.ListAllDomains(ctx, 0)
+	if err != nil || len(all) == 0 {
+		t.Fatalf("list: %v, %d domains", err, len(all))
+	}
+	dom := all[0]
+	first, err := s.conn.DomainGetXMLDesc(ctx, dom, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.runner.reset()
+	for i := 0; i < 5; i++ {
+		again, err := s.conn.DomainGetXMLDesc(ctx, dom, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != first {
+			t.Fatalf("dumpxml changed without a change:\n%s\n%s", first, again)
+		}
+	}
+	if n := s.runner.reset(); n != 0 {
+		t.Errorf("5 warm dumpxml started %d VBoxManage processes, want 0", n)
+	}
+	s.drv.inv.MarkDirty(uuidString(dom.UUID))
+	if _, err := s.conn.DomainGetXMLDesc(ctx, dom, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.runner.reset(); n != 2 {
+		t.Errorf("dumpxml of a dirty machine started %d processes, want 2 (showvminfo, getextradata)", n)
+	}
+}
