@@ -1,80 +1,92 @@
 package rpc
 
-import "strings"
+import (
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+)
 
 // The read-only rule, in one place. libvirt enforces it in the public API
 // entry points (every virCheckReadOnly site of libvirt 9.0); here a table
 // keyed by REMOTE procedure, built from those API names, is checked before
 // any handler runs. Reference: libvirt-daemon-and-rpc.md section 7.
 
-// readOnlyDeniedAPIs are the APIs a read-only connection may not call.
+// readOnlyDeniedAPIs are the APIs a read-only connection may not call, with
+// any arguments: every API of libvirt 9.0 whose body calls virCheckReadOnly
+// unconditionally. internal/rpc/testdata/readonly-9.0.txt holds the rule
+// per procedure as extracted from libvirt's sources, and a test sweeps every
+// procedure against it. The APIs denied for some arguments only are
+// readOnlyArgRules.
 var readOnlyDeniedAPIs = []string{
 	// virConnect*
-	"virConnectBaselineHypervisorCPU", "virConnectCompareHypervisorCPU",
-	"virConnectDomainXMLFromNative", "virConnectDomainXMLToNative",
-	"virConnectFindStoragePoolSources", "virConnectGetDomainCapabilities",
-	// virDomain* (virDomainMigrate* are matched by prefix below)
-	"virDomainAbortJob", "virDomainAbortJobFlags", "virDomainAddIOThread",
-	"virDomainAgentSetResponseTimeout", "virDomainAttachDevice", "virDomainAttachDeviceFlags",
-	"virDomainAuthorizedSSHKeysGet", "virDomainAuthorizedSSHKeysSet", "virDomainBackupBegin",
-	"virDomainBlockCommit", "virDomainBlockCopy", "virDomainBlockJobAbort",
-	"virDomainBlockJobSetSpeed", "virDomainBlockPeek", "virDomainBlockPull",
-	"virDomainBlockRebase", "virDomainBlockResize", "virDomainCoreDump",
-	"virDomainCoreDumpWithFormat", "virDomainCreate", "virDomainCreateWithFiles",
-	"virDomainCreateWithFlags", "virDomainCreateXML", "virDomainCreateXMLWithFiles",
-	"virDomainDefineXML", "virDomainDefineXMLFlags", "virDomainDelIOThread",
-	"virDomainDestroy", "virDomainDestroyFlags", "virDomainDetachDevice",
-	"virDomainDetachDeviceAlias", "virDomainDetachDeviceFlags", "virDomainFDAssociate",
-	"virDomainFSFreeze", "virDomainFSThaw", "virDomainFSTrim", "virDomainGetFSInfo",
-	"virDomainGetGuestVcpus", "virDomainGetHostname", "virDomainGetTime",
-	"virDomainGetVcpusFlags", "virDomainInjectNMI", "virDomainInterfaceAddresses",
-	"virDomainManagedSave", "virDomainManagedSaveDefineXML", "virDomainManagedSaveRemove",
-	"virDomainMemoryPeek", "virDomainOpenChannel", "virDomainOpenConsole",
-	"virDomainOpenGraphics", "virDomainOpenGraphicsFD", "virDomainPMSuspendForDuration",
-	"virDomainPMWakeup", "virDomainPinEmulator", "virDomainPinIOThread", "virDomainPinVcpu",
-	"virDomainPinVcpuFlags", "virDomainReboot", "virDomainRename", "virDomainReset",
-	"virDomainRestore", "virDomainRestoreFlags", "virDomainRestoreParams", "virDomainResume",
-	"virDomainRevertToSnapshot", "virDomainSave", "virDomainSaveFlags", "virDomainSaveParams",
-	"virDomainSaveImageDefineXML", "virDomainSaveImageGetXMLDesc", "virDomainScreenshot",
-	"virDomainSendKey", "virDomainSendProcessSignal", "virDomainSetAutostart",
-	"virDomainSetBlkioParameters", "virDomainSetBlockIoTune", "virDomainSetBlockThreshold",
-	"virDomainSetGuestVcpus", "virDomainSetIOThreadParams", "virDomainSetInterfaceParameters",
-	"virDomainSetMaxMemory", "virDomainSetMemory", "virDomainSetMemoryFlags",
-	"virDomainSetMemoryParameters", "virDomainSetMemoryStatsPeriod", "virDomainSetMetadata",
-	"virDomainSetNumaParameters", "virDomainSetSchedulerParameters",
-	"virDomainSetSchedulerParametersFlags", "virDomainSetTime", "virDomainSetUserPassword",
-	"virDomainSetVcpu", "virDomainSetVcpus", "virDomainSetVcpusFlags", "virDomainShutdown",
-	"virDomainShutdownFlags", "virDomainStartDirtyRateCalc", "virDomainSuspend",
-	"virDomainUndefine", "virDomainUndefineFlags", "virDomainUpdateDeviceFlags",
-	// snapshots and checkpoints
+	"virConnectBaselineHypervisorCPU", "virConnectCompareHypervisorCPU", "virConnectDomainXMLFromNative",
+	"virConnectDomainXMLToNative", "virConnectFindStoragePoolSources", "virConnectGetDomainCapabilities",
+	// snapshots
 	"virDomainSnapshotCreateXML", "virDomainSnapshotDelete",
+	// checkpoints
 	"virDomainCheckpointCreateXML", "virDomainCheckpointDelete",
+	// migration (every virDomainMigrate* but GetCompressionCache and GetMaxDowntime)
+	"virDomainMigrateBegin3", "virDomainMigrateBegin3Params", "virDomainMigrateConfirm3",
+	"virDomainMigrateConfirm3Params", "virDomainMigrateFinish", "virDomainMigrateFinish2",
+	"virDomainMigrateFinish3", "virDomainMigrateFinish3Params", "virDomainMigrateGetMaxSpeed",
+	"virDomainMigratePerform", "virDomainMigratePerform3", "virDomainMigratePerform3Params",
+	"virDomainMigratePrepare", "virDomainMigratePrepare2", "virDomainMigratePrepare3",
+	"virDomainMigratePrepare3Params", "virDomainMigratePrepareTunnel", "virDomainMigratePrepareTunnel3",
+	"virDomainMigratePrepareTunnel3Params", "virDomainMigrateSetCompressionCache",
+	"virDomainMigrateSetMaxDowntime", "virDomainMigrateSetMaxSpeed", "virDomainMigrateStartPostCopy",
+	// virDomain*
+	"virDomainAbortJob", "virDomainAbortJobFlags", "virDomainAddIOThread", "virDomainAgentSetResponseTimeout",
+	"virDomainAttachDevice", "virDomainAttachDeviceFlags", "virDomainAuthorizedSSHKeysGet",
+	"virDomainAuthorizedSSHKeysSet", "virDomainBackupBegin", "virDomainBlockCommit", "virDomainBlockCopy",
+	"virDomainBlockJobAbort", "virDomainBlockJobSetSpeed", "virDomainBlockPeek", "virDomainBlockPull",
+	"virDomainBlockRebase", "virDomainBlockResize", "virDomainCoreDump", "virDomainCoreDumpWithFormat",
+	"virDomainCreate", "virDomainCreateWithFiles", "virDomainCreateWithFlags", "virDomainCreateXML",
+	"virDomainCreateXMLWithFiles", "virDomainDefineXML", "virDomainDefineXMLFlags", "virDomainDelIOThread",
+	"virDomainDestroy", "virDomainDestroyFlags", "virDomainDetachDevice", "virDomainDetachDeviceAlias",
+	"virDomainDetachDeviceFlags", "virDomainFDAssociate", "virDomainFSFreeze", "virDomainFSThaw",
+	"virDomainFSTrim", "virDomainGetFSInfo", "virDomainGetGuestInfo", "virDomainGetGuestVcpus",
+	"virDomainGetHostname", "virDomainGetLaunchSecurityInfo", "virDomainGetTime", "virDomainInjectNMI",
+	"virDomainManagedSave", "virDomainManagedSaveDefineXML", "virDomainManagedSaveRemove",
+	"virDomainMemoryPeek", "virDomainOpenChannel", "virDomainOpenConsole", "virDomainOpenGraphics",
+	"virDomainOpenGraphicsFD", "virDomainPMSuspendForDuration", "virDomainPMWakeup", "virDomainPinEmulator",
+	"virDomainPinIOThread", "virDomainPinVcpu", "virDomainPinVcpuFlags", "virDomainReboot", "virDomainRename",
+	"virDomainReset", "virDomainRestore", "virDomainRestoreFlags", "virDomainRestoreParams", "virDomainResume",
+	"virDomainRevertToSnapshot", "virDomainSave", "virDomainSaveFlags", "virDomainSaveImageDefineXML",
+	"virDomainSaveImageGetXMLDesc", "virDomainSaveParams", "virDomainScreenshot", "virDomainSendKey",
+	"virDomainSendProcessSignal", "virDomainSetAutostart", "virDomainSetBlkioParameters",
+	"virDomainSetBlockIoTune", "virDomainSetBlockThreshold", "virDomainSetGuestVcpus",
+	"virDomainSetIOThreadParams", "virDomainSetInterfaceParameters", "virDomainSetLaunchSecurityState",
+	"virDomainSetLifecycleAction", "virDomainSetMaxMemory", "virDomainSetMemory", "virDomainSetMemoryFlags",
+	"virDomainSetMemoryParameters", "virDomainSetMemoryStatsPeriod", "virDomainSetMetadata",
+	"virDomainSetNumaParameters", "virDomainSetPerfEvents", "virDomainSetSchedulerParameters",
+	"virDomainSetSchedulerParametersFlags", "virDomainSetTime", "virDomainSetUserPassword", "virDomainSetVcpu",
+	"virDomainSetVcpus", "virDomainSetVcpusFlags", "virDomainShutdown", "virDomainShutdownFlags",
+	"virDomainStartDirtyRateCalc", "virDomainSuspend", "virDomainUndefine", "virDomainUndefineFlags",
+	"virDomainUpdateDeviceFlags",
 	// networks and ports
 	"virNetworkCreate", "virNetworkCreateXML", "virNetworkCreateXMLFlags", "virNetworkDefineXML",
-	"virNetworkDefineXMLFlags", "virNetworkDestroy", "virNetworkSetAutostart",
-	"virNetworkUndefine", "virNetworkUpdate", "virNetworkPortCreateXML", "virNetworkPortDelete",
-	"virNetworkPortSetParameters",
+	"virNetworkDefineXMLFlags", "virNetworkDestroy", "virNetworkPortCreateXML", "virNetworkPortDelete",
+	"virNetworkPortSetParameters", "virNetworkSetAutostart", "virNetworkUndefine", "virNetworkUpdate",
 	// storage
-	"virStoragePoolBuild", "virStoragePoolCreate", "virStoragePoolCreateXML",
-	"virStoragePoolDefineXML", "virStoragePoolDelete", "virStoragePoolDestroy",
-	"virStoragePoolRefresh", "virStoragePoolSetAutostart", "virStoragePoolUndefine",
-	"virStorageVolCreateXML", "virStorageVolCreateXMLFrom", "virStorageVolDelete",
+	"virStoragePoolBuild", "virStoragePoolCreate", "virStoragePoolCreateXML", "virStoragePoolDefineXML",
+	"virStoragePoolDelete", "virStoragePoolDestroy", "virStoragePoolRefresh", "virStoragePoolSetAutostart",
+	"virStoragePoolUndefine", "virStorageVolCreateXML", "virStorageVolCreateXMLFrom", "virStorageVolDelete",
 	"virStorageVolDownload", "virStorageVolResize", "virStorageVolUpload", "virStorageVolWipe",
 	"virStorageVolWipePattern",
 	// secrets
 	"virSecretDefineXML", "virSecretGetValue", "virSecretSetValue", "virSecretUndefine",
-	// interfaces, node devices, nwfilters
-	"virInterfaceDefineXML", "virInterfaceUndefine", "virInterfaceCreate", "virInterfaceDestroy",
-	"virInterfaceChangeBegin", "virInterfaceChangeCommit", "virInterfaceChangeRollback",
-	"virNodeDeviceCreateXML", "virNodeDeviceDefineXML", "virNodeDeviceDestroy",
-	"virNodeDeviceUndefine", "virNodeDeviceCreate", "virNodeDeviceDettach",
-	"virNodeDeviceDetachFlags", "virNodeDeviceReAttach", "virNodeDeviceReset",
-	"virNodeDeviceGetAutostart", "virNodeDeviceSetAutostart",
-	"virNWFilterDefineXML", "virNWFilterDefineXMLFlags", "virNWFilterUndefine",
-	"virNWFilterBindingCreateXML", "virNWFilterBindingDelete",
+	// interfaces
+	"virInterfaceChangeBegin", "virInterfaceChangeCommit", "virInterfaceChangeRollback", "virInterfaceCreate",
+	"virInterfaceDefineXML", "virInterfaceDestroy", "virInterfaceUndefine",
+	// node devices
+	"virNodeDeviceCreate", "virNodeDeviceCreateXML", "virNodeDeviceDefineXML", "virNodeDeviceDestroy",
+	"virNodeDeviceDetachFlags", "virNodeDeviceDettach", "virNodeDeviceGetAutostart", "virNodeDeviceReAttach",
+	"virNodeDeviceReset", "virNodeDeviceSetAutostart", "virNodeDeviceUndefine",
+	// nwfilters
+	"virNWFilterBindingCreateXML", "virNWFilterBindingDelete", "virNWFilterDefineXML",
+	"virNWFilterDefineXMLFlags", "virNWFilterUndefine",
 	// host
-	"virNodeAllocPages", "virNodeGetSEVInfo", "virNodeSetMemoryParameters",
-	"virNodeSuspendForDuration",
+	"virNodeAllocPages", "virNodeGetSEVInfo", "virNodeSetMemoryParameters", "virNodeSuspendForDuration",
 }
 
 // readOnlyDenied[proc] is the API a read-only client is refused, or "".
@@ -86,35 +98,95 @@ func init() {
 		denied[api] = true
 	}
 	for proc, api := range remoteProcAPI {
-		if denied[api] || strings.HasPrefix(api, "virDomainMigrate") {
+		if denied[api] {
 			readOnlyDenied[proc] = api
 		}
 	}
 }
 
-// VIR_DOMAIN_XML_SECURE and VIR_DOMAIN_XML_MIGRATABLE: a read-only client
-// may not ask for them.
+// Flags and values behind the argument-dependent denials.
 const (
-	domainXMLSecure     = 1
-	domainXMLMigratable = 8
+	domainXMLSecure        = 1 // VIR_DOMAIN_XML_SECURE (and _SAVE_IMAGE_, _SNAPSHOT_, _CHECKPOINT_XML_SECURE)
+	domainXMLMigratable    = 8 // VIR_DOMAIN_XML_MIGRATABLE
+	domainVcpuGuest        = 8 // VIR_DOMAIN_VCPU_GUEST
+	interfaceAddrsSrcAgent = 1 // VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT
 )
 
-// checkReadOnly returns the error a read-only client gets for proc, or nil.
-func checkReadOnly(proc int32) error {
-	if proc <= 0 || int(proc) > remoteProcMax || readOnlyDenied[proc] == "" {
-		return nil
-	}
-	api := readOnlyDenied[proc]
-	return newError(errOperationDenied, objectDomain(api), "read only access prevents "+api)
+// roArgRule is a denial that depends on the arguments: decode them into
+// args, and the call is refused when denied reports true. msg is libvirt's
+// message for it, or "" for "read only access prevents <api>".
+type roArgRule struct {
+	args   func() any
+	denied func(args any) bool
+	msg    string
 }
 
-// checkReadOnlyXMLFlags is the flag-dependent part of the rule for
-// virDomainGetXMLDesc.
-func checkReadOnlyXMLFlags(flags uint32) error {
-	if flags&(domainXMLSecure|domainXMLMigratable) != 0 {
-		return newError(errOperationDenied, fromDomain, "virDomainGetXMLDesc with secure flag")
+// readOnlyArgRules are the procedures a read-only client may call with some
+// arguments only, as libvirt 9.0's API entry points decide.
+var readOnlyArgRules = map[int32]roArgRule{
+	procDomainGetVcpusFlags: {
+		args:   func() any { return new(libvirt.DomainGetVcpusFlagsArgs) },
+		denied: func(a any) bool { return a.(*libvirt.DomainGetVcpusFlagsArgs).Flags&domainVcpuGuest != 0 },
+	},
+	procDomainInterfaceAddresses: {
+		args: func() any { return new(libvirt.DomainInterfaceAddressesArgs) },
+		denied: func(a any) bool {
+			return a.(*libvirt.DomainInterfaceAddressesArgs).Source == interfaceAddrsSrcAgent
+		},
+	},
+	procDomainGetXMLDesc: {
+		args: func() any { return new(libvirt.DomainGetXMLDescArgs) },
+		denied: func(a any) bool {
+			return a.(*libvirt.DomainGetXMLDescArgs).Flags&(domainXMLSecure|domainXMLMigratable) != 0
+		},
+		msg: "virDomainGetXMLDesc with secure flag",
+	},
+	procDomainManagedSaveGetXMLDesc: {
+		args: func() any { return new(libvirt.DomainManagedSaveGetXMLDescArgs) },
+		denied: func(a any) bool {
+			return a.(*libvirt.DomainManagedSaveGetXMLDescArgs).Flags&domainXMLSecure != 0
+		},
+		msg: "virDomainManagedSaveGetXMLDesc with secure flag",
+	},
+	procDomainSnapshotGetXMLDesc: {
+		args:   func() any { return new(libvirt.DomainSnapshotGetXMLDescArgs) },
+		denied: func(a any) bool { return a.(*libvirt.DomainSnapshotGetXMLDescArgs).Flags&domainXMLSecure != 0 },
+		msg:    "virDomainSnapshotGetXMLDesc with secure flag",
+	},
+	procDomainCheckpointGetXMLDesc: {
+		args:   func() any { return new(libvirt.DomainCheckpointGetXMLDescArgs) },
+		denied: func(a any) bool { return a.(*libvirt.DomainCheckpointGetXMLDescArgs).Flags&domainXMLSecure != 0 },
+		msg:    "virDomainCheckpointGetXMLDesc with secure flag",
+	},
+}
+
+// checkReadOnly returns the error a read-only client gets for calling proc
+// with payload, or nil. A payload that does not decode for an
+// argument-dependent rule gets the decoding error, as libvirt decodes before
+// its API checks anything.
+func checkReadOnly(proc int32, payload []byte) error {
+	if proc <= 0 || int(proc) > remoteProcMax {
+		return nil
 	}
-	return nil
+	api := remoteProcAPI[proc]
+	if readOnlyDenied[proc] != "" {
+		return newError(errOperationDenied, objectDomain(api), "read only access prevents "+api)
+	}
+	rule, ok := readOnlyArgRules[proc]
+	if !ok {
+		return nil
+	}
+	a := rule.args()
+	if err := decodeArgs(payload, a); err != nil {
+		return err
+	}
+	if !rule.denied(a) {
+		return nil
+	}
+	if rule.msg != "" {
+		return newError(errOperationDenied, objectDomain(api), rule.msg)
+	}
+	return newError(errOperationDenied, objectDomain(api), "read only access prevents "+api)
 }
 
 // objectDomain is the virErrorDomain libvirt's public API layer reports for

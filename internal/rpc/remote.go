@@ -124,7 +124,7 @@ func (p *remoteProgram) dispatch(ctx context.Context, cl *call, out *packet) err
 		return errNotOpen
 	}
 	if ro {
-		if err := checkReadOnly(proc); err != nil {
+		if err := checkReadOnly(proc, cl.payload); err != nil {
 			return err
 		}
 	}
@@ -132,15 +132,6 @@ func (p *remoteProgram) dispatch(ctx context.Context, cl *call, out *packet) err
 	if h == nil {
 		api := remoteProcAPI[proc]
 		return newError(errNoSupport, objectDomain(api), api)
-	}
-	if proc == procDomainGetXMLDesc && ro {
-		var a libvirt.DomainGetXMLDescArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if err := checkReadOnlyXMLFlags(uint32(a.Flags)); err != nil {
-			return err
-		}
 	}
 	if err := h(ctx, cn, cl, out); err != nil {
 		return driverError(proc, err)
