@@ -37,7 +37,6 @@ const (
 // virErrorDomain values (include/libvirt/virterror.h).
 const (
 	fromNone           int32 = 0
-	fromDom            int32 = 6 // libvirt-host.c reports as VIR_FROM_DOM
 	fromRPC            int32 = 7
 	fromStorage        int32 = 18
 	fromNetwork        int32 = 19

@@ -171,6 +171,14 @@ func TestProcTable(t *testing.T) {
 // their object's error domain, allowed ones pass, and the argument-dependent
 // ones pass with harmless arguments and are denied with the guarded ones.
 func TestReadOnlyTable(t *testing.T) {
+	// VIR_FROM_THIS of each libvirt-<object>.c file (libvirt.c's two APIs,
+	// open and close, never reach objectDomain).
+	fileDomains := map[string]int32{
+		"libvirt-domain.c": fromDomain, "libvirt-host.c": fromDomain,
+		"libvirt-domain-snapshot.c": fromDomainSnapshot, "libvirt-domain-checkpoint.c": fromCheckpoint,
+		"libvirt-network.c": fromNetwork, "libvirt-storage.c": fromStorage, "libvirt-nodedev.c": fromNodedev,
+		"libvirt-secret.c": fromSecret, "libvirt-interface.c": fromInterface, "libvirt-nwfilter.c": fromNWFilter,
+	}
 	known := map[string]bool{}
 	for _, api := range remoteProcAPI {
 		known[api] = true
@@ -210,15 +218,18 @@ func TestReadOnlyTable(t *testing.T) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		f := strings.SplitN(line, " ", 4)
+		f := strings.SplitN(line, " ", 5)
 		n, err := strconv.Atoi(f[0])
-		if err != nil || len(f) != 4 {
+		if err != nil || len(f) != 5 {
 			t.Fatalf("bad line %q", line)
 		}
 		seen++
-		proc, api, rule := int32(n), f[2], f[3]
+		proc, api, file, rule := int32(n), f[2], f[3], f[4]
 		if api != "-" && remoteProcAPI[proc] != api {
 			t.Errorf("procedure %d: API %s here, %s in libvirt", proc, remoteProcAPI[proc], api)
+		}
+		if dom, ok := fileDomains[file]; ok && objectDomain(api) != dom {
+			t.Errorf("%s: error domain %d, want %d (%s)", api, objectDomain(api), dom, file)
 		}
 		wantDenied := rule == "denied"
 		payload := []byte(nil)
@@ -268,12 +279,12 @@ func TestObjectDomain(t *testing.T) {
 		{"virNetworkPortDelete", fromNetwork},
 		{"virStorageVolResize", fromStorage},
 		{"virNodeDeviceCreateXML", fromNodedev},
-		{"virNodeGetInfo", fromDom},
+		{"virNodeGetInfo", fromDomain},
 		{"virConnectListAllNWFilterBindings", fromNWFilter},
 		{"virConnectListAllNetworks", fromNetwork},
 		{"virConnectFindStoragePoolSources", fromStorage},
 		{"virConnectGetDomainCapabilities", fromDomain},
-		{"virConnectBaselineHypervisorCPU", fromDom},
+		{"virConnectBaselineHypervisorCPU", fromDomain},
 	} {
 		if got := objectDomain(c.api); got != c.want {
 			t.Errorf("objectDomain(%s) = %d, want %d", c.api, got, c.want)

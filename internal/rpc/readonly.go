@@ -192,6 +192,9 @@ func checkReadOnly(proc int32, payload []byte) error {
 // objectDomain is the virErrorDomain libvirt's public API layer reports for
 // api: the VIR_FROM_THIS of the libvirt-<object>.c file defining it.
 func objectDomain(api string) int32 {
+	if d, ok := misfiledAPIs[api]; ok {
+		return d
+	}
 	name := strings.TrimPrefix(api, "vir")
 	for _, o := range objectFiles {
 		if strings.HasPrefix(name, o.word) {
@@ -205,8 +208,16 @@ func objectDomain(api string) int32 {
 			}
 		}
 	}
-	// libvirt.c and libvirt-host.c (virConnect*, virNode*).
-	return fromDom
+	// libvirt-host.c (virConnect*, virNode*): its VIR_FROM_THIS is
+	// VIR_FROM_DOMAIN. (libvirt.c's are open and close, answered here.)
+	return fromDomain
+}
+
+// misfiledAPIs are the APIs whose name does not say the file defining them.
+var misfiledAPIs = map[string]int32{
+	"virNodeNumOfDevices": fromNodedev, "virNodeListDevices": fromNodedev,
+	"virDomainHasCurrentSnapshot": fromDomainSnapshot, "virDomainRevertToSnapshot": fromDomainSnapshot,
+	"virDomainListAllSnapshots": fromDomainSnapshot, "virDomainListAllCheckpoints": fromCheckpoint,
 }
 
 type objectWord struct {
