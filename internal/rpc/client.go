@@ -346,17 +346,49 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 }
 
 // dispatch runs the program's handler. A panic in a handler or a driver is
-// logged with its stack and answered as an internal error: one bad call must
-// not take the daemon down.
+// answered as an internal error (one bad call must not take the daemon
+// down) and logged through the server's panicLog: the first with its stack,
+// then at most one a minute, so a client repeating the call cannot flood the
+// log.
 func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}).
-				Errorf("panic serving a call: %v\n%s", r, debug.Stack())
+			c.srv.panics.log(c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}),
+				r, debug.Stack())
 			err = newError(errInternal, fromRPC, "unexpected failure while serving the call")
 		}
 	}()
 	return prog.dispatch(c.srv.baseCtx, cl, out)
+}
+
+// panicLogInterval is how often a recovered panic's stack may be logged.
+const panicLogInterval = time.Minute
+
+// panicLog rate-limits the logging of recovered panics: one stack at error
+// level per panicLogInterval; the panics in between are counted, logged at
+// debug level without their stack, and reported with the next stack.
+type panicLog struct {
+	mu         sync.Mutex
+	last       time.Time // when a stack was last logged; zero: never
+	suppressed int
+}
+
+func (p *panicLog) log(l *logrus.Entry, r any, stack []byte) {
+	now := time.Now()
+	p.mu.Lock()
+	if !p.last.IsZero() && now.Sub(p.last) < panicLogInterval {
+		p.suppressed++
+		p.mu.Unlock()
+		l.Debugf("panic serving a call: %v (stack not logged again within %s)", r, panicLogInterval)
+		return
+	}
+	n := p.suppressed
+	p.last, p.suppressed = now, 0
+	p.mu.Unlock()
+	if n > 0 {
+		l = l.WithField("suppressed", n)
+	}
+	l.Errorf("panic serving a call: %v\n%s", r, stack)
 }
 
 // replyError queues an error reply to the CALL h; sent (may be nil) runs

@@ -32,6 +32,7 @@ const (
 	errArgumentUnsupported int32 = 74
 	errNoServer            int32 = 95
 	errNoClient            int32 = 96
+	errOverflow            int32 = 82
 )
 
 // virErrorDomain values (include/libvirt/virterror.h).
@@ -74,6 +75,7 @@ var templates = map[int32]string{
 	errArgumentUnsupported: "argument unsupported: %s",
 	errNoServer:            "Server not found: %s",
 	errNoClient:            "Client not found: %s",
+	errOverflow:            "numerical overflow: %s",
 }
 
 // classCodes maps each errdefs class to its virErrorNumber.

@@ -19,6 +19,7 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
@@ -505,3 +506,40 @@ func TestPeerUIDRefused(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestPanicLogRateLimited checks that a client repeating a call that panics
+// gets one stack in the log, at error level, and then only debug lines
+// without a stack; the count of the quiet ones comes with the next stack.
+func TestPanicLogRateLimited(t *testing.T) {
+	logger, hook := logtest.NewNullLogger()
+	logger.SetLevel(logrus.DebugLevel)
+	var p panicLog
+	for i := 0; i < 1000; i++ {
+		p.log(logrus.NewEntry(logger), "boom", []byte("goroutine 1 [running]:\n..."))
+	}
+	var errs, debugs int
+	for _, e := range hook.AllEntries() {
+		switch e.Level {
+		case logrus.ErrorLevel:
+			errs++
+			if !strings.Contains(e.Message, "goroutine 1") {
+				t.Errorf("the first panic is logged without its stack: %q", e.Message)
+			}
+		case logrus.DebugLevel:
+			debugs++
+			if strings.Contains(e.Message, "goroutine") {
+				t.Errorf("a repeated panic is logged with its stack: %q", e.Message)
+			}
+		}
+	}
+	if errs != 1 || debugs != 999 {
+		t.Fatalf("%d error and %d debug lines, want 1 and 999", errs, debugs)
+	}
+	// Once the interval has passed, the next stack is logged with the count.
+	p.last = p.last.Add(-panicLogInterval)
+	hook.Reset()
+	p.log(logrus.NewEntry(logger), "boom", []byte("stack"))
+	if e := hook.LastEntry(); e == nil || e.Level != logrus.ErrorLevel || e.Data["suppressed"] != 999 {
+		t.Fatalf("after the interval: %+v", e)
+	}
+}

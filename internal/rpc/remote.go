@@ -365,6 +365,9 @@ func init() {
 		return out.encode(libvirt.NodeGetFreeMemoryRet{FreeMem: m})
 	}
 	h[procNodeGetMemoryStats] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.NodeGetMemoryStatsArgs, out *packet) error {
+		if err := argNodeMemoryStats(a.Nparams, a.CellNum); err != nil {
+			return err
+		}
 		stats, err := cn.NodeMemoryStats(ctx, a.CellNum, a.Flags)
 		if err != nil {
 			return err
@@ -409,8 +412,8 @@ func init() {
 		return out.encode(libvirt.ConnectNumOfDomainsRet{Num: int32(len(doms))})
 	}
 	h[procConnectListDomains] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectListDomainsArgs, out *packet) error {
-		if a.Maxids < 0 || a.Maxids > domainListMax {
-			return rpcError("maxids > REMOTE_DOMAIN_LIST_MAX")
+		if err := argListMax("virConnectListDomains", "maxids", a.Maxids); err != nil {
+			return err
 		}
 		doms, err := listDomains(ctx, cn, listActive)
 		if err != nil {
@@ -433,8 +436,8 @@ func init() {
 		return out.encode(libvirt.ConnectNumOfDefinedDomainsRet{Num: int32(len(doms))})
 	}
 	h[procConnectListDefinedDomains] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectListDefinedDomainsArgs, out *packet) error {
-		if a.Maxnames < 0 || a.Maxnames > domainListMax {
-			return rpcError("maxnames > REMOTE_DOMAIN_LIST_MAX")
+		if err := argListMax("virConnectListDefinedDomains", "maxnames", a.Maxnames); err != nil {
+			return err
 		}
 		doms, err := listDomains(ctx, cn, listInactive)
 		if err != nil {
@@ -450,6 +453,9 @@ func init() {
 		return out.encode(r)
 	})
 	h[procDomainLookupByID] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainLookupByIDArgs, out *packet) error {
+		if err := argNonNegative("virDomainLookupByID", "id", a.ID); err != nil {
+			return err
+		}
 		d, err := cn.LookupByID(ctx, a.ID)
 		if err != nil {
 			return err

@@ -77,6 +77,8 @@ type Server struct {
 	cfg   atomic.Pointer[ServerConfig]
 	pool  *workerPool
 
+	panics panicLog // recovered panics, logged rate-limited
+
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
 	readers    sync.WaitGroup // one per client connection loop
