@@ -340,6 +340,7 @@ func mainServerConfig(c *config.Config) rpc.ServerConfig {
 		MaxClients:          c.MaxClients,
 		MaxAnonymousClients: c.MaxAnonymousClients,
 		MaxClientRequests:   c.MaxClientRequests,
+		MaxBufferMemory:     c.BufferMemoryBytes(),
 		KeepaliveInterval:   c.KeepaliveInterval,
 		KeepaliveCount:      c.KeepaliveCount,
 	}
@@ -352,6 +353,7 @@ func adminServerConfig(c *config.Config) rpc.ServerConfig {
 		MaxWorkers:        c.AdminMaxWorkers,
 		MaxClients:        c.AdminMaxClients,
 		MaxClientRequests: c.AdminMaxClientRequests,
+		MaxBufferMemory:   c.BufferMemoryBytes(),
 		KeepaliveInterval: c.AdminKeepaliveInterval,
 		KeepaliveCount:    c.AdminKeepaliveCount,
 	}

@@ -76,6 +76,7 @@ type Config struct {
 	MaxWorkers          uint // max_workers (U), > 0
 	PrioWorkers         uint // prio_workers (U)
 	MaxClientRequests   uint // max_client_requests (U)
+	MaxBufferMemory     uint // max_buffer_memory (U), MiB; 0 = no bound
 
 	AdminMinWorkers        uint // admin_min_workers (U)
 	AdminMaxWorkers        uint // admin_max_workers (U)
@@ -129,6 +130,7 @@ func Defaults(privileged bool) *Config {
 		MaxWorkers:          20,
 		PrioWorkers:         5,
 		MaxClientRequests:   5,
+		MaxBufferMemory:     256,
 
 		AdminMinWorkers:        5,
 		AdminMaxWorkers:        20,
@@ -259,6 +261,7 @@ func (c *Config) load(path string, data []byte) error {
 	r.uint("max_anonymous_clients", &c.MaxAnonymousClients)
 	r.uint("prio_workers", &c.PrioWorkers)
 	r.uint("max_client_requests", &c.MaxClientRequests)
+	r.uint("max_buffer_memory", &c.MaxBufferMemory)
 	r.uint("admin_min_workers", &c.AdminMinWorkers)
 	r.uint("admin_max_workers", &c.AdminMaxWorkers)
 	r.uint("admin_max_clients", &c.AdminMaxClients)

@@ -32,6 +32,7 @@ var Options = []Option{
 	{"max_workers", "MaxWorkers", false},
 	{"prio_workers", "PrioWorkers", false},
 	{"max_client_requests", "MaxClientRequests", false},
+	{"max_buffer_memory", "MaxBufferMemory", false},
 	{"admin_min_workers", "AdminMinWorkers", false},
 	{"admin_max_workers", "AdminMaxWorkers", false},
 	{"admin_max_clients", "AdminMaxClients", false},

@@ -86,8 +86,19 @@ func (c *Config) CheckClientLimits() error {
 		return errdefs.New(errdefs.ErrInternal,
 			"The overall maximum number of clients must not be less than the number of clients waiting for authentication")
 	}
+	if c.MaxBufferMemory != 0 && c.MaxBufferMemory < MinBufferMemory {
+		return errdefs.Newf(errdefs.ErrConfigUnsupported,
+			"max_buffer_memory must be 0 (no bound) or at least %d (MiB, one largest packet)", MinBufferMemory)
+	}
 	return nil
 }
+
+// MinBufferMemory is the smallest non-zero max_buffer_memory, in MiB: one
+// packet of the largest size libvirt allows (VIR_NET_MESSAGE_MAX, 32 MiB).
+const MinBufferMemory = 32
+
+// BufferMemoryBytes returns max_buffer_memory in bytes (0: no bound).
+func (c *Config) BufferMemoryBytes() int64 { return int64(c.MaxBufferMemory) << 20 }
 
 // ParseMode parses a unix_sock_*_perms value as libvirt does (a C long in
 // base 8, optional sign, nothing after the digits) and returns the

@@ -74,6 +74,15 @@ func TestCheckClientLimits(t *testing.T) {
 	if err := c.CheckClientLimits(); err != nil {
 		t.Errorf("zero limits: %v", err)
 	}
+	for _, c2 := range []struct {
+		mib uint
+		ok  bool
+	}{{0, true}, {1, false}, {31, false}, {32, true}, {4096, true}} {
+		c.MaxBufferMemory = c2.mib
+		if err := c.CheckClientLimits(); (err == nil) != c2.ok {
+			t.Errorf("max_buffer_memory = %d: %v", c2.mib, err)
+		}
+	}
 }
 
 func TestCheckAccessDrivers(t *testing.T) {

@@ -99,10 +99,13 @@ type call struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // maxPooled is the largest buffer the pools keep; larger ones, grown for a
-// rare big packet, are left to the garbage collector.
-const maxPooled = 1 << 16
+// rare big packet, are left to the garbage collector. It is freeBuffer, so
+// that no pooled buffer holds budget.
+const maxPooled = freeBuffer
 
-func putBuf(bp *[]byte) {
+// putBuf returns a read buffer to the pool and its budget to the server.
+func (c *Client) putBuf(bp *[]byte) {
+	c.srv.budget.release(reservedFor(cap(*bp)))
 	if cap(*bp) <= maxPooled {
 		*bp = (*bp)[:0]
 		bufPool.Put(bp)
@@ -214,11 +217,11 @@ func (c *Client) serve() {
 			break
 		}
 		bp := bufPool.Get().(*[]byte)
-		h, payload, buf, err := readPacket(br, *bp)
+		h, payload, buf, err := readPacket(br, *bp, c.grow)
 		*bp = buf
 		if err != nil {
 			c.release()
-			putBuf(bp)
+			c.putBuf(bp)
 			c.logReadError(err)
 			break
 		}
@@ -226,7 +229,7 @@ func (c *Client) serve() {
 		c.kaMissed.Store(0)
 		if !c.handle(h, payload, bp) {
 			c.release()
-			putBuf(bp)
+			c.putBuf(bp)
 		}
 	}
 	// Let the calls still running reply (Shutdown relies on it), then close;
@@ -241,8 +244,20 @@ func (c *Client) serve() {
 	s.removeClient(c)
 }
 
+// grow reserves extra bytes of the server's buffer budget for the packet
+// being read; it gives up when the client is closing.
+func (c *Client) grow(extra int64) error {
+	return c.srv.budget.reserve(extra, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.stopping || c.closed
+	})
+}
+
 func (c *Client) logReadError(err error) {
 	switch {
+	case errors.Is(err, errNoBudget):
+		c.log.Warn("closing connection: the packet buffer memory budget (max_buffer_memory) is spent")
 	case errors.Is(err, io.EOF):
 		c.log.Debug("client closed the connection")
 	case errors.Is(err, errFraming):
@@ -290,7 +305,7 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 	if prog.inline(h.Procedure) {
 		c.run(prog, cl, func() {
 			c.release()
-			putBuf(bp)
+			c.putBuf(bp)
 		}, true)
 		return true
 	}
@@ -299,7 +314,7 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		// client that does not read stops being read.
 		c.run(prog, cl, func() {
 			c.release()
-			putBuf(bp)
+			c.putBuf(bp)
 		}, false)
 	}})
 	return ok
@@ -454,6 +469,7 @@ func (c *Client) stopReading() {
 	c.stopping = true
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	c.srv.budget.wake()
 	// Wake a blocked read.
 	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
 }
@@ -468,6 +484,7 @@ func (c *Client) close() {
 	c.closed = true
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	c.srv.budget.wake()
 	c.omu.Lock()
 	c.oclosed = true
 	c.ocond.Broadcast()

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -396,7 +397,7 @@ func FuzzReadPacket(f *testing.F) {
 		r := bytes.NewReader(data)
 		var buf []byte
 		for {
-			h, payload, b, err := readPacket(r, buf)
+			h, payload, b, err := readPacket(r, buf, noBudget)
 			buf = b
 			if err != nil {
 				return
@@ -419,15 +420,85 @@ func TestReadPacketLimits(t *testing.T) {
 		{"02000005", true},
 		{"0000001c 20008086", false}, // short body: unexpected EOF
 	} {
-		_, _, _, err := readPacket(bytes.NewReader(unhex(t, c.in)), nil)
+		_, _, _, err := readPacket(bytes.NewReader(unhex(t, c.in)), nil, noBudget)
 		if errors.Is(err, errFraming) != c.framing || err == nil {
 			t.Errorf("%s: %v", c.in, err)
 		}
 	}
 	b := unhex(t, "00000020 20008086 00000001 0000003c 00000000 00000009 00000000 0000000a ffff")
-	h, payload, _, err := readPacket(bytes.NewReader(b), nil)
+	h, payload, _, err := readPacket(bytes.NewReader(b), nil, noBudget)
 	if err != nil || h.Procedure != 60 || h.Serial != 9 || !bytes.Equal(payload, unhex(t, "0000000a")) {
 		t.Errorf("%+v %x %v", h, payload, err)
+	}
+}
+
+func noBudget(int64) error { return nil }
+
+// TestReadPacketGrowsWithData checks that the read buffer follows the bytes
+// that arrived, not the announced length: a 32 MiB announcement followed by
+// 32 bytes leaves a 4 KiB buffer and reserves no budget; a whole 1 MiB
+// packet reserves exactly what its buffer holds beyond freeBuffer.
+func TestReadPacketGrowsWithData(t *testing.T) {
+	var reserved int64
+	grow := func(n int64) error { reserved += n; return nil }
+	hdr := unhex(t, "02000004 20008086 00000001 0000000b 00000000 00000001 00000000")
+	in := io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(make([]byte, 8)))
+	_, _, buf, err := readPacket(in, nil, grow)
+	if err != io.ErrUnexpectedEOF || cap(buf) > 4096 || reserved != 0 {
+		t.Fatalf("32 bytes of a 32 MiB packet: err %v, buffer %d bytes, %d reserved", err, cap(buf), reserved)
+	}
+	const size = 1 << 20
+	pkt := append(binary.BigEndian.AppendUint32(nil, size), hdr[4:]...)
+	pkt = append(pkt, make([]byte, size-len(pkt))...)
+	_, payload, buf, err := readPacket(bytes.NewReader(pkt), make([]byte, 0, 4096), grow)
+	if err != nil || len(payload) != size-28 {
+		t.Fatalf("1 MiB packet: %v, %d payload bytes", err, len(payload))
+	}
+	if reserved != reservedFor(cap(buf)) || cap(buf) != size-4 {
+		t.Fatalf("1 MiB packet: buffer %d bytes, %d reserved", cap(buf), reserved)
+	}
+	// A refused reservation ends the read with its error.
+	_, _, _, err = readPacket(bytes.NewReader(pkt), nil, func(int64) error { return errNoBudget })
+	if err != errNoBudget {
+		t.Fatalf("refused budget: %v", err)
+	}
+}
+
+// TestMemBudget checks the budget: reservations up to the limit pass, the
+// next waits until one is returned, gives up after budgetWait or when its
+// client goes, and one larger than the whole budget fails at once.
+func TestMemBudget(t *testing.T) {
+	never := func() bool { return false }
+	b := newMemBudget(100)
+	if err := b.reserve(60, never); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.reserve(101, never); err != errNoBudget {
+		t.Fatalf("over the whole budget: %v", err)
+	}
+	got := make(chan error)
+	go func() { got <- b.reserve(60, never) }()
+	select {
+	case err := <-got:
+		t.Fatalf("reserved past the limit: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.release(60)
+	if err := <-got; err != nil || b.Used() != 60 {
+		t.Fatalf("after a release: %v, %d used", err, b.Used())
+	}
+	var gone atomic.Bool
+	go func() { got <- b.reserve(60, gone.Load) }()
+	gone.Store(true)
+	b.wake()
+	if err := <-got; err != errNoBudget {
+		t.Fatalf("client gone: %v", err)
+	}
+	old := budgetWait
+	budgetWait = 10 * time.Millisecond
+	defer func() { budgetWait = old }()
+	if err := b.reserve(60, never); err != errNoBudget {
+		t.Fatalf("after budgetWait: %v", err)
 	}
 }
 

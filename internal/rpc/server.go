@@ -28,6 +28,9 @@ type ServerConfig struct {
 	MaxClientRequests               uint
 	KeepaliveInterval               int // seconds; <=0: never ping
 	KeepaliveCount                  uint
+	// MaxBufferMemory bounds the bytes of packet read buffers beyond the
+	// first 64 KiB of each that all clients hold at once; 0: no bound.
+	MaxBufferMemory int64
 }
 
 // AuthType is the authentication a listener requires (remote_auth_type).
@@ -77,7 +80,8 @@ type Server struct {
 	cfg   atomic.Pointer[ServerConfig]
 	pool  *workerPool
 
-	panics panicLog // recovered panics, logged rate-limited
+	panics panicLog   // recovered panics, logged rate-limited
+	budget *memBudget // read buffer memory (MaxBufferMemory)
 
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
@@ -116,6 +120,7 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 	c := cfg
 	s.cfg.Store(&c)
 	s.pool = newWorkerPool(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
+	s.budget = newMemBudget(cfg.MaxBufferMemory)
 	return s
 }
 
@@ -152,6 +157,7 @@ func (s *Server) SetLimits(cfg ServerConfig) {
 	cfg.Name = s.Name()
 	s.cfg.Store(&cfg)
 	s.pool.setLimits(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
+	s.budget.setLimit(cfg.MaxBufferMemory)
 	s.mu.Lock()
 	s.cond.Broadcast()
 	clients := s.clientListLocked()
@@ -331,6 +337,9 @@ func (s *Server) Client(id uint64) *Client {
 	defer s.mu.Unlock()
 	return s.clients[id]
 }
+
+// BufferMemory returns the bytes of read buffer budget held now.
+func (s *Server) BufferMemory() int64 { return s.budget.Used() }
 
 // ThreadPool returns the worker pool's parameters and counters.
 func (s *Server) ThreadPool() ThreadPoolInfo { return s.pool.info() }
