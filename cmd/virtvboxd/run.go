@@ -187,6 +187,7 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	if err := cfg.CheckClientLimits(); err != nil {
 		return daemon.Fail(daemon.ExitInit, err)
 	}
+	raiseFDLimit(d.log)
 	set, err := openSockets(paths, cfg, d.logs.For("sockets"))
 	if err != nil {
 		return daemon.Fail(daemon.ExitNetwork, err)
@@ -226,6 +227,7 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	}
 
 	var wg sync.WaitGroup
+	var sockErr atomic.Pointer[error] // the first socket that failed for good
 	for _, l := range set.Listeners {
 		srv, svc := mainSrv, rpc.Service{Auth: rpc.AuthNone}
 		switch l.Kind {
@@ -238,7 +240,12 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 		go func(l *sockets.Listener) {
 			defer wg.Done()
 			if err := srv.Serve(ctx, l, svc); err != nil {
+				// Passing failures (out of descriptors) are retried by
+				// Serve; this one will not pass. Exit non-zero, so that
+				// Restart=on-failure brings the daemon back.
 				d.log.WithError(err).Errorf("%s socket failed; stopping", l.Kind)
+				err = fmt.Errorf("%s socket: %w", l.Kind, err)
+				sockErr.CompareAndSwap(nil, &err)
 				d.stop()
 			}
 		}(l)
@@ -261,6 +268,9 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	d.idle.Stop()
 	err = d.shutdown()
 	wg.Wait()
+	if se := sockErr.Load(); se != nil {
+		return *se
+	}
 	return err
 }
 

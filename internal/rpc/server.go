@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -96,6 +97,7 @@ type Server struct {
 	nUnauth   int
 	listeners map[net.Listener]struct{}
 	closing   bool
+	closingCh chan struct{} // closed when closing is set
 	onChange  []func()
 }
 
@@ -113,6 +115,7 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 		euid:      uint32(os.Geteuid()),
 		clients:   map[uint64]*Client{},
 		listeners: map[net.Listener]struct{}{},
+		closingCh: make(chan struct{}),
 	}
 	s.cond.L = &s.mu
 	s.programs.Store(&map[uint32]Program{})
@@ -231,7 +234,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error 
 		ln.Close()
 	}()
 
-	var backoff time.Duration
+	var (
+		backoff  time.Duration
+		lastWarn time.Time
+		failures int
+	)
 	for {
 		s.mu.Lock()
 		for !s.closing && !stopped.Load() && s.fullLocked() {
@@ -250,18 +257,47 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error 
 			if closing || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.WithError(err).Warn("accept failed; retrying")
-				time.Sleep(backoff)
-				continue
+			if !retryableAccept(err) {
+				return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
 			}
-			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
+			// Out of file descriptors (or a connection aborted before
+			// it was taken): back off as net/http does and keep
+			// serving; the pending connections wait in the backlog.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			failures++
+			if now := time.Now(); now.Sub(lastWarn) >= 10*time.Second {
+				hint := ""
+				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+					hint = " (out of file descriptors: raise the open files limit, LimitNOFILE=, or lower max_clients)"
+				}
+				s.log.WithError(err).WithField("failures", failures).
+					Warnf("accept failed on %s; retrying in up to %s%s", ln.Addr(), time.Second, hint)
+				lastWarn, failures = now, 0
+			}
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			case <-s.closingCh:
+			}
+			continue
 		}
 		backoff = 0
 		s.addClient(conn, svc)
 	}
+}
+
+// retryableAccept reports whether an accept error is passing: the process or
+// the system is out of file descriptors or memory, or the peer gave up
+// before its connection was taken.
+func retryableAccept(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO, syscall.EPERM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // fullLocked reports whether max_clients or max_anonymous_clients is reached.
@@ -279,6 +315,9 @@ func (s *Server) fullLocked() bool {
 // an idle server.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.closing {
+		close(s.closingCh)
+	}
 	s.closing = true
 	for ln := range s.listeners {
 		ln.Close()
