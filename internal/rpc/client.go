@@ -46,8 +46,10 @@ type Client struct {
 	mu       sync.Mutex
 	cond     sync.Cond // in-flight count fell, or the client is closing
 	inflight int
+	busy     int  // calls handed to a program whose reply is not yet sent
 	warned   bool // the max_client_requests warning was logged
 	stopping bool // read no more calls
+	draining bool // the server is shutting down: stop reading once idle
 	closed   bool // conn is closed
 	progData map[uint32]any
 
@@ -137,6 +139,7 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 	if fromLoop && len(c.outq) == 0 && !c.writing && !c.oclosed {
 		c.writing = true
 		c.omu.Unlock()
+		c.writeDeadline()
 		_, err := c.conn.Write(b)
 		c.writeDone(err, []outMsg{{b: b, done: done}})
 		return
@@ -193,6 +196,7 @@ func (c *Client) writeLoop() {
 		for _, m := range batch {
 			bufs = append(bufs, m.b)
 		}
+		c.writeDeadline()
 		_, err := bufs.WriteTo(c.conn)
 		c.writeDone(err, batch)
 	}
@@ -302,10 +306,12 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial}).Debug("call")
 	}
 	cl := &call{client: c, hdr: h, payload: payload}
+	c.addBusy(1)
 	if prog.inline(h.Procedure) {
 		c.run(prog, cl, func() {
-			c.release()
 			c.putBuf(bp)
+			c.addBusy(-1)
+			c.release()
 		}, true)
 		return true
 	}
@@ -313,10 +319,14 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		// The request slot is freed once the reply is on the wire, so a
 		// client that does not read stops being read.
 		c.run(prog, cl, func() {
-			c.release()
 			c.putBuf(bp)
+			c.addBusy(-1)
+			c.release()
 		}, false)
 	}})
+	if !ok {
+		c.addBusy(-1)
+	}
 	return ok
 }
 
@@ -462,6 +472,65 @@ func (c *Client) release() {
 	c.mu.Unlock()
 }
 
+// addBusy counts calls handed to a program (d = 1) and calls whose reply is
+// sent (d = -1). A draining client that becomes idle is stopped after
+// drainIdle unless it sends another call meanwhile.
+func (c *Client) addBusy(d int) {
+	c.mu.Lock()
+	c.busy += d
+	arm := c.draining && c.busy == 0
+	c.mu.Unlock()
+	if arm {
+		c.armDrain()
+	}
+}
+
+// drainIdle is how long a client of a server that is shutting down stays
+// connected with no call in flight: the follow-up a client library sends
+// right after a reply (virDomainCreate's lookup by UUID, a CONNECT_CLOSE) is
+// served instead of meeting a closed socket.
+var drainIdle = 250 * time.Millisecond
+
+// drainWrite is how long, once the server is shutting down, one write to a
+// client may take: a client that does not read its replies is dropped
+// after it, so it cannot hold the shutdown.
+var drainWrite = 2 * time.Second
+
+// drain starts the client's part of a shutdown: its writes get a
+// deadline, and it stops being read once it has been idle for drainIdle.
+func (c *Client) drain() {
+	c.mu.Lock()
+	c.draining = true
+	idle := c.busy == 0
+	c.mu.Unlock()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(drainWrite))
+	if idle {
+		c.armDrain()
+	}
+}
+
+func (c *Client) armDrain() {
+	time.AfterFunc(drainIdle, func() {
+		c.mu.Lock()
+		idle := c.busy == 0
+		c.mu.Unlock()
+		if idle {
+			c.stopReading()
+		}
+	})
+}
+
+// writeDeadline renews the write deadline of a draining client before a
+// write.
+func (c *Client) writeDeadline() {
+	c.mu.Lock()
+	draining := c.draining
+	c.mu.Unlock()
+	if draining {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(drainWrite))
+	}
+}
+
 // stopReading makes the connection loop take no further calls; calls in
 // flight still reply, then the connection closes.
 func (c *Client) stopReading() {
@@ -526,11 +595,11 @@ func (c *Client) armKeepalive(d time.Duration) {
 // and drops one that left keepalive_count pings unanswered.
 func (c *Client) keepaliveTick() {
 	c.mu.Lock()
-	done := c.closed || c.stopping
+	done := c.closed || c.stopping || c.draining
 	c.mu.Unlock()
 	if done {
-		// Closed, or no longer read (the server is shutting down): its
-		// PONGs would go unseen, so its silence says nothing.
+		// Closed, or the server is shutting down: its PONGs may go
+		// unseen, so its silence says nothing.
 		return
 	}
 	cfg := c.srv.cfg.Load()

@@ -1,5 +1,7 @@
 package rpc
 
+import "time"
+
 // Fixture is unhex, for the tests of package rpc_test.
 var Fixture = unhex
 
@@ -13,4 +15,12 @@ func ImplementedRemoteProcs() []int32 {
 		}
 	}
 	return procs
+}
+
+// SetDrainTimes replaces drainIdle and drainWrite for a test and returns
+// what restores them.
+func SetDrainTimes(idle, write time.Duration) (restore func()) {
+	oldIdle, oldWrite := drainIdle, drainWrite
+	drainIdle, drainWrite = idle, write
+	return func() { drainIdle, drainWrite = oldIdle, oldWrite }
 }

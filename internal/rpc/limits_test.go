@@ -323,8 +323,8 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	}
 }
 
-// TestShutdownDeadline checks that Shutdown gives up on a stuck call when its
-// context ends.
+// TestShutdownDeadline checks that when Shutdown's context ends, a stuck
+// call is cancelled and its client gets a clean error reply before EOF.
 func TestShutdownDeadline(t *testing.T) {
 	gate := make(chan struct{})
 	defer close(gate)
@@ -338,6 +338,9 @@ func TestShutdownDeadline(t *testing.T) {
 	defer cancel()
 	if err := h.Server.Shutdown(ctx); err != context.DeadlineExceeded {
 		t.Fatalf("Shutdown = %v, want deadline exceeded", err)
+	}
+	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 1 {
+		t.Fatalf("cancelled call: serial %d status %d, want an error reply", serial, status)
 	}
 	r.expectEOF()
 }
@@ -489,4 +492,72 @@ func shutdownInBackground(s *rpc.Server) <-chan error {
 		done <- s.Shutdown(ctx)
 	}()
 	return done
+}
+
+// TestShutdownServesFollowUp checks that a client whose call was in flight
+// when Shutdown began gets the reply and then still gets an answer to the
+// call it sends right after (as virDomainCreate's lookup by UUID), and is
+// closed once idle.
+func TestShutdownServesFollowUp(t *testing.T) {
+	gate := make(chan struct{})
+	h := rpctest.NewServer(t)
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.open(0)
+	r.send(call(remote, procConnectGetHostname, 1, nil))
+	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	done := shutdownInBackground(h.Server)
+	waitFor(t, "the server to stop accepting", func() bool {
+		c, err := net.Dial("unix", h.Socket)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	close(gate)
+	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 0 {
+		t.Fatalf("in-flight reply: serial %d status %d", serial, status)
+	}
+	r.send(call(remote, procConnectGetHostname, 2, nil))
+	if _, _, _, _, serial, status := header(r.recv()); serial != 2 || status != 0 {
+		t.Fatalf("follow-up reply: serial %d status %d", serial, status)
+	}
+	r.expectEOF()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownDropsNonReader checks that a client that pipelines calls and
+// never reads cannot hold the shutdown: it is dropped once a write to it
+// has waited drainWrite, and Shutdown returns nil.
+func TestShutdownDropsNonReader(t *testing.T) {
+	defer rpc.SetDrainTimes(50*time.Millisecond, 200*time.Millisecond)()
+	h := rpctest.NewServer(t)
+	c, err := net.Dial("unix", h.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.UnixConn).SetReadBuffer(4096)
+	if _, err := c.Write(call(remote, procConnectOpen, 0, connectOpenArgs("vbox:///session", 6))); err != nil {
+		t.Fatal(err)
+	}
+	// Pipeline calls until the server stops reading: its replies fill the
+	// socket and its request slots stay taken.
+	pkt := call(remote, procConnectGetCapabilities, 0, nil)
+	for i := uint32(1); ; i++ {
+		binary.BigEndian.PutUint32(pkt[20:], i)
+		c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := c.Write(pkt); err != nil {
+			break
+		}
+	}
+	start := time.Now()
+	if err := <-shutdownInBackground(h.Server); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Shutdown took %s", d)
+	}
 }

@@ -309,10 +309,16 @@ func (s *Server) fullLocked() bool {
 	return cfg.MaxAnonymousClients > 0 && uint(s.nUnauth) >= cfg.MaxAnonymousClients
 }
 
-// Shutdown stops accepting, stops reading new calls, lets the calls in flight
-// finish and closes every client. If ctx ends first the remaining
-// connections are closed at once and ctx's error is returned. It is quick on
-// an idle server.
+// Shutdown stops accepting and drains the clients: calls in flight finish
+// and their replies are sent, a client stays connected while it has calls
+// in flight and for drainIdle after its last reply (so that the follow-up
+// call a client library makes is answered, not cut), and a client that
+// does not take a reply within drainWrite is dropped. Shutdown returns once
+// every client is gone, which is quick on an idle server.
+//
+// If ctx ends first, the calls still running are cancelled and get
+// cancelGrace to send their (error) replies; then every connection is
+// closed and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.closing {
@@ -327,7 +333,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	for _, c := range clients {
-		c.stopReading()
+		c.drain()
 	}
 	done := make(chan struct{})
 	go func() {
@@ -338,10 +344,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		// Cancel the calls still running and drop every connection; calls
-		// that ignore cancellation finish on their own, unwaited.
+		// Cancel the calls still running; those that honour it reply
+		// with an error within cancelGrace. Then drop every connection;
+		// calls that ignore cancellation finish on their own, unwaited.
 		err = ctx.Err()
 		s.cancelBase()
+		s.mu.Lock()
+		clients = s.clientListLocked()
+		s.mu.Unlock()
+		for _, c := range clients {
+			c.stopReading()
+		}
+		select {
+		case <-done:
+		case <-time.After(cancelGrace):
+		}
 		s.mu.Lock()
 		clients = s.clientListLocked()
 		s.mu.Unlock()
@@ -353,6 +370,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.pool.stop()
 	return err
 }
+
+// cancelGrace is how long calls cancelled at the shutdown deadline have to
+// send their error replies.
+const cancelGrace = 2 * time.Second
 
 func (s *Server) clientListLocked() []*Client {
 	l := make([]*Client, 0, len(s.clients))
