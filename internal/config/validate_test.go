@@ -83,6 +83,19 @@ func TestCheckClientLimits(t *testing.T) {
 			t.Errorf("max_buffer_memory = %d: %v", c2.mib, err)
 		}
 	}
+	c.MaxBufferMemory = 256
+	for _, f := range []*uint{&c.MinWorkers, &c.MaxWorkers, &c.PrioWorkers, &c.AdminMinWorkers, &c.AdminMaxWorkers} {
+		old := *f
+		*f = WorkersMax
+		if err := c.CheckClientLimits(); err != nil {
+			t.Errorf("workers at the limit: %v", err)
+		}
+		*f = 50000000
+		if err := c.CheckClientLimits(); err == nil || !strings.Contains(err.Error(), "50000000 must not be larger than 4096") {
+			t.Errorf("50000000 workers: %v", err)
+		}
+		*f = old
+	}
 }
 
 func TestCheckAccessDrivers(t *testing.T) {

@@ -104,6 +104,7 @@ type Server struct {
 // NewServer returns a server configured by cfg that logs through log. Its
 // workers start at once; it accepts nothing until Serve.
 func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
+	cfg = clampWorkers(cfg)
 	if log == nil {
 		l := logrus.New()
 		l.SetOutput(io.Discard)
@@ -125,6 +126,15 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 	s.pool = newWorkerPool(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
 	s.budget = newMemBudget(cfg.MaxBufferMemory)
 	return s
+}
+
+// clampWorkers bounds the worker counts by WorkersMax, in case a caller did
+// not check them.
+func clampWorkers(cfg ServerConfig) ServerConfig {
+	cfg.MinWorkers = min(cfg.MinWorkers, WorkersMax)
+	cfg.MaxWorkers = min(cfg.MaxWorkers, WorkersMax)
+	cfg.PrioWorkers = min(cfg.PrioWorkers, WorkersMax)
+	return cfg
 }
 
 // Name returns the server's name ("virtvboxd", "admin").
@@ -157,6 +167,7 @@ func (s *Server) program(n uint32) Program { return (*s.programs.Load())[n] }
 // resized, client limits apply to the next accept and the next read, and the
 // keepalive settings to the next timer. The name is kept.
 func (s *Server) SetLimits(cfg ServerConfig) {
+	cfg = clampWorkers(cfg)
 	cfg.Name = s.Name()
 	s.cfg.Store(&cfg)
 	s.pool.setLimits(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
@@ -404,6 +415,11 @@ func (s *Server) BufferMemory() int64 { return s.budget.Used() }
 // ThreadPool returns the worker pool's parameters and counters.
 func (s *Server) ThreadPool() ThreadPoolInfo { return s.pool.info() }
 
+// WorkersMax bounds min_workers, max_workers and prio_workers (and their
+// admin_ variants): every worker is a goroutine, and a pool of millions would
+// take the daemon down. internal/config refuses larger values in the file.
+const WorkersMax = 4096
+
 // SetThreadPool changes the worker limits, as virt-admin srv-threadpool-set
 // does; a nil value keeps the current one.
 func (s *Server) SetThreadPool(minW, maxW, prioW *uint) error {
@@ -418,6 +434,14 @@ func (s *Server) SetThreadPool(minW, maxW, prioW *uint) error {
 	}
 	if prioW != nil {
 		newPrio = *prioW
+	}
+	for _, v := range []struct {
+		name string
+		val  uint
+	}{{"maxWorkers", newMax}, {"minWorkers", newMin}, {"prioWorkers", newPrio}} {
+		if v.val > WorkersMax {
+			return newError(errInvalidArg, fromNone, fmt.Sprintf("%s %d must not be larger than %d", v.name, v.val, WorkersMax))
+		}
 	}
 	if newMin > newMax {
 		return newError(errInvalidArg, fromNone, "minWorkers cannot be larger than maxWorkers")
