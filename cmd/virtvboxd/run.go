@@ -349,6 +349,7 @@ func mainServerConfig(c *config.Config) rpc.ServerConfig {
 		PrioWorkers:         c.PrioWorkers,
 		MaxClients:          c.MaxClients,
 		MaxAnonymousClients: c.MaxAnonymousClients,
+		RWReservedClients:   c.RWReservedClients,
 		MaxClientRequests:   c.MaxClientRequests,
 		MaxBufferMemory:     c.BufferMemoryBytes(),
 		KeepaliveInterval:   c.KeepaliveInterval,

@@ -72,6 +72,7 @@ type Config struct {
 	MaxClients          uint // max_clients (U)
 	MaxQueuedClients    uint // max_queued_clients (U)
 	MaxAnonymousClients uint // max_anonymous_clients (U)
+	RWReservedClients   uint // rw_reserved_clients (U): max_clients slots the ro socket may not take
 	MinWorkers          uint // min_workers (U)
 	MaxWorkers          uint // max_workers (U), > 0
 	PrioWorkers         uint // prio_workers (U)
@@ -126,6 +127,7 @@ func Defaults(privileged bool) *Config {
 		MaxClients:          5000,
 		MaxQueuedClients:    1000,
 		MaxAnonymousClients: 20,
+		RWReservedClients:   100,
 		MinWorkers:          5,
 		MaxWorkers:          20,
 		PrioWorkers:         5,
@@ -259,6 +261,7 @@ func (c *Config) load(path string, data []byte) error {
 	r.uint("max_clients", &c.MaxClients)
 	r.uint("max_queued_clients", &c.MaxQueuedClients)
 	r.uint("max_anonymous_clients", &c.MaxAnonymousClients)
+	r.uint("rw_reserved_clients", &c.RWReservedClients)
 	r.uint("prio_workers", &c.PrioWorkers)
 	r.uint("max_client_requests", &c.MaxClientRequests)
 	r.uint("max_buffer_memory", &c.MaxBufferMemory)

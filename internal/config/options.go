@@ -28,6 +28,7 @@ var Options = []Option{
 	{"max_clients", "MaxClients", false},
 	{"max_queued_clients", "MaxQueuedClients", true},
 	{"max_anonymous_clients", "MaxAnonymousClients", false},
+	{"rw_reserved_clients", "RWReservedClients", false},
 	{"min_workers", "MinWorkers", false},
 	{"max_workers", "MaxWorkers", false},
 	{"prio_workers", "PrioWorkers", false},

@@ -561,3 +561,31 @@ func TestShutdownDropsNonReader(t *testing.T) {
 		t.Fatalf("Shutdown took %s", d)
 	}
 }
+
+// TestReadOnlyClientsLeaveReservedSlots checks rw_reserved_clients: the
+// read-only listener stops accepting at max_clients less the reserve, while
+// the read-write one still takes clients; a read-only client that leaves
+// lets the next one in.
+func TestReadOnlyClientsLeaveReservedSlots(t *testing.T) {
+	cfg := rpctest.DefaultConfig()
+	cfg.MaxClients, cfg.MaxAnonymousClients, cfg.RWReservedClients = 4, 4, 2
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
+	var ro []*rawConn
+	for i := 0; i < 2; i++ {
+		r := dial(t, h.ROSocket)
+		r.authList(0)
+		ro = append(ro, r)
+	}
+	waiting := dial(t, h.ROSocket) // waits in the backlog
+	waiting.send(call(remote, procAuthList, 0, nil))
+	for i := 0; i < 2; i++ {
+		dial(t, h.Socket).authList(0) // the reserved slots
+	}
+	if n := h.Server.NumClients(); n != 4 {
+		t.Fatalf("%d clients, want 2 read-only and 2 read-write", n)
+	}
+	ro[0].c.Close()
+	if _, _, _, _, _, status := header(waiting.recv()); status != 0 {
+		t.Fatal("the waiting read-only client failed")
+	}
+}

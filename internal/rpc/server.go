@@ -26,9 +26,13 @@ type ServerConfig struct {
 	MinWorkers, MaxWorkers          uint
 	PrioWorkers                     uint
 	MaxClients, MaxAnonymousClients uint
-	MaxClientRequests               uint
-	KeepaliveInterval               int // seconds; <=0: never ping
-	KeepaliveCount                  uint
+	// RWReservedClients are max_clients slots the read-only listeners may
+	// not take (at most half of max_clients), so that local users of the
+	// world-writable ro socket cannot lock root out of the rw socket.
+	RWReservedClients uint
+	MaxClientRequests uint
+	KeepaliveInterval int // seconds; <=0: never ping
+	KeepaliveCount    uint
 	// MaxBufferMemory bounds the bytes of packet read buffers beyond the
 	// first 64 KiB of each that all clients hold at once; 0: no bound.
 	MaxBufferMemory int64
@@ -95,6 +99,7 @@ type Server struct {
 	clients   map[uint64]*Client
 	nextID    uint64
 	nUnauth   int
+	nRO       int // clients of read-only listeners
 	listeners map[net.Listener]struct{}
 	closing   bool
 	closingCh chan struct{} // closed when closing is set
@@ -211,8 +216,9 @@ func (s *Server) clientsChanged() {
 // Serve accepts clients on ln until ctx is done, Shutdown is called or ln
 // fails, and returns nil in the first two cases. It blocks; run one per
 // listener. At max_clients (or max_anonymous_clients unauthenticated
-// clients) it stops accepting until a client leaves; pending connections wait
-// in the listen backlog. Serve closes ln when it returns; the clients it
+// clients, or for a read-only listener max_clients less RWReservedClients
+// read-only clients) it stops accepting until a client leaves; pending
+// connections wait in the listen backlog. Serve closes ln when it returns; the clients it
 // accepted stay until they leave or Shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error {
 	s.mu.Lock()
@@ -252,7 +258,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error 
 	)
 	for {
 		s.mu.Lock()
-		for !s.closing && !stopped.Load() && s.fullLocked() {
+		for !s.closing && !stopped.Load() && s.fullLocked(svc) {
 			s.cond.Wait()
 		}
 		closing := s.closing || stopped.Load()
@@ -311,13 +317,24 @@ func retryableAccept(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// fullLocked reports whether max_clients or max_anonymous_clients is reached.
-func (s *Server) fullLocked() bool {
+// fullLocked reports whether a listener of svc must stop accepting:
+// max_clients or max_anonymous_clients is reached, or, for a read-only
+// listener, roClientsMax.
+func (s *Server) fullLocked(svc Service) bool {
 	cfg := s.cfg.Load()
 	if cfg.MaxClients > 0 && uint(len(s.clients)) >= cfg.MaxClients {
 		return true
 	}
+	if svc.ReadOnly && cfg.MaxClients > 0 && uint(s.nRO) >= roClientsMax(cfg) {
+		return true
+	}
 	return cfg.MaxAnonymousClients > 0 && uint(s.nUnauth) >= cfg.MaxAnonymousClients
+}
+
+// roClientsMax is how many clients the read-only listeners may have:
+// max_clients less the reserved slots, the reserve being at most half.
+func roClientsMax(cfg *ServerConfig) uint {
+	return cfg.MaxClients - min(cfg.RWReservedClients, cfg.MaxClients/2)
 }
 
 // Shutdown stops accepting and drains the clients: calls in flight finish
@@ -531,6 +548,9 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	if !c.authenticated.Load() {
 		s.nUnauth++
 	}
+	if svc.ReadOnly {
+		s.nRO++
+	}
 	s.readers.Add(1)
 	s.mu.Unlock()
 
@@ -550,6 +570,9 @@ func (s *Server) removeClient(c *Client) {
 	delete(s.clients, c.id)
 	if !c.authenticated.Load() {
 		s.nUnauth--
+	}
+	if c.svc.ReadOnly {
+		s.nRO--
 	}
 	s.cond.Broadcast()
 	s.mu.Unlock()

@@ -181,7 +181,8 @@ func (d *daemon) logText(t testing.TB) string {
 func TestHostileReadOnlyClients(t *testing.T) {
 	requireRoot(t)
 	requireTool(t, "prlimit")
-	d := startDaemon(t)
+	// 150 slots, 20 of them out of the read-only socket's reach.
+	d := startDaemon(t, withConfig("max_clients = 150\nmax_anonymous_clients = 20\nrw_reserved_clients = 20"))
 	d.Sim.mustVBoxManage(t, "createvm", "--name", "web01", "--register")
 	roURI := "vbox:///session?socket=" + d.RO
 	// The soft limit only: lowering the hard one could not be undone.
@@ -207,6 +208,22 @@ func TestHostileReadOnlyClients(t *testing.T) {
 		h.release(t)
 		prlimit(t, 1024)
 		contains(t, "virsh version after the flood", d.mustVirsh(t, "version"), "Running hypervisor")
+	})
+
+	t.Run("read-only socket full", func(t *testing.T) {
+		// Item 5: nobody holding every max_clients slot locked root out
+		// of the read-write socket.
+		h := d.asNobody(t, "hold", 200)
+		if l := h.line(t); l != "ready" {
+			t.Fatalf("hostile client: %q", l)
+		}
+		until(t, "the read-only socket to fill", func() bool { return d.mainClients(t) == 130 })
+		contains(t, "virsh version with the ro socket full", d.mustVirsh(t, "version"), "Running hypervisor")
+		if n := d.mainClients(t); n != 130 {
+			t.Errorf("%d clients with 200 read-only connections pending, want 130", n)
+		}
+		h.release(t)
+		until(t, "the clients to leave", func() bool { return d.mainClients(t) == 0 })
 	})
 
 	t.Run("announced packets", func(t *testing.T) {
