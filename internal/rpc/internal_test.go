@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,10 +167,11 @@ func TestProcTable(t *testing.T) {
 }
 
 // TestReadOnlyTable sweeps every REMOTE procedure of libvirt 9.0 against
-// the rule extracted from libvirt's sources (testdata/readonly-9.0.txt,
-// scripts/libvirt-readonly.py): denied procedures answer OPERATION_DENIED in
-// their object's error domain, allowed ones pass, and the argument-dependent
-// ones pass with harmless arguments and are denied with the guarded ones.
+// the protocol facts extracted from libvirt's sources (remote_procs-9.0.txt,
+// scripts/libvirt-facts.py): the API names agree with ours, denied
+// procedures answer OPERATION_DENIED in the error domain of the file that
+// defines their API, allowed ones pass, and the argument-dependent ones pass
+// with harmless arguments and are denied with the guarded ones.
 func TestReadOnlyTable(t *testing.T) {
 	// VIR_FROM_THIS of each libvirt-<object>.c file (libvirt.c's two APIs,
 	// open and close, never reach objectDomain).
@@ -180,20 +180,6 @@ func TestReadOnlyTable(t *testing.T) {
 		"libvirt-domain-snapshot.c": fromDomainSnapshot, "libvirt-domain-checkpoint.c": fromCheckpoint,
 		"libvirt-network.c": fromNetwork, "libvirt-storage.c": fromStorage, "libvirt-nodedev.c": fromNodedev,
 		"libvirt-secret.c": fromSecret, "libvirt-interface.c": fromInterface, "libvirt-nwfilter.c": fromNWFilter,
-	}
-	known := map[string]bool{}
-	for _, api := range remoteProcAPI {
-		known[api] = true
-	}
-	// A typo in the denied list would silently allow the API.
-	for _, api := range readOnlyDeniedAPIs {
-		if !known[api] {
-			t.Errorf("%s names no REMOTE procedure", api)
-		}
-	}
-	data, err := os.ReadFile("testdata/readonly-9.0.txt")
-	if err != nil {
-		t.Fatal(err)
 	}
 	// Arguments that trip each argument-dependent rule: a domain (name "",
 	// 16-byte UUID, id) or a snapshot/checkpoint (name, domain), then the
@@ -215,25 +201,16 @@ func TestReadOnlyTable(t *testing.T) {
 		procDomainSnapshotGetXMLDesc:    {word(named, 0), word(named, domainXMLSecure)},
 		procDomainCheckpointGetXMLDesc:  {word(named, 0), word(named, domainXMLSecure)},
 	}
-	seen := 0
-	for _, line := range strings.Split(string(data), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.SplitN(line, " ", 5)
-		n, err := strconv.Atoi(f[0])
-		if err != nil || len(f) != 5 {
-			t.Fatalf("bad line %q", line)
-		}
-		seen++
-		proc, api, file, rule := int32(n), f[2], f[3], f[4]
+	denied := 0
+	for n := 1; n <= remoteProcMax; n++ {
+		proc, f := int32(n), remoteFacts[n]
+		api := f.api
 		if api != "-" && remoteProcAPI[proc] != api {
 			t.Errorf("procedure %d: API %s here, %s in libvirt", proc, remoteProcAPI[proc], api)
 		}
-		if dom, ok := fileDomains[file]; ok && objectDomain(api) != dom {
-			t.Errorf("%s: error domain %d, want %d (%s)", api, objectDomain(api), dom, file)
+		if dom, ok := fileDomains[f.file]; ok && objectDomain(api) != dom {
+			t.Errorf("%s: error domain %d, want %d (%s)", api, objectDomain(api), dom, f.file)
 		}
-		wantDenied := rule == "denied"
 		payload := []byte(nil)
 		if g, ok := guarded[proc]; ok {
 			payload = g[0]
@@ -242,16 +219,21 @@ func TestReadOnlyTable(t *testing.T) {
 			} else if we := toWire(err, 0); we.Code != errOperationDenied || we.Domain != objectDomain(api) {
 				t.Errorf("%d %s with guarded arguments: %+v", proc, api, we)
 			}
+			if f.readOnly != roConditional && proc != procDomainGetXMLDesc && proc != procDomainManagedSaveGetXMLDesc &&
+				proc != procDomainSnapshotGetXMLDesc && proc != procDomainCheckpointGetXMLDesc {
+				t.Errorf("%d %s: an argument rule here, none in libvirt", proc, api)
+			}
 			delete(guarded, proc)
-		} else if strings.HasPrefix(rule, "conditional") {
-			t.Errorf("%d %s: argument-dependent in libvirt, no rule here", proc, api)
+		} else if f.readOnly == roConditional {
+			t.Errorf("%d %s: argument-dependent in libvirt (%s), no rule here", proc, api, f.guard)
 		}
-		err = checkReadOnly(proc, payload)
-		if (err != nil) != wantDenied {
-			t.Errorf("%d %s: denied = %v, libvirt: %s", proc, api, err != nil, rule)
+		err := checkReadOnly(proc, payload)
+		if (err != nil) != (f.readOnly == roDenied) {
+			t.Errorf("%d %s: denied = %v, libvirt: %v", proc, api, err != nil, f.readOnly)
 			continue
 		}
 		if err != nil {
+			denied++
 			we := toWire(err, 0)
 			want := "operation forbidden: read only access prevents " + api
 			if we.Code != errOperationDenied || we.Domain != objectDomain(api) || we.Message() != want {
@@ -259,11 +241,38 @@ func TestReadOnlyTable(t *testing.T) {
 			}
 		}
 	}
-	if seen != remoteProcMax {
-		t.Errorf("the table has %d procedures, want %d", seen, remoteProcMax)
+	if denied != 197 { // libvirt 9.0: 199 virCheckReadOnly APIs, 2 of them conditional
+		t.Errorf("%d procedures denied, libvirt 9.0 denies 197", denied)
 	}
 	for proc := range guarded {
 		t.Errorf("rule for %d not in the table", proc)
+	}
+}
+
+// TestPriorityTable checks the priority workers' table against libvirt's
+// @priority: high annotations: 184 procedures in libvirt 9.0, among them
+// the connection setup, lookups and DOMAIN_GET_STATE.
+func TestPriorityTable(t *testing.T) {
+	var p remoteProgram
+	high := 0
+	for proc := int32(1); proc <= remoteProcMax; proc++ {
+		if p.highPriority(proc) {
+			high++
+		}
+	}
+	if high != 184 {
+		t.Errorf("%d high-priority procedures, libvirt 9.0 has 184", high)
+	}
+	for _, proc := range []int32{procConnectOpen, procConnectGetVersion, procDomainLookupByName,
+		procDomainLookupByUUID, procDomainLookupByID, procDomainGetState, procConnectListAllDomains} {
+		if !p.highPriority(proc) {
+			t.Errorf("%s is @priority: high in libvirt", remoteProcAPI[proc])
+		}
+	}
+	for _, proc := range []int32{procDomainCreate, procDomainGetXMLDesc, procConnectGetCapabilities, 0, remoteProcMax + 1} {
+		if p.highPriority(proc) {
+			t.Errorf("procedure %d is not high priority in libvirt", proc)
+		}
 	}
 }
 

@@ -367,31 +367,41 @@ func TestSetLimitsReload(t *testing.T) {
 	}
 }
 
-// TestPriorityWorkers blocks every normal worker in the driver and checks
-// that a call answered without the hypervisor still goes through on the
-// priority workers, while a hypervisor call waits in the queue.
+// TestPriorityWorkers blocks every normal worker in the driver with a
+// low-priority call and checks that a high-priority one (libvirt's
+// @priority: high, here CONNECT_OPEN and GET_HOSTNAME) still goes through on
+// the priority worker, while another low-priority call waits in the queue.
 func TestPriorityWorkers(t *testing.T) {
 	cfg := rpctest.DefaultConfig()
 	cfg.MinWorkers, cfg.MaxWorkers, cfg.PrioWorkers = 1, 1, 1
 	gate := make(chan struct{})
-	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
-	h.Driver.HostnameGate = gate
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg),
+		rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+	h.Driver.XMLGate = gate
+	dom := append(append(xdrString("alpine"), make([]byte, 16)...), be32(1, 0)...)
 	blocked := dial(t, h.Socket)
 	blocked.open(0)
-	blocked.send(call(remote, procConnectGetHostname, 1, nil))
-	waitFor(t, "the only worker in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	blocked.send(call(remote, 14 /* DOMAIN_GET_XML_DESC */, 1, dom))
+	waitFor(t, "the only worker in the driver", func() bool { return h.Driver.XMLWaiting() == 1 })
 
 	r := dial(t, h.Socket)
-	r.send(call(remote, procConnectGetHostname, 0, nil)) // queued: not open yet, but needs a normal worker
+	r.open(0) // high priority: the priority worker
+	r.send(call(remote, 14, 1, dom))
 	waitFor(t, "a queued job", func() bool { return h.Server.ThreadPool().JobQueueDepth == 1 })
 	other := dial(t, h.Socket)
-	other.authList(0) // high priority: served although the normal worker is busy
-	close(gate)
-	if _, _, _, _, serial, status := header(blocked.recv()); serial != 1 || status != 0 {
-		t.Fatalf("blocked call: serial %d status %d", serial, status)
+	other.open(0)
+	other.send(call(remote, procConnectGetHostname, 1, nil))
+	if _, _, _, _, serial, status := header(other.recv()); serial != 1 || status != 0 {
+		t.Fatalf("high-priority call: serial %d status %d", serial, status)
 	}
-	if e := decodeError(t, r.recv()); e.Message != "internal error: hypervisor connection not open" {
-		t.Errorf("queued call: %+v", e)
+	if n := h.Server.ThreadPool().JobQueueDepth; n != 1 {
+		t.Errorf("job queue depth %d, want the low-priority call still queued", n)
+	}
+	close(gate)
+	for _, c := range []*rawConn{blocked, r} {
+		if _, _, _, _, serial, status := header(c.recv()); serial != 1 || status != 0 {
+			t.Fatalf("low-priority call: serial %d status %d", serial, status)
+		}
 	}
 }
 

@@ -7,99 +7,21 @@ import (
 )
 
 // The read-only rule, in one place. libvirt enforces it in the public API
-// entry points (every virCheckReadOnly site of libvirt 9.0); here a table
-// keyed by REMOTE procedure, built from those API names, is checked before
-// any handler runs. Reference: libvirt-daemon-and-rpc.md section 7.
+// entry points (every virCheckReadOnly site of libvirt 9.0); here the
+// protocol facts (remoteFacts) give it per REMOTE procedure, and it is
+// checked before any handler runs. Reference: libvirt-daemon-and-rpc.md
+// section 7.
 
-// readOnlyDeniedAPIs are the APIs a read-only connection may not call, with
-// any arguments: every API of libvirt 9.0 whose body calls virCheckReadOnly
-// unconditionally. internal/rpc/testdata/readonly-9.0.txt holds the rule
-// per procedure as extracted from libvirt's sources, and a test sweeps every
-// procedure against it. The APIs denied for some arguments only are
-// readOnlyArgRules.
-var readOnlyDeniedAPIs = []string{
-	// virConnect*
-	"virConnectBaselineHypervisorCPU", "virConnectCompareHypervisorCPU", "virConnectDomainXMLFromNative",
-	"virConnectDomainXMLToNative", "virConnectFindStoragePoolSources", "virConnectGetDomainCapabilities",
-	// snapshots
-	"virDomainSnapshotCreateXML", "virDomainSnapshotDelete",
-	// checkpoints
-	"virDomainCheckpointCreateXML", "virDomainCheckpointDelete",
-	// migration (every virDomainMigrate* but GetCompressionCache and GetMaxDowntime)
-	"virDomainMigrateBegin3", "virDomainMigrateBegin3Params", "virDomainMigrateConfirm3",
-	"virDomainMigrateConfirm3Params", "virDomainMigrateFinish", "virDomainMigrateFinish2",
-	"virDomainMigrateFinish3", "virDomainMigrateFinish3Params", "virDomainMigrateGetMaxSpeed",
-	"virDomainMigratePerform", "virDomainMigratePerform3", "virDomainMigratePerform3Params",
-	"virDomainMigratePrepare", "virDomainMigratePrepare2", "virDomainMigratePrepare3",
-	"virDomainMigratePrepare3Params", "virDomainMigratePrepareTunnel", "virDomainMigratePrepareTunnel3",
-	"virDomainMigratePrepareTunnel3Params", "virDomainMigrateSetCompressionCache",
-	"virDomainMigrateSetMaxDowntime", "virDomainMigrateSetMaxSpeed", "virDomainMigrateStartPostCopy",
-	// virDomain*
-	"virDomainAbortJob", "virDomainAbortJobFlags", "virDomainAddIOThread", "virDomainAgentSetResponseTimeout",
-	"virDomainAttachDevice", "virDomainAttachDeviceFlags", "virDomainAuthorizedSSHKeysGet",
-	"virDomainAuthorizedSSHKeysSet", "virDomainBackupBegin", "virDomainBlockCommit", "virDomainBlockCopy",
-	"virDomainBlockJobAbort", "virDomainBlockJobSetSpeed", "virDomainBlockPeek", "virDomainBlockPull",
-	"virDomainBlockRebase", "virDomainBlockResize", "virDomainCoreDump", "virDomainCoreDumpWithFormat",
-	"virDomainCreate", "virDomainCreateWithFiles", "virDomainCreateWithFlags", "virDomainCreateXML",
-	"virDomainCreateXMLWithFiles", "virDomainDefineXML", "virDomainDefineXMLFlags", "virDomainDelIOThread",
-	"virDomainDestroy", "virDomainDestroyFlags", "virDomainDetachDevice", "virDomainDetachDeviceAlias",
-	"virDomainDetachDeviceFlags", "virDomainFDAssociate", "virDomainFSFreeze", "virDomainFSThaw",
-	"virDomainFSTrim", "virDomainGetFSInfo", "virDomainGetGuestInfo", "virDomainGetGuestVcpus",
-	"virDomainGetHostname", "virDomainGetLaunchSecurityInfo", "virDomainGetTime", "virDomainInjectNMI",
-	"virDomainManagedSave", "virDomainManagedSaveDefineXML", "virDomainManagedSaveRemove",
-	"virDomainMemoryPeek", "virDomainOpenChannel", "virDomainOpenConsole", "virDomainOpenGraphics",
-	"virDomainOpenGraphicsFD", "virDomainPMSuspendForDuration", "virDomainPMWakeup", "virDomainPinEmulator",
-	"virDomainPinIOThread", "virDomainPinVcpu", "virDomainPinVcpuFlags", "virDomainReboot", "virDomainRename",
-	"virDomainReset", "virDomainRestore", "virDomainRestoreFlags", "virDomainRestoreParams", "virDomainResume",
-	"virDomainRevertToSnapshot", "virDomainSave", "virDomainSaveFlags", "virDomainSaveImageDefineXML",
-	"virDomainSaveImageGetXMLDesc", "virDomainSaveParams", "virDomainScreenshot", "virDomainSendKey",
-	"virDomainSendProcessSignal", "virDomainSetAutostart", "virDomainSetBlkioParameters",
-	"virDomainSetBlockIoTune", "virDomainSetBlockThreshold", "virDomainSetGuestVcpus",
-	"virDomainSetIOThreadParams", "virDomainSetInterfaceParameters", "virDomainSetLaunchSecurityState",
-	"virDomainSetLifecycleAction", "virDomainSetMaxMemory", "virDomainSetMemory", "virDomainSetMemoryFlags",
-	"virDomainSetMemoryParameters", "virDomainSetMemoryStatsPeriod", "virDomainSetMetadata",
-	"virDomainSetNumaParameters", "virDomainSetPerfEvents", "virDomainSetSchedulerParameters",
-	"virDomainSetSchedulerParametersFlags", "virDomainSetTime", "virDomainSetUserPassword", "virDomainSetVcpu",
-	"virDomainSetVcpus", "virDomainSetVcpusFlags", "virDomainShutdown", "virDomainShutdownFlags",
-	"virDomainStartDirtyRateCalc", "virDomainSuspend", "virDomainUndefine", "virDomainUndefineFlags",
-	"virDomainUpdateDeviceFlags",
-	// networks and ports
-	"virNetworkCreate", "virNetworkCreateXML", "virNetworkCreateXMLFlags", "virNetworkDefineXML",
-	"virNetworkDefineXMLFlags", "virNetworkDestroy", "virNetworkPortCreateXML", "virNetworkPortDelete",
-	"virNetworkPortSetParameters", "virNetworkSetAutostart", "virNetworkUndefine", "virNetworkUpdate",
-	// storage
-	"virStoragePoolBuild", "virStoragePoolCreate", "virStoragePoolCreateXML", "virStoragePoolDefineXML",
-	"virStoragePoolDelete", "virStoragePoolDestroy", "virStoragePoolRefresh", "virStoragePoolSetAutostart",
-	"virStoragePoolUndefine", "virStorageVolCreateXML", "virStorageVolCreateXMLFrom", "virStorageVolDelete",
-	"virStorageVolDownload", "virStorageVolResize", "virStorageVolUpload", "virStorageVolWipe",
-	"virStorageVolWipePattern",
-	// secrets
-	"virSecretDefineXML", "virSecretGetValue", "virSecretSetValue", "virSecretUndefine",
-	// interfaces
-	"virInterfaceChangeBegin", "virInterfaceChangeCommit", "virInterfaceChangeRollback", "virInterfaceCreate",
-	"virInterfaceDefineXML", "virInterfaceDestroy", "virInterfaceUndefine",
-	// node devices
-	"virNodeDeviceCreate", "virNodeDeviceCreateXML", "virNodeDeviceDefineXML", "virNodeDeviceDestroy",
-	"virNodeDeviceDetachFlags", "virNodeDeviceDettach", "virNodeDeviceGetAutostart", "virNodeDeviceReAttach",
-	"virNodeDeviceReset", "virNodeDeviceSetAutostart", "virNodeDeviceUndefine",
-	// nwfilters
-	"virNWFilterBindingCreateXML", "virNWFilterBindingDelete", "virNWFilterDefineXML",
-	"virNWFilterDefineXMLFlags", "virNWFilterUndefine",
-	// host
-	"virNodeAllocPages", "virNodeGetSEVInfo", "virNodeSetMemoryParameters", "virNodeSuspendForDuration",
-}
-
-// readOnlyDenied[proc] is the API a read-only client is refused, or "".
+// readOnlyDenied[proc] is the API a read-only client is refused whatever
+// the arguments, or "": the procedures whose API calls virCheckReadOnly
+// unconditionally in libvirt 9.0 (remoteFacts). The APIs denied for some
+// arguments only are readOnlyArgRules.
 var readOnlyDenied [remoteProcMax + 1]string
 
 func init() {
-	denied := make(map[string]bool, len(readOnlyDeniedAPIs))
-	for _, api := range readOnlyDeniedAPIs {
-		denied[api] = true
-	}
-	for proc, api := range remoteProcAPI {
-		if denied[api] {
-			readOnlyDenied[proc] = api
+	for proc, f := range remoteFacts {
+		if f.readOnly == roDenied {
+			readOnlyDenied[proc] = remoteProcAPI[proc]
 		}
 	}
 }

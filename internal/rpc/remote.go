@@ -58,9 +58,9 @@ func (p *remoteProgram) clientClosed(c *Client) {
 	}
 }
 
-// highPriority: calls answered without the hypervisor may use the priority
-// workers, so that they keep flowing while every normal worker waits on
-// VBoxManage.
+// highPriority: libvirt's @priority: high procedures (remoteFacts) may use
+// the priority workers, so that they keep flowing while every normal worker
+// waits on VBoxManage.
 // inline: the connection calls that only read the client's own state or
 // constants (the RPC layer answers them without the driver doing I/O).
 func (p *remoteProgram) inline(proc int32) bool {
@@ -73,13 +73,7 @@ func (p *remoteProgram) inline(proc int32) bool {
 }
 
 func (p *remoteProgram) highPriority(proc int32) bool {
-	switch proc {
-	case procConnectGetLibVersion, procConnectGetType, procConnectGetURI, procConnectIsSecure,
-		procConnectSupportsFeature, procAuthList, procConnectClose,
-		procConnectRegisterCloseCallback, procConnectUnregisterCloseCallback:
-		return true
-	}
-	return false
+	return proc > 0 && int(proc) <= remoteProcMax && remoteFacts[proc].high
 }
 
 // remoteHandler serves one procedure on an open connection.
