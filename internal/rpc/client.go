@@ -248,6 +248,19 @@ func (c *Client) serve() {
 	s.removeClient(c)
 }
 
+// noOwner is the worker pool owner of clients whose credentials are
+// unknown.
+const noOwner = ^uint32(0)
+
+// owner is whose calls the client's are, for the worker pool's fairness:
+// its uid.
+func (c *Client) owner() uint32 {
+	if !c.haveCred {
+		return noOwner
+	}
+	return c.cred.UID
+}
+
 // grow reserves extra bytes of the server's buffer budget for the packet
 // being read; it gives up when the client is closing.
 func (c *Client) grow(extra int64) error {
@@ -315,7 +328,7 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		}, true)
 		return true
 	}
-	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), run: func() {
+	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), owner: c.owner(), run: func() {
 		// The request slot is freed once the reply is on the wire, so a
 		// client that does not read stops being read.
 		c.run(prog, cl, func() {

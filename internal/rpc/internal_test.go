@@ -518,7 +518,7 @@ func TestWorkerPool(t *testing.T) {
 	var started sync.WaitGroup
 	started.Add(2)
 	for i := 0; i < 2; i++ {
-		p.submit(job{run: func() { started.Done(); <-block }})
+		p.submit(job{owner: uint32(i), run: func() { started.Done(); <-block }})
 	}
 	started.Wait() // the pool grew to max_workers, both blocked
 	if info := p.info(); info.NWorkers != 2 || info.FreeWorkers != 0 {
@@ -539,6 +539,40 @@ func TestWorkerPool(t *testing.T) {
 	}
 	close(block)
 	<-normalDone
+}
+
+// TestWorkerPoolFairness checks the owners' shares: with 4 normal and 2
+// priority workers, one owner whose jobs never end gets 3 and 1 of them,
+// and another owner's jobs, normal and high-priority, still run at once.
+func TestWorkerPoolFairness(t *testing.T) {
+	p := newWorkerPool(0, 4, 2)
+	defer p.stop()
+	block := make(chan struct{})
+	defer close(block)
+	started := make(chan struct{}, 10)
+	for i := 0; i < 10; i++ { // owner 1 floods with high-priority jobs that hang
+		p.submit(job{prio: true, owner: 1, run: func() { started <- struct{}{}; <-block }})
+	}
+	for i := 0; i < 4; i++ { // 3 normal workers and 1 priority worker
+		<-started
+	}
+	for _, prio := range []bool{false, true} {
+		done := make(chan struct{})
+		p.submit(job{prio: prio, owner: 2, run: func() { close(done) }})
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("owner 2's job (prio %v) waited behind owner 1's", prio)
+		}
+	}
+	if info := p.info(); info.JobQueueDepth != 6 {
+		t.Errorf("queue depth %d, want owner 1's 6 jobs beyond its share", info.JobQueueDepth)
+	}
+	for n, want := range map[int]int{1: 1, 2: 1, 4: 3, 5: 4, 20: 15} {
+		if got := ownerShare(n); got != want {
+			t.Errorf("ownerShare(%d) = %d, want %d", n, got, want)
+		}
+	}
 }
 
 // TestPeerUIDRefused checks that a session daemon drops peers of another uid.

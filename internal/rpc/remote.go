@@ -66,7 +66,8 @@ func (p *remoteProgram) clientClosed(c *Client) {
 func (p *remoteProgram) inline(proc int32) bool {
 	switch proc {
 	case procConnectGetLibVersion, procConnectGetType, procConnectGetURI, procConnectIsSecure,
-		procConnectSupportsFeature, procAuthList:
+		procConnectSupportsFeature, procAuthList, procConnectRegisterCloseCallback,
+		procConnectUnregisterCloseCallback, procNodeGetSecurityModel, procDomainGetSecurityLabel:
 		return true
 	}
 	return false

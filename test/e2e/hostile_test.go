@@ -334,3 +334,48 @@ func TestHostileStop(t *testing.T) {
 	contains(t, "virsh start", r.out, "Domain 'web01' started")
 	h.release(t)
 }
+
+// TestHostileStarvation covers item 4: nobody's calls stuck in a hung
+// VBoxManage (the XML of 40 machines, more than every normal worker) must
+// not make root's virsh version, which needs no VBoxManage once the version
+// is known, wait for them.
+func TestHostileStarvation(t *testing.T) {
+	requireRoot(t)
+	d := startDaemon(t, withFaults(), withConfig("vboxmanage_timeout = 6"))
+	const n = 40
+	for i := 1; i <= n; i++ {
+		d.Sim.mustVBoxManage(t, "createvm", "--name", fmt.Sprintf("hvm%d", i), "--register")
+	}
+	d.mustVirsh(t, "version") // the version is read once and cached
+	d.setFaults(t, "showvminfo=hang")
+	h := d.asNobody(t, "xmlflood", n)
+	if l := h.line(t); l != "ready" {
+		t.Fatalf("hostile client: %q", l)
+	}
+	until(t, "nobody's calls to fill every worker or its share of them", func() bool {
+		f := fields(d.mustVirtAdmin(t, "srv-threadpool-info", "virtvboxd"))
+		return f["jobQueueDepth"] != "0" || f["freeWorkers"] == "0"
+	})
+	start := time.Now()
+	out := d.mustVirsh(t, "version")
+	took := time.Since(start)
+	t.Logf("virsh version with %d calls of nobody's waiting on a hung VBoxManage: %s", n, took)
+	contains(t, "virsh version during the flood", out, "Running hypervisor: VBOX")
+	if took > 3*time.Second {
+		t.Errorf("virsh version took %s behind nobody's hung calls", took)
+	}
+	d.setFaults(t, "")
+	h.release(t)
+	d.alive(t)
+}
+
+// fields parses virt-admin's "name : value" lines.
+func fields(out string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}

@@ -12,6 +12,8 @@ that holds its connections):
                with nparams -1; print the first error message
   noread       open a connection and pipeline calls without ever reading,
                until the server stops reading; hold it
+  xmlflood N   look up the domains hvm1..hvmN, then ask their XML, five per
+               connection (the calls wait on a hung VBoxManage), and hold them
 """
 import socket
 import struct
@@ -107,6 +109,16 @@ def main():
                 serial += 1
         except socket.timeout:
             pass
+        ready_then_wait()
+    elif mode == "xmlflood":
+        socks = []
+        for i in range(n):
+            if i % 5 == 0:
+                s = open_conn(path)
+                socks.append(s)
+            s.sendall(call(23, 1000 + i, xdr_string("hvm%d" % (i + 1))))  # DOMAIN_LOOKUP_BY_NAME
+            dom = recv_packet(s)[24:]
+            s.sendall(call(14, i, dom + struct.pack(">I", 0)))  # DOMAIN_GET_XML_DESC, never read
         ready_then_wait()
     else:
         raise SystemExit("unknown mode " + mode)
