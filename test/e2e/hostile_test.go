@@ -91,6 +91,7 @@ func (d *daemon) asNobody(t testing.TB, mode string, n int) *hostile {
 	}
 	h := &hostile{cmd: d.nobodyCmd(t, "python3", script, mode, d.RO, strconv.Itoa(n))}
 	h.cmd.Stderr = &h.errs
+	h.cmd.WaitDelay = 5 * time.Second // never wait on its pipes for long
 	if h.stdin, err = h.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
@@ -295,18 +296,39 @@ func TestHostileReadOnlyClients(t *testing.T) {
 
 // TestHostileStop covers items 6 and 8: with a client of nobody's that
 // pipelines calls and never reads, a SIGTERM that arrives while root's
-// virsh start runs must let virsh finish (its reply and the lookup that
-// follows it) and end the daemon promptly with status 0.
+// virsh start and a python3-libvirt create run must let both finish (their
+// reply and the lookup that follows it: virsh died of SIGPIPE, python got
+// "Broken pipe") and end the daemon promptly with status 0.
 func TestHostileStop(t *testing.T) {
 	requireRoot(t)
+	py := requirePythonLibvirt(t)
 	d := startDaemon(t, withDaemonEnv("VBOXSIM_LATENCY=250ms"))
-	d.Sim.mustVBoxManage(t, "createvm", "--name", "web01", "--register")
+	for _, vm := range []string{"web01", "web02"} {
+		d.Sim.mustVBoxManage(t, "createvm", "--name", vm, "--register")
+	}
 	h := d.asNobody(t, "noread", 0)
 	if l := h.line(t); l != "ready" {
 		t.Fatalf("hostile client: %q", l)
 	}
 	start := d.virshAsync(t, "start", "web01")
-	d.waitChild(t, "startvm")
+	pyCreate := exec.Command(py, "-c", "import libvirt, sys\n"+
+		"c = libvirt.open(sys.argv[1]); d = c.lookupByName('web02'); d.create()\n"+
+		"print('active', d.isActive()); c.close()", d.URI())
+	pyCreate.Env = append(os.Environ(), "LC_ALL=C", "LIBVIRT_AUTOSTART=0")
+	var pyOut bytes.Buffer
+	pyCreate.Stdout, pyCreate.Stderr = &pyOut, &pyOut
+	if err := pyCreate.Start(); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "both starts in VBoxManage", func() bool {
+		n := 0
+		for _, p := range procs(d.pid(), "") {
+			if strings.Contains(p, "startvm") {
+				n++
+			}
+		}
+		return n == 2
+	})
 	stopped := time.Now()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -316,7 +338,7 @@ func TestHostileStop(t *testing.T) {
 	select {
 	case err := <-d.done:
 		took := time.Since(stopped)
-		t.Logf("SIGTERM to exit with a never-reading client and a start in flight: %s", took)
+		t.Logf("SIGTERM to exit with a never-reading client and two starts in flight: %s", took)
 		if err != nil {
 			t.Errorf("virtvboxd exited with %v after SIGTERM", err)
 		}
@@ -332,6 +354,10 @@ func TestHostileStop(t *testing.T) {
 		t.Errorf("virsh start across SIGTERM: %v\nstdout: %s\nstderr: %s", r.err, r.out, r.errs)
 	}
 	contains(t, "virsh start", r.out, "Domain 'web01' started")
+	if err := pyCreate.Wait(); err != nil {
+		t.Errorf("python3-libvirt create across SIGTERM: %v\n%s", err, pyOut.String())
+	}
+	contains(t, "python3-libvirt create", pyOut.String(), "active 1")
 	h.release(t)
 }
 
