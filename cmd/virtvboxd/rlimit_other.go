@@ -4,4 +4,4 @@ package main
 
 import "github.com/sirupsen/logrus"
 
-func raiseFDLimit(log *logrus.Entry) {}
+func raiseFDLimit(log *logrus.Entry, want uint64) {}

@@ -187,7 +187,9 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	if err := cfg.CheckClientLimits(); err != nil {
 		return daemon.Fail(daemon.ExitInit, err)
 	}
-	raiseFDLimit(d.log)
+	// One descriptor per client, and a margin for the sockets, the log
+	// and VBoxManage's pipes.
+	raiseFDLimit(d.log, uint64(cfg.MaxClients)+uint64(cfg.AdminMaxClients)+64)
 	set, err := openSockets(paths, cfg, d.logs.For("sockets"))
 	if err != nil {
 		return daemon.Fail(daemon.ExitNetwork, err)
