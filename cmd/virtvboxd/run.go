@@ -187,6 +187,9 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	if err := cfg.CheckClientLimits(); err != nil {
 		return daemon.Fail(daemon.ExitInit, err)
 	}
+	// One descriptor per client, and a margin for the sockets, the log
+	// and VBoxManage's pipes.
+	raiseFDLimit(d.log, uint64(cfg.MaxClients)+uint64(cfg.AdminMaxClients)+64)
 	set, err := openSockets(paths, cfg, d.logs.For("sockets"))
 	if err != nil {
 		return daemon.Fail(daemon.ExitNetwork, err)
@@ -226,6 +229,7 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	}
 
 	var wg sync.WaitGroup
+	var sockErr atomic.Pointer[error] // the first socket that failed for good
 	for _, l := range set.Listeners {
 		srv, svc := mainSrv, rpc.Service{Auth: rpc.AuthNone}
 		switch l.Kind {
@@ -238,7 +242,12 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 		go func(l *sockets.Listener) {
 			defer wg.Done()
 			if err := srv.Serve(ctx, l, svc); err != nil {
+				// Passing failures (out of descriptors) are retried by
+				// Serve; this one will not pass. Exit non-zero, so that
+				// Restart=on-failure brings the daemon back.
 				d.log.WithError(err).Errorf("%s socket failed; stopping", l.Kind)
+				err = fmt.Errorf("%s socket: %w", l.Kind, err)
+				sockErr.CompareAndSwap(nil, &err)
 				d.stop()
 			}
 		}(l)
@@ -261,6 +270,9 @@ func (d *instance) serve(ctx context.Context, paths daemon.Paths, cfg *config.Co
 	d.idle.Stop()
 	err = d.shutdown()
 	wg.Wait()
+	if se := sockErr.Load(); se != nil {
+		return *se
+	}
 	return err
 }
 
@@ -339,7 +351,9 @@ func mainServerConfig(c *config.Config) rpc.ServerConfig {
 		PrioWorkers:         c.PrioWorkers,
 		MaxClients:          c.MaxClients,
 		MaxAnonymousClients: c.MaxAnonymousClients,
+		RWReservedClients:   c.RWReservedClients,
 		MaxClientRequests:   c.MaxClientRequests,
+		MaxBufferMemory:     c.BufferMemoryBytes(),
 		KeepaliveInterval:   c.KeepaliveInterval,
 		KeepaliveCount:      c.KeepaliveCount,
 	}
@@ -352,6 +366,7 @@ func adminServerConfig(c *config.Config) rpc.ServerConfig {
 		MaxWorkers:        c.AdminMaxWorkers,
 		MaxClients:        c.AdminMaxClients,
 		MaxClientRequests: c.AdminMaxClientRequests,
+		MaxBufferMemory:   c.BufferMemoryBytes(),
 		KeepaliveInterval: c.AdminKeepaliveInterval,
 		KeepaliveCount:    c.AdminKeepaliveCount,
 	}

@@ -72,10 +72,12 @@ type Config struct {
 	MaxClients          uint // max_clients (U)
 	MaxQueuedClients    uint // max_queued_clients (U)
 	MaxAnonymousClients uint // max_anonymous_clients (U)
+	RWReservedClients   uint // rw_reserved_clients (U): max_clients slots the ro socket may not take
 	MinWorkers          uint // min_workers (U)
 	MaxWorkers          uint // max_workers (U), > 0
 	PrioWorkers         uint // prio_workers (U)
 	MaxClientRequests   uint // max_client_requests (U)
+	MaxBufferMemory     uint // max_buffer_memory (U), MiB; 0 = no bound
 
 	AdminMinWorkers        uint // admin_min_workers (U)
 	AdminMaxWorkers        uint // admin_max_workers (U)
@@ -125,10 +127,12 @@ func Defaults(privileged bool) *Config {
 		MaxClients:          5000,
 		MaxQueuedClients:    1000,
 		MaxAnonymousClients: 20,
+		RWReservedClients:   100,
 		MinWorkers:          5,
 		MaxWorkers:          20,
 		PrioWorkers:         5,
 		MaxClientRequests:   5,
+		MaxBufferMemory:     256,
 
 		AdminMinWorkers:        5,
 		AdminMaxWorkers:        20,
@@ -257,8 +261,10 @@ func (c *Config) load(path string, data []byte) error {
 	r.uint("max_clients", &c.MaxClients)
 	r.uint("max_queued_clients", &c.MaxQueuedClients)
 	r.uint("max_anonymous_clients", &c.MaxAnonymousClients)
+	r.uint("rw_reserved_clients", &c.RWReservedClients)
 	r.uint("prio_workers", &c.PrioWorkers)
 	r.uint("max_client_requests", &c.MaxClientRequests)
+	r.uint("max_buffer_memory", &c.MaxBufferMemory)
 	r.uint("admin_min_workers", &c.AdminMinWorkers)
 	r.uint("admin_max_workers", &c.AdminMaxWorkers)
 	r.uint("admin_max_clients", &c.AdminMaxClients)

@@ -153,6 +153,8 @@ min_workers = 2
 max_workers = 9
 prio_workers = 3
 max_client_requests = 8
+rw_reserved_clients = 30
+max_buffer_memory = 64
 admin_min_workers = 1
 admin_max_workers = 4
 admin_max_clients = 6
@@ -200,6 +202,8 @@ max_clients = 1         # a duplicate: the first one wins
 		MaxWorkers:              9,
 		PrioWorkers:             3,
 		MaxClientRequests:       8,
+		RWReservedClients:       30,
+		MaxBufferMemory:         64,
 		AdminMinWorkers:         1,
 		AdminMaxWorkers:         4,
 		AdminMaxClients:         6,

@@ -80,14 +80,39 @@ func (c *Config) CheckAccessDrivers() error {
 
 // CheckClientLimits checks that max_clients is not below
 // max_anonymous_clients, with libvirt's message (exit status 3 in the
-// daemon).
+// daemon), that no *_workers option exceeds WorkersMax and that
+// max_buffer_memory can hold one largest packet.
 func (c *Config) CheckClientLimits() error {
 	if c.MaxClients < c.MaxAnonymousClients {
 		return errdefs.New(errdefs.ErrInternal,
 			"The overall maximum number of clients must not be less than the number of clients waiting for authentication")
 	}
+	for _, w := range []struct {
+		name string
+		val  uint
+	}{{"min_workers", c.MinWorkers}, {"max_workers", c.MaxWorkers}, {"prio_workers", c.PrioWorkers},
+		{"admin_min_workers", c.AdminMinWorkers}, {"admin_max_workers", c.AdminMaxWorkers}} {
+		if w.val > WorkersMax {
+			return errdefs.Newf(errdefs.ErrConfigUnsupported, "%s %d must not be larger than %d", w.name, w.val, WorkersMax)
+		}
+	}
+	if c.MaxBufferMemory != 0 && c.MaxBufferMemory < MinBufferMemory {
+		return errdefs.Newf(errdefs.ErrConfigUnsupported,
+			"max_buffer_memory must be 0 (no bound) or at least %d (MiB, one largest packet)", MinBufferMemory)
+	}
 	return nil
 }
+
+// WorkersMax bounds every *_workers option; it is internal/rpc's
+// WorkersMax (a test in cmd/virtvboxd checks that they agree).
+const WorkersMax = 4096
+
+// MinBufferMemory is the smallest non-zero max_buffer_memory, in MiB: one
+// packet of the largest size libvirt allows (VIR_NET_MESSAGE_MAX, 32 MiB).
+const MinBufferMemory = 32
+
+// BufferMemoryBytes returns max_buffer_memory in bytes (0: no bound).
+func (c *Config) BufferMemoryBytes() int64 { return int64(c.MaxBufferMemory) << 20 }
 
 // ParseMode parses a unix_sock_*_perms value as libvirt does (a C long in
 // base 8, optional sign, nothing after the digits) and returns the

@@ -74,6 +74,28 @@ func TestCheckClientLimits(t *testing.T) {
 	if err := c.CheckClientLimits(); err != nil {
 		t.Errorf("zero limits: %v", err)
 	}
+	for _, c2 := range []struct {
+		mib uint
+		ok  bool
+	}{{0, true}, {1, false}, {31, false}, {32, true}, {4096, true}} {
+		c.MaxBufferMemory = c2.mib
+		if err := c.CheckClientLimits(); (err == nil) != c2.ok {
+			t.Errorf("max_buffer_memory = %d: %v", c2.mib, err)
+		}
+	}
+	c.MaxBufferMemory = 256
+	for _, f := range []*uint{&c.MinWorkers, &c.MaxWorkers, &c.PrioWorkers, &c.AdminMinWorkers, &c.AdminMaxWorkers} {
+		old := *f
+		*f = WorkersMax
+		if err := c.CheckClientLimits(); err != nil {
+			t.Errorf("workers at the limit: %v", err)
+		}
+		*f = 50000000
+		if err := c.CheckClientLimits(); err == nil || !strings.Contains(err.Error(), "50000000 must not be larger than 4096") {
+			t.Errorf("50000000 workers: %v", err)
+		}
+		*f = old
+	}
 }
 
 func TestCheckAccessDrivers(t *testing.T) {

@@ -46,8 +46,10 @@ type Client struct {
 	mu       sync.Mutex
 	cond     sync.Cond // in-flight count fell, or the client is closing
 	inflight int
+	busy     int  // calls handed to a program whose reply is not yet sent
 	warned   bool // the max_client_requests warning was logged
 	stopping bool // read no more calls
+	draining bool // the server is shutting down: stop reading once idle
 	closed   bool // conn is closed
 	progData map[uint32]any
 
@@ -99,10 +101,13 @@ type call struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // maxPooled is the largest buffer the pools keep; larger ones, grown for a
-// rare big packet, are left to the garbage collector.
-const maxPooled = 1 << 16
+// rare big packet, are left to the garbage collector. It is freeBuffer, so
+// that no pooled buffer holds budget.
+const maxPooled = freeBuffer
 
-func putBuf(bp *[]byte) {
+// putBuf returns a read buffer to the pool and its budget to the server.
+func (c *Client) putBuf(bp *[]byte) {
+	c.srv.budget.release(reservedFor(cap(*bp)))
 	if cap(*bp) <= maxPooled {
 		*bp = (*bp)[:0]
 		bufPool.Put(bp)
@@ -134,6 +139,7 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 	if fromLoop && len(c.outq) == 0 && !c.writing && !c.oclosed {
 		c.writing = true
 		c.omu.Unlock()
+		c.writeDeadline()
 		_, err := c.conn.Write(b)
 		c.writeDone(err, []outMsg{{b: b, done: done}})
 		return
@@ -190,6 +196,7 @@ func (c *Client) writeLoop() {
 		for _, m := range batch {
 			bufs = append(bufs, m.b)
 		}
+		c.writeDeadline()
 		_, err := bufs.WriteTo(c.conn)
 		c.writeDone(err, batch)
 	}
@@ -214,11 +221,11 @@ func (c *Client) serve() {
 			break
 		}
 		bp := bufPool.Get().(*[]byte)
-		h, payload, buf, err := readPacket(br, *bp)
+		h, payload, buf, err := readPacket(br, *bp, c.grow)
 		*bp = buf
 		if err != nil {
 			c.release()
-			putBuf(bp)
+			c.putBuf(bp)
 			c.logReadError(err)
 			break
 		}
@@ -226,7 +233,7 @@ func (c *Client) serve() {
 		c.kaMissed.Store(0)
 		if !c.handle(h, payload, bp) {
 			c.release()
-			putBuf(bp)
+			c.putBuf(bp)
 		}
 	}
 	// Let the calls still running reply (Shutdown relies on it), then close;
@@ -241,8 +248,33 @@ func (c *Client) serve() {
 	s.removeClient(c)
 }
 
+// noOwner is the worker pool owner of clients whose credentials are
+// unknown.
+const noOwner = ^uint32(0)
+
+// owner is whose calls the client's are, for the worker pool's fairness:
+// its uid.
+func (c *Client) owner() uint32 {
+	if !c.haveCred {
+		return noOwner
+	}
+	return c.cred.UID
+}
+
+// grow reserves extra bytes of the server's buffer budget for the packet
+// being read; it gives up when the client is closing.
+func (c *Client) grow(extra int64) error {
+	return c.srv.budget.reserve(extra, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.stopping || c.closed
+	})
+}
+
 func (c *Client) logReadError(err error) {
 	switch {
+	case errors.Is(err, errNoBudget):
+		c.log.Warn("closing connection: the packet buffer memory budget (max_buffer_memory) is spent")
 	case errors.Is(err, io.EOF):
 		c.log.Debug("client closed the connection")
 	case errors.Is(err, errFraming):
@@ -287,21 +319,27 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial}).Debug("call")
 	}
 	cl := &call{client: c, hdr: h, payload: payload}
+	c.addBusy(1)
 	if prog.inline(h.Procedure) {
 		c.run(prog, cl, func() {
+			c.putBuf(bp)
+			c.addBusy(-1)
 			c.release()
-			putBuf(bp)
 		}, true)
 		return true
 	}
-	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), run: func() {
+	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), owner: c.owner(), run: func() {
 		// The request slot is freed once the reply is on the wire, so a
 		// client that does not read stops being read.
 		c.run(prog, cl, func() {
+			c.putBuf(bp)
+			c.addBusy(-1)
 			c.release()
-			putBuf(bp)
 		}, false)
 	}})
+	if !ok {
+		c.addBusy(-1)
+	}
 	return ok
 }
 
@@ -346,17 +384,49 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 }
 
 // dispatch runs the program's handler. A panic in a handler or a driver is
-// logged with its stack and answered as an internal error: one bad call must
-// not take the daemon down.
+// answered as an internal error (one bad call must not take the daemon
+// down) and logged through the server's panicLog: the first with its stack,
+// then at most one a minute, so a client repeating the call cannot flood the
+// log.
 func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}).
-				Errorf("panic serving a call: %v\n%s", r, debug.Stack())
+			c.srv.panics.log(c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}),
+				r, debug.Stack())
 			err = newError(errInternal, fromRPC, "unexpected failure while serving the call")
 		}
 	}()
 	return prog.dispatch(c.srv.baseCtx, cl, out)
+}
+
+// panicLogInterval is how often a recovered panic's stack may be logged.
+const panicLogInterval = time.Minute
+
+// panicLog rate-limits the logging of recovered panics: one stack at error
+// level per panicLogInterval; the panics in between are counted, logged at
+// debug level without their stack, and reported with the next stack.
+type panicLog struct {
+	mu         sync.Mutex
+	last       time.Time // when a stack was last logged; zero: never
+	suppressed int
+}
+
+func (p *panicLog) log(l *logrus.Entry, r any, stack []byte) {
+	now := time.Now()
+	p.mu.Lock()
+	if !p.last.IsZero() && now.Sub(p.last) < panicLogInterval {
+		p.suppressed++
+		p.mu.Unlock()
+		l.Debugf("panic serving a call: %v (stack not logged again within %s)", r, panicLogInterval)
+		return
+	}
+	n := p.suppressed
+	p.last, p.suppressed = now, 0
+	p.mu.Unlock()
+	if n > 0 {
+		l = l.WithField("suppressed", n)
+	}
+	l.Errorf("panic serving a call: %v\n%s", r, stack)
 }
 
 // replyError queues an error reply to the CALL h; sent (may be nil) runs
@@ -415,6 +485,65 @@ func (c *Client) release() {
 	c.mu.Unlock()
 }
 
+// addBusy counts calls handed to a program (d = 1) and calls whose reply is
+// sent (d = -1). A draining client that becomes idle is stopped after
+// drainIdle unless it sends another call meanwhile.
+func (c *Client) addBusy(d int) {
+	c.mu.Lock()
+	c.busy += d
+	arm := c.draining && c.busy == 0
+	c.mu.Unlock()
+	if arm {
+		c.armDrain()
+	}
+}
+
+// drainIdle is how long a client of a server that is shutting down stays
+// connected with no call in flight: the follow-up a client library sends
+// right after a reply (virDomainCreate's lookup by UUID, a CONNECT_CLOSE) is
+// served instead of meeting a closed socket.
+var drainIdle = 250 * time.Millisecond
+
+// drainWrite is how long, once the server is shutting down, one write to a
+// client may take: a client that does not read its replies is dropped
+// after it, so it cannot hold the shutdown.
+var drainWrite = 2 * time.Second
+
+// drain starts the client's part of a shutdown: its writes get a
+// deadline, and it stops being read once it has been idle for drainIdle.
+func (c *Client) drain() {
+	c.mu.Lock()
+	c.draining = true
+	idle := c.busy == 0
+	c.mu.Unlock()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(drainWrite))
+	if idle {
+		c.armDrain()
+	}
+}
+
+func (c *Client) armDrain() {
+	time.AfterFunc(drainIdle, func() {
+		c.mu.Lock()
+		idle := c.busy == 0
+		c.mu.Unlock()
+		if idle {
+			c.stopReading()
+		}
+	})
+}
+
+// writeDeadline renews the write deadline of a draining client before a
+// write.
+func (c *Client) writeDeadline() {
+	c.mu.Lock()
+	draining := c.draining
+	c.mu.Unlock()
+	if draining {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(drainWrite))
+	}
+}
+
 // stopReading makes the connection loop take no further calls; calls in
 // flight still reply, then the connection closes.
 func (c *Client) stopReading() {
@@ -422,6 +551,7 @@ func (c *Client) stopReading() {
 	c.stopping = true
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	c.srv.budget.wake()
 	// Wake a blocked read.
 	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
 }
@@ -436,6 +566,7 @@ func (c *Client) close() {
 	c.closed = true
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	c.srv.budget.wake()
 	c.omu.Lock()
 	c.oclosed = true
 	c.ocond.Broadcast()
@@ -477,11 +608,11 @@ func (c *Client) armKeepalive(d time.Duration) {
 // and drops one that left keepalive_count pings unanswered.
 func (c *Client) keepaliveTick() {
 	c.mu.Lock()
-	done := c.closed || c.stopping
+	done := c.closed || c.stopping || c.draining
 	c.mu.Unlock()
 	if done {
-		// Closed, or no longer read (the server is shutting down): its
-		// PONGs would go unseen, so its silence says nothing.
+		// Closed, or the server is shutting down: its PONGs may go
+		// unseen, so its silence says nothing.
 		return
 	}
 	cfg := c.srv.cfg.Load()

@@ -32,12 +32,12 @@ const (
 	errArgumentUnsupported int32 = 74
 	errNoServer            int32 = 95
 	errNoClient            int32 = 96
+	errOverflow            int32 = 82
 )
 
 // virErrorDomain values (include/libvirt/virterror.h).
 const (
 	fromNone           int32 = 0
-	fromDom            int32 = 6 // libvirt-host.c reports as VIR_FROM_DOM
 	fromRPC            int32 = 7
 	fromStorage        int32 = 18
 	fromNetwork        int32 = 19
@@ -75,6 +75,7 @@ var templates = map[int32]string{
 	errArgumentUnsupported: "argument unsupported: %s",
 	errNoServer:            "Server not found: %s",
 	errNoClient:            "Client not found: %s",
+	errOverflow:            "numerical overflow: %s",
 }
 
 // classCodes maps each errdefs class to its virErrorNumber.

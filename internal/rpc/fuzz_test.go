@@ -74,3 +74,38 @@ func FuzzDispatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProcedures calls every implemented REMOTE procedure, on an opened rw
+// or ro connection, with fuzzed arguments, against the fake driver. Each
+// call must get a reply (an answer or an error), the server must not panic
+// or log an error, and it must keep serving.
+func FuzzProcedures(f *testing.F) {
+	procs := rpc.ImplementedRemoteProcs()
+	dom := append(append(xdrString("alpine"), make([]byte, 16)...), be32(1)...)
+	for i := range procs {
+		f.Add(uint16(i), false, append(append([]byte{}, dom...), be32(0, 0, 0)...))
+		f.Add(uint16(i), true, be32(0xffffffff, 0xffffffff, 0xffffffff))
+	}
+	h := rpctest.NewServer(f, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+	f.Fuzz(func(t *testing.T, idx uint16, ro bool, payload []byte) {
+		if len(payload) > 1<<16 {
+			return
+		}
+		proc := procs[int(idx)%len(procs)]
+		path := h.Socket
+		if ro {
+			path = h.ROSocket
+		}
+		r := dial(t, path)
+		r.open(0)
+		r.send(call(rpc.RemoteProgram, proc, 1, payload))
+		pkt := r.recv()
+		if _, _, p, typ, serial, _ := header(pkt); p != proc || typ != 1 || serial != 1 {
+			t.Fatalf("reply to procedure %d: proc %d type %d serial %d", proc, p, typ, serial)
+		}
+		r.authList(2)
+		if h.Log.Errors() > 0 {
+			t.Fatalf("procedure %d: the server logged an error (a handler panic?):\n%s", proc, h.Log.String())
+		}
+	})
+}

@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -12,11 +13,13 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
@@ -163,48 +166,113 @@ func TestProcTable(t *testing.T) {
 	}
 }
 
+// TestReadOnlyTable sweeps every REMOTE procedure of libvirt 9.0 against
+// the protocol facts extracted from libvirt's sources (remote_procs-9.0.txt,
+// scripts/libvirt-facts.py): the API names agree with ours, denied
+// procedures answer OPERATION_DENIED in the error domain of the file that
+// defines their API, allowed ones pass, and the argument-dependent ones pass
+// with harmless arguments and are denied with the guarded ones.
 func TestReadOnlyTable(t *testing.T) {
-	known := map[string]bool{}
-	for _, api := range remoteProcAPI {
-		known[api] = true
+	// VIR_FROM_THIS of each libvirt-<object>.c file (libvirt.c's two APIs,
+	// open and close, never reach objectDomain).
+	fileDomains := map[string]int32{
+		"libvirt-domain.c": fromDomain, "libvirt-host.c": fromDomain,
+		"libvirt-domain-snapshot.c": fromDomainSnapshot, "libvirt-domain-checkpoint.c": fromCheckpoint,
+		"libvirt-network.c": fromNetwork, "libvirt-storage.c": fromStorage, "libvirt-nodedev.c": fromNodedev,
+		"libvirt-secret.c": fromSecret, "libvirt-interface.c": fromInterface, "libvirt-nwfilter.c": fromNWFilter,
 	}
-	// A typo in the denied list would silently allow the API.
-	for _, api := range readOnlyDeniedAPIs {
-		if !known[api] {
-			t.Errorf("%s names no REMOTE procedure", api)
+	// Arguments that trip each argument-dependent rule: a domain (name "",
+	// 16-byte UUID, id) or a snapshot/checkpoint (name, domain), then the
+	// guarded word.
+	dom := make([]byte, 4+16+4)
+	named := append(make([]byte, 4), dom...)
+	word := func(prefix []byte, words ...uint32) []byte {
+		b := append([]byte{}, prefix...)
+		for _, w := range words {
+			b = binary.BigEndian.AppendUint32(b, w)
 		}
+		return b
 	}
-	for _, c := range []struct {
-		proc   int32
-		denied bool
-		domain int32
-	}{
-		{procDomainDestroy, true, fromDomain}, {procDomainCreate, true, fromDomain},
-		{procDomainGetVcpusFlags, true, fromDomain}, {procDomainMigratePerform3Params, true, fromDomain},
-		{procNetworkCreate, true, fromNetwork}, {procSecretGetValue, true, fromSecret},
-		{procDomainSnapshotDelete, true, fromDomainSnapshot},
-		{procDomainGetInfo, false, 0}, {procConnectListAllDomains, false, 0}, {procDomainGetState, false, 0},
-		{procDomainGetXMLDesc, false, 0}, {procDomainLookupByName, false, 0},
-	} {
-		err := checkReadOnly(c.proc)
-		if (err != nil) != c.denied {
-			t.Errorf("%s: denied = %v", remoteProcAPI[c.proc], err != nil)
+	guarded := map[int32][2][]byte{ // allowed payload, denied payload
+		procDomainGetVcpusFlags:         {word(dom, 0), word(dom, domainVcpuGuest)},
+		procDomainInterfaceAddresses:    {word(dom, 0, 0), word(dom, interfaceAddrsSrcAgent, 0)},
+		procDomainGetXMLDesc:            {word(dom, 0), word(dom, domainXMLMigratable)},
+		procDomainManagedSaveGetXMLDesc: {word(dom, 0), word(dom, domainXMLSecure)},
+		procDomainSnapshotGetXMLDesc:    {word(named, 0), word(named, domainXMLSecure)},
+		procDomainCheckpointGetXMLDesc:  {word(named, 0), word(named, domainXMLSecure)},
+	}
+	denied := 0
+	for n := 1; n <= remoteProcMax; n++ {
+		proc, f := int32(n), remoteFacts[n]
+		api := f.api
+		if api != "-" && remoteProcAPI[proc] != api {
+			t.Errorf("procedure %d: API %s here, %s in libvirt", proc, remoteProcAPI[proc], api)
+		}
+		if dom, ok := fileDomains[f.file]; ok && objectDomain(api) != dom {
+			t.Errorf("%s: error domain %d, want %d (%s)", api, objectDomain(api), dom, f.file)
+		}
+		payload := []byte(nil)
+		if g, ok := guarded[proc]; ok {
+			payload = g[0]
+			if err := checkReadOnly(proc, g[1]); err == nil {
+				t.Errorf("%d %s with guarded arguments: allowed", proc, api)
+			} else if we := toWire(err, 0); we.Code != errOperationDenied || we.Domain != objectDomain(api) {
+				t.Errorf("%d %s with guarded arguments: %+v", proc, api, we)
+			}
+			if f.readOnly != roConditional && proc != procDomainGetXMLDesc && proc != procDomainManagedSaveGetXMLDesc &&
+				proc != procDomainSnapshotGetXMLDesc && proc != procDomainCheckpointGetXMLDesc {
+				t.Errorf("%d %s: an argument rule here, none in libvirt", proc, api)
+			}
+			delete(guarded, proc)
+		} else if f.readOnly == roConditional {
+			t.Errorf("%d %s: argument-dependent in libvirt (%s), no rule here", proc, api, f.guard)
+		}
+		err := checkReadOnly(proc, payload)
+		if (err != nil) != (f.readOnly == roDenied) {
+			t.Errorf("%d %s: denied = %v, libvirt: %v", proc, api, err != nil, f.readOnly)
 			continue
 		}
 		if err != nil {
+			denied++
 			we := toWire(err, 0)
-			want := "operation forbidden: read only access prevents " + remoteProcAPI[c.proc]
-			if we.Code != errOperationDenied || we.Domain != c.domain || we.Message() != want {
-				t.Errorf("%s: %+v %q", remoteProcAPI[c.proc], we, we.Message())
+			want := "operation forbidden: read only access prevents " + api
+			if we.Code != errOperationDenied || we.Domain != objectDomain(api) || we.Message() != want {
+				t.Errorf("%s: %+v %q", api, we, we.Message())
 			}
 		}
 	}
-	if err := checkReadOnlyXMLFlags(domainXMLSecure); err == nil ||
-		err.Error() != "operation forbidden: virDomainGetXMLDesc with secure flag" {
-		t.Errorf("secure flag: %v", err)
+	if denied != 197 { // libvirt 9.0: 199 virCheckReadOnly APIs, 2 of them conditional
+		t.Errorf("%d procedures denied, libvirt 9.0 denies 197", denied)
 	}
-	if err := checkReadOnlyXMLFlags(0); err != nil {
-		t.Errorf("no flags: %v", err)
+	for proc := range guarded {
+		t.Errorf("rule for %d not in the table", proc)
+	}
+}
+
+// TestPriorityTable checks the priority workers' table against libvirt's
+// @priority: high annotations: 184 procedures in libvirt 9.0, among them
+// the connection setup, lookups and DOMAIN_GET_STATE.
+func TestPriorityTable(t *testing.T) {
+	var p remoteProgram
+	high := 0
+	for proc := int32(1); proc <= remoteProcMax; proc++ {
+		if p.highPriority(proc) {
+			high++
+		}
+	}
+	if high != 184 {
+		t.Errorf("%d high-priority procedures, libvirt 9.0 has 184", high)
+	}
+	for _, proc := range []int32{procConnectOpen, procConnectGetVersion, procDomainLookupByName,
+		procDomainLookupByUUID, procDomainLookupByID, procDomainGetState, procConnectListAllDomains} {
+		if !p.highPriority(proc) {
+			t.Errorf("%s is @priority: high in libvirt", remoteProcAPI[proc])
+		}
+	}
+	for _, proc := range []int32{procDomainCreate, procDomainGetXMLDesc, procConnectGetCapabilities, 0, remoteProcMax + 1} {
+		if p.highPriority(proc) {
+			t.Errorf("procedure %d is not high priority in libvirt", proc)
+		}
 	}
 }
 
@@ -222,12 +290,12 @@ func TestObjectDomain(t *testing.T) {
 		{"virNetworkPortDelete", fromNetwork},
 		{"virStorageVolResize", fromStorage},
 		{"virNodeDeviceCreateXML", fromNodedev},
-		{"virNodeGetInfo", fromDom},
+		{"virNodeGetInfo", fromDomain},
 		{"virConnectListAllNWFilterBindings", fromNWFilter},
 		{"virConnectListAllNetworks", fromNetwork},
 		{"virConnectFindStoragePoolSources", fromStorage},
 		{"virConnectGetDomainCapabilities", fromDomain},
-		{"virConnectBaselineHypervisorCPU", fromDom},
+		{"virConnectBaselineHypervisorCPU", fromDomain},
 	} {
 		if got := objectDomain(c.api); got != c.want {
 			t.Errorf("objectDomain(%s) = %d, want %d", c.api, got, c.want)
@@ -338,7 +406,7 @@ func FuzzReadPacket(f *testing.F) {
 		r := bytes.NewReader(data)
 		var buf []byte
 		for {
-			h, payload, b, err := readPacket(r, buf)
+			h, payload, b, err := readPacket(r, buf, noBudget)
 			buf = b
 			if err != nil {
 				return
@@ -361,15 +429,85 @@ func TestReadPacketLimits(t *testing.T) {
 		{"02000005", true},
 		{"0000001c 20008086", false}, // short body: unexpected EOF
 	} {
-		_, _, _, err := readPacket(bytes.NewReader(unhex(t, c.in)), nil)
+		_, _, _, err := readPacket(bytes.NewReader(unhex(t, c.in)), nil, noBudget)
 		if errors.Is(err, errFraming) != c.framing || err == nil {
 			t.Errorf("%s: %v", c.in, err)
 		}
 	}
 	b := unhex(t, "00000020 20008086 00000001 0000003c 00000000 00000009 00000000 0000000a ffff")
-	h, payload, _, err := readPacket(bytes.NewReader(b), nil)
+	h, payload, _, err := readPacket(bytes.NewReader(b), nil, noBudget)
 	if err != nil || h.Procedure != 60 || h.Serial != 9 || !bytes.Equal(payload, unhex(t, "0000000a")) {
 		t.Errorf("%+v %x %v", h, payload, err)
+	}
+}
+
+func noBudget(int64) error { return nil }
+
+// TestReadPacketGrowsWithData checks that the read buffer follows the bytes
+// that arrived, not the announced length: a 32 MiB announcement followed by
+// 32 bytes leaves a 4 KiB buffer and reserves no budget; a whole 1 MiB
+// packet reserves exactly what its buffer holds beyond freeBuffer.
+func TestReadPacketGrowsWithData(t *testing.T) {
+	var reserved int64
+	grow := func(n int64) error { reserved += n; return nil }
+	hdr := unhex(t, "02000004 20008086 00000001 0000000b 00000000 00000001 00000000")
+	in := io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(make([]byte, 8)))
+	_, _, buf, err := readPacket(in, nil, grow)
+	if err != io.ErrUnexpectedEOF || cap(buf) > 4096 || reserved != 0 {
+		t.Fatalf("32 bytes of a 32 MiB packet: err %v, buffer %d bytes, %d reserved", err, cap(buf), reserved)
+	}
+	const size = 1 << 20
+	pkt := append(binary.BigEndian.AppendUint32(nil, size), hdr[4:]...)
+	pkt = append(pkt, make([]byte, size-len(pkt))...)
+	_, payload, buf, err := readPacket(bytes.NewReader(pkt), make([]byte, 0, 4096), grow)
+	if err != nil || len(payload) != size-28 {
+		t.Fatalf("1 MiB packet: %v, %d payload bytes", err, len(payload))
+	}
+	if reserved != reservedFor(cap(buf)) || cap(buf) != size-4 {
+		t.Fatalf("1 MiB packet: buffer %d bytes, %d reserved", cap(buf), reserved)
+	}
+	// A refused reservation ends the read with its error.
+	_, _, _, err = readPacket(bytes.NewReader(pkt), nil, func(int64) error { return errNoBudget })
+	if err != errNoBudget {
+		t.Fatalf("refused budget: %v", err)
+	}
+}
+
+// TestMemBudget checks the budget: reservations up to the limit pass, the
+// next waits until one is returned, gives up after budgetWait or when its
+// client goes, and one larger than the whole budget fails at once.
+func TestMemBudget(t *testing.T) {
+	never := func() bool { return false }
+	b := newMemBudget(100)
+	if err := b.reserve(60, never); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.reserve(101, never); err != errNoBudget {
+		t.Fatalf("over the whole budget: %v", err)
+	}
+	got := make(chan error)
+	go func() { got <- b.reserve(60, never) }()
+	select {
+	case err := <-got:
+		t.Fatalf("reserved past the limit: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.release(60)
+	if err := <-got; err != nil || b.Used() != 60 {
+		t.Fatalf("after a release: %v, %d used", err, b.Used())
+	}
+	var gone atomic.Bool
+	go func() { got <- b.reserve(60, gone.Load) }()
+	gone.Store(true)
+	b.wake()
+	if err := <-got; err != errNoBudget {
+		t.Fatalf("client gone: %v", err)
+	}
+	old := budgetWait
+	budgetWait = 10 * time.Millisecond
+	defer func() { budgetWait = old }()
+	if err := b.reserve(60, never); err != errNoBudget {
+		t.Fatalf("after budgetWait: %v", err)
 	}
 }
 
@@ -380,7 +518,7 @@ func TestWorkerPool(t *testing.T) {
 	var started sync.WaitGroup
 	started.Add(2)
 	for i := 0; i < 2; i++ {
-		p.submit(job{run: func() { started.Done(); <-block }})
+		p.submit(job{owner: uint32(i), run: func() { started.Done(); <-block }})
 	}
 	started.Wait() // the pool grew to max_workers, both blocked
 	if info := p.info(); info.NWorkers != 2 || info.FreeWorkers != 0 {
@@ -401,6 +539,40 @@ func TestWorkerPool(t *testing.T) {
 	}
 	close(block)
 	<-normalDone
+}
+
+// TestWorkerPoolFairness checks the owners' shares: with 4 normal and 2
+// priority workers, one owner whose jobs never end gets 3 and 1 of them,
+// and another owner's jobs, normal and high-priority, still run at once.
+func TestWorkerPoolFairness(t *testing.T) {
+	p := newWorkerPool(0, 4, 2)
+	defer p.stop()
+	block := make(chan struct{})
+	defer close(block)
+	started := make(chan struct{}, 10)
+	for i := 0; i < 10; i++ { // owner 1 floods with high-priority jobs that hang
+		p.submit(job{prio: true, owner: 1, run: func() { started <- struct{}{}; <-block }})
+	}
+	for i := 0; i < 4; i++ { // 3 normal workers and 1 priority worker
+		<-started
+	}
+	for _, prio := range []bool{false, true} {
+		done := make(chan struct{})
+		p.submit(job{prio: prio, owner: 2, run: func() { close(done) }})
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("owner 2's job (prio %v) waited behind owner 1's", prio)
+		}
+	}
+	if info := p.info(); info.JobQueueDepth != 6 {
+		t.Errorf("queue depth %d, want owner 1's 6 jobs beyond its share", info.JobQueueDepth)
+	}
+	for n, want := range map[int]int{1: 1, 2: 1, 4: 3, 5: 4, 20: 15} {
+		if got := ownerShare(n); got != want {
+			t.Errorf("ownerShare(%d) = %d, want %d", n, got, want)
+		}
+	}
 }
 
 // TestPeerUIDRefused checks that a session daemon drops peers of another uid.
@@ -448,3 +620,40 @@ func TestPeerUIDRefused(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestPanicLogRateLimited checks that a client repeating a call that panics
+// gets one stack in the log, at error level, and then only debug lines
+// without a stack; the count of the quiet ones comes with the next stack.
+func TestPanicLogRateLimited(t *testing.T) {
+	logger, hook := logtest.NewNullLogger()
+	logger.SetLevel(logrus.DebugLevel)
+	var p panicLog
+	for i := 0; i < 1000; i++ {
+		p.log(logrus.NewEntry(logger), "boom", []byte("goroutine 1 [running]:\n..."))
+	}
+	var errs, debugs int
+	for _, e := range hook.AllEntries() {
+		switch e.Level {
+		case logrus.ErrorLevel:
+			errs++
+			if !strings.Contains(e.Message, "goroutine 1") {
+				t.Errorf("the first panic is logged without its stack: %q", e.Message)
+			}
+		case logrus.DebugLevel:
+			debugs++
+			if strings.Contains(e.Message, "goroutine") {
+				t.Errorf("a repeated panic is logged with its stack: %q", e.Message)
+			}
+		}
+	}
+	if errs != 1 || debugs != 999 {
+		t.Fatalf("%d error and %d debug lines, want 1 and 999", errs, debugs)
+	}
+	// Once the interval has passed, the next stack is logged with the count.
+	p.last = p.last.Add(-panicLogInterval)
+	hook.Reset()
+	p.log(logrus.NewEntry(logger), "boom", []byte("stack"))
+	if e := hook.LastEntry(); e == nil || e.Level != logrus.ErrorLevel || e.Data["suppressed"] != 999 {
+		t.Fatalf("after the interval: %+v", e)
+	}
+}

@@ -323,8 +323,8 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	}
 }
 
-// TestShutdownDeadline checks that Shutdown gives up on a stuck call when its
-// context ends.
+// TestShutdownDeadline checks that when Shutdown's context ends, a stuck
+// call is cancelled and its client gets a clean error reply before EOF.
 func TestShutdownDeadline(t *testing.T) {
 	gate := make(chan struct{})
 	defer close(gate)
@@ -338,6 +338,9 @@ func TestShutdownDeadline(t *testing.T) {
 	defer cancel()
 	if err := h.Server.Shutdown(ctx); err != context.DeadlineExceeded {
 		t.Fatalf("Shutdown = %v, want deadline exceeded", err)
+	}
+	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 1 {
+		t.Fatalf("cancelled call: serial %d status %d, want an error reply", serial, status)
 	}
 	r.expectEOF()
 }
@@ -364,31 +367,41 @@ func TestSetLimitsReload(t *testing.T) {
 	}
 }
 
-// TestPriorityWorkers blocks every normal worker in the driver and checks
-// that a call answered without the hypervisor still goes through on the
-// priority workers, while a hypervisor call waits in the queue.
+// TestPriorityWorkers blocks every normal worker in the driver with a
+// low-priority call and checks that a high-priority one (libvirt's
+// @priority: high, here CONNECT_OPEN and GET_HOSTNAME) still goes through on
+// the priority worker, while another low-priority call waits in the queue.
 func TestPriorityWorkers(t *testing.T) {
 	cfg := rpctest.DefaultConfig()
 	cfg.MinWorkers, cfg.MaxWorkers, cfg.PrioWorkers = 1, 1, 1
 	gate := make(chan struct{})
-	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
-	h.Driver.HostnameGate = gate
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg),
+		rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+	h.Driver.XMLGate = gate
+	dom := append(append(xdrString("alpine"), make([]byte, 16)...), be32(1, 0)...)
 	blocked := dial(t, h.Socket)
 	blocked.open(0)
-	blocked.send(call(remote, procConnectGetHostname, 1, nil))
-	waitFor(t, "the only worker in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	blocked.send(call(remote, 14 /* DOMAIN_GET_XML_DESC */, 1, dom))
+	waitFor(t, "the only worker in the driver", func() bool { return h.Driver.XMLWaiting() == 1 })
 
 	r := dial(t, h.Socket)
-	r.send(call(remote, procConnectGetHostname, 0, nil)) // queued: not open yet, but needs a normal worker
+	r.open(0) // high priority: the priority worker
+	r.send(call(remote, 14, 1, dom))
 	waitFor(t, "a queued job", func() bool { return h.Server.ThreadPool().JobQueueDepth == 1 })
 	other := dial(t, h.Socket)
-	other.authList(0) // high priority: served although the normal worker is busy
-	close(gate)
-	if _, _, _, _, serial, status := header(blocked.recv()); serial != 1 || status != 0 {
-		t.Fatalf("blocked call: serial %d status %d", serial, status)
+	other.open(0)
+	other.send(call(remote, procConnectGetHostname, 1, nil))
+	if _, _, _, _, serial, status := header(other.recv()); serial != 1 || status != 0 {
+		t.Fatalf("high-priority call: serial %d status %d", serial, status)
 	}
-	if e := decodeError(t, r.recv()); e.Message != "internal error: hypervisor connection not open" {
-		t.Errorf("queued call: %+v", e)
+	if n := h.Server.ThreadPool().JobQueueDepth; n != 1 {
+		t.Errorf("job queue depth %d, want the low-priority call still queued", n)
+	}
+	close(gate)
+	for _, c := range []*rawConn{blocked, r} {
+		if _, _, _, _, serial, status := header(c.recv()); serial != 1 || status != 0 {
+			t.Fatalf("low-priority call: serial %d status %d", serial, status)
+		}
 	}
 }
 
@@ -489,4 +502,100 @@ func shutdownInBackground(s *rpc.Server) <-chan error {
 		done <- s.Shutdown(ctx)
 	}()
 	return done
+}
+
+// TestShutdownServesFollowUp checks that a client whose call was in flight
+// when Shutdown began gets the reply and then still gets an answer to the
+// call it sends right after (as virDomainCreate's lookup by UUID), and is
+// closed once idle.
+func TestShutdownServesFollowUp(t *testing.T) {
+	gate := make(chan struct{})
+	h := rpctest.NewServer(t)
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.open(0)
+	r.send(call(remote, procConnectGetHostname, 1, nil))
+	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	done := shutdownInBackground(h.Server)
+	waitFor(t, "the server to stop accepting", func() bool {
+		c, err := net.Dial("unix", h.Socket)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	close(gate)
+	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 0 {
+		t.Fatalf("in-flight reply: serial %d status %d", serial, status)
+	}
+	r.send(call(remote, procConnectGetHostname, 2, nil))
+	if _, _, _, _, serial, status := header(r.recv()); serial != 2 || status != 0 {
+		t.Fatalf("follow-up reply: serial %d status %d", serial, status)
+	}
+	r.expectEOF()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownDropsNonReader checks that a client that pipelines calls and
+// never reads cannot hold the shutdown: it is dropped once a write to it
+// has waited drainWrite, and Shutdown returns nil.
+func TestShutdownDropsNonReader(t *testing.T) {
+	defer rpc.SetDrainTimes(50*time.Millisecond, 200*time.Millisecond)()
+	h := rpctest.NewServer(t)
+	c, err := net.Dial("unix", h.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.UnixConn).SetReadBuffer(4096)
+	if _, err := c.Write(call(remote, procConnectOpen, 0, connectOpenArgs("vbox:///session", 6))); err != nil {
+		t.Fatal(err)
+	}
+	// Pipeline calls until the server stops reading: its replies fill the
+	// socket and its request slots stay taken.
+	pkt := call(remote, procConnectGetCapabilities, 0, nil)
+	for i := uint32(1); ; i++ {
+		binary.BigEndian.PutUint32(pkt[20:], i)
+		c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := c.Write(pkt); err != nil {
+			break
+		}
+	}
+	start := time.Now()
+	if err := <-shutdownInBackground(h.Server); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Shutdown took %s", d)
+	}
+}
+
+// TestReadOnlyClientsLeaveReservedSlots checks rw_reserved_clients: the
+// read-only listener stops accepting at max_clients less the reserve, while
+// the read-write one still takes clients; a read-only client that leaves
+// lets the next one in.
+func TestReadOnlyClientsLeaveReservedSlots(t *testing.T) {
+	cfg := rpctest.DefaultConfig()
+	cfg.MaxClients, cfg.MaxAnonymousClients, cfg.RWReservedClients = 4, 4, 2
+	h := rpctest.NewServer(t, rpctest.WithConfig(cfg))
+	var ro []*rawConn
+	for i := 0; i < 2; i++ {
+		r := dial(t, h.ROSocket)
+		r.authList(0)
+		ro = append(ro, r)
+	}
+	waiting := dial(t, h.ROSocket) // waits in the backlog
+	waiting.send(call(remote, procAuthList, 0, nil))
+	for i := 0; i < 2; i++ {
+		dial(t, h.Socket).authList(0) // the reserved slots
+	}
+	if n := h.Server.NumClients(); n != 4 {
+		t.Fatalf("%d clients, want 2 read-only and 2 read-write", n)
+	}
+	ro[0].c.Close()
+	if _, _, _, _, _, status := header(waiting.recv()); status != 0 {
+		t.Fatal("the waiting read-only client failed")
+	}
 }

@@ -99,10 +99,14 @@ func parseHeader(b []byte) Header {
 }
 
 // readPacket reads one packet from r: the length word, the header and the
-// payload. buf is reused when it is large enough; the returned payload
-// aliases it. A length below 28 or above 33554436 returns errFraming; a short
-// read returns the reader's error (io.EOF at a packet boundary).
-func readPacket(r io.Reader, buf []byte) (Header, []byte, []byte, error) {
+// payload. The returned payload aliases the returned buffer, which is buf
+// when the packet fits in it. The buffer grows (fourfold) as bytes arrive,
+// never from the announced length alone: a client that announces 32 MiB and sends 32
+// bytes costs what it sent. Growth beyond freeBuffer is first reserved with
+// grow (given the extra bytes); its error ends the read. A length below 28
+// or above 33554436 returns errFraming; a short read returns the reader's
+// error (io.EOF at a packet boundary).
+func readPacket(r io.Reader, buf []byte, grow func(extra int64) error) (Header, []byte, []byte, error) {
 	var lb [lenSize]byte
 	if _, err := io.ReadFull(r, lb[:]); err != nil {
 		return Header{}, nil, buf, err
@@ -112,15 +116,27 @@ func readPacket(r io.Reader, buf []byte) (Header, []byte, []byte, error) {
 		return Header{}, nil, buf, fmt.Errorf("%w: %d", errFraming, n)
 	}
 	body := int(n) - lenSize
-	if cap(buf) < body {
-		buf = make([]byte, body)
-	}
-	buf = buf[:body]
-	if _, err := io.ReadFull(r, buf); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	buf = buf[:0]
+	for len(buf) < body {
+		if len(buf) == cap(buf) {
+			newCap := min(max(4*cap(buf), 4096), body)
+			if extra := reservedFor(newCap) - reservedFor(cap(buf)); extra > 0 {
+				if err := grow(extra); err != nil {
+					return Header{}, nil, buf, err
+				}
+			}
+			nb := make([]byte, len(buf), newCap)
+			copy(nb, buf)
+			buf = nb
 		}
-		return Header{}, nil, buf, err
+		m, err := r.Read(buf[len(buf):min(cap(buf), body)])
+		buf = buf[:len(buf)+m]
+		if err != nil && len(buf) < body {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return Header{}, nil, buf, err
+		}
 	}
 	return parseHeader(buf), buf[headerSize:], buf, nil
 }

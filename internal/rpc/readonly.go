@@ -1,125 +1,122 @@
 package rpc
 
-import "strings"
+import (
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+)
 
 // The read-only rule, in one place. libvirt enforces it in the public API
-// entry points (every virCheckReadOnly site of libvirt 9.0); here a table
-// keyed by REMOTE procedure, built from those API names, is checked before
-// any handler runs. Reference: libvirt-daemon-and-rpc.md section 7.
+// entry points (every virCheckReadOnly site of libvirt 9.0); here the
+// protocol facts (remoteFacts) give it per REMOTE procedure, and it is
+// checked before any handler runs. Reference: libvirt-daemon-and-rpc.md
+// section 7.
 
-// readOnlyDeniedAPIs are the APIs a read-only connection may not call.
-var readOnlyDeniedAPIs = []string{
-	// virConnect*
-	"virConnectBaselineHypervisorCPU", "virConnectCompareHypervisorCPU",
-	"virConnectDomainXMLFromNative", "virConnectDomainXMLToNative",
-	"virConnectFindStoragePoolSources", "virConnectGetDomainCapabilities",
-	// virDomain* (virDomainMigrate* are matched by prefix below)
-	"virDomainAbortJob", "virDomainAbortJobFlags", "virDomainAddIOThread",
-	"virDomainAgentSetResponseTimeout", "virDomainAttachDevice", "virDomainAttachDeviceFlags",
-	"virDomainAuthorizedSSHKeysGet", "virDomainAuthorizedSSHKeysSet", "virDomainBackupBegin",
-	"virDomainBlockCommit", "virDomainBlockCopy", "virDomainBlockJobAbort",
-	"virDomainBlockJobSetSpeed", "virDomainBlockPeek", "virDomainBlockPull",
-	"virDomainBlockRebase", "virDomainBlockResize", "virDomainCoreDump",
-	"virDomainCoreDumpWithFormat", "virDomainCreate", "virDomainCreateWithFiles",
-	"virDomainCreateWithFlags", "virDomainCreateXML", "virDomainCreateXMLWithFiles",
-	"virDomainDefineXML", "virDomainDefineXMLFlags", "virDomainDelIOThread",
-	"virDomainDestroy", "virDomainDestroyFlags", "virDomainDetachDevice",
-	"virDomainDetachDeviceAlias", "virDomainDetachDeviceFlags", "virDomainFDAssociate",
-	"virDomainFSFreeze", "virDomainFSThaw", "virDomainFSTrim", "virDomainGetFSInfo",
-	"virDomainGetGuestVcpus", "virDomainGetHostname", "virDomainGetTime",
-	"virDomainGetVcpusFlags", "virDomainInjectNMI", "virDomainInterfaceAddresses",
-	"virDomainManagedSave", "virDomainManagedSaveDefineXML", "virDomainManagedSaveRemove",
-	"virDomainMemoryPeek", "virDomainOpenChannel", "virDomainOpenConsole",
-	"virDomainOpenGraphics", "virDomainOpenGraphicsFD", "virDomainPMSuspendForDuration",
-	"virDomainPMWakeup", "virDomainPinEmulator", "virDomainPinIOThread", "virDomainPinVcpu",
-	"virDomainPinVcpuFlags", "virDomainReboot", "virDomainRename", "virDomainReset",
-	"virDomainRestore", "virDomainRestoreFlags", "virDomainRestoreParams", "virDomainResume",
-	"virDomainRevertToSnapshot", "virDomainSave", "virDomainSaveFlags", "virDomainSaveParams",
-	"virDomainSaveImageDefineXML", "virDomainSaveImageGetXMLDesc", "virDomainScreenshot",
-	"virDomainSendKey", "virDomainSendProcessSignal", "virDomainSetAutostart",
-	"virDomainSetBlkioParameters", "virDomainSetBlockIoTune", "virDomainSetBlockThreshold",
-	"virDomainSetGuestVcpus", "virDomainSetIOThreadParams", "virDomainSetInterfaceParameters",
-	"virDomainSetMaxMemory", "virDomainSetMemory", "virDomainSetMemoryFlags",
-	"virDomainSetMemoryParameters", "virDomainSetMemoryStatsPeriod", "virDomainSetMetadata",
-	"virDomainSetNumaParameters", "virDomainSetSchedulerParameters",
-	"virDomainSetSchedulerParametersFlags", "virDomainSetTime", "virDomainSetUserPassword",
-	"virDomainSetVcpu", "virDomainSetVcpus", "virDomainSetVcpusFlags", "virDomainShutdown",
-	"virDomainShutdownFlags", "virDomainStartDirtyRateCalc", "virDomainSuspend",
-	"virDomainUndefine", "virDomainUndefineFlags", "virDomainUpdateDeviceFlags",
-	// snapshots and checkpoints
-	"virDomainSnapshotCreateXML", "virDomainSnapshotDelete",
-	"virDomainCheckpointCreateXML", "virDomainCheckpointDelete",
-	// networks and ports
-	"virNetworkCreate", "virNetworkCreateXML", "virNetworkCreateXMLFlags", "virNetworkDefineXML",
-	"virNetworkDefineXMLFlags", "virNetworkDestroy", "virNetworkSetAutostart",
-	"virNetworkUndefine", "virNetworkUpdate", "virNetworkPortCreateXML", "virNetworkPortDelete",
-	"virNetworkPortSetParameters",
-	// storage
-	"virStoragePoolBuild", "virStoragePoolCreate", "virStoragePoolCreateXML",
-	"virStoragePoolDefineXML", "virStoragePoolDelete", "virStoragePoolDestroy",
-	"virStoragePoolRefresh", "virStoragePoolSetAutostart", "virStoragePoolUndefine",
-	"virStorageVolCreateXML", "virStorageVolCreateXMLFrom", "virStorageVolDelete",
-	"virStorageVolDownload", "virStorageVolResize", "virStorageVolUpload", "virStorageVolWipe",
-	"virStorageVolWipePattern",
-	// secrets
-	"virSecretDefineXML", "virSecretGetValue", "virSecretSetValue", "virSecretUndefine",
-	// interfaces, node devices, nwfilters
-	"virInterfaceDefineXML", "virInterfaceUndefine", "virInterfaceCreate", "virInterfaceDestroy",
-	"virInterfaceChangeBegin", "virInterfaceChangeCommit", "virInterfaceChangeRollback",
-	"virNodeDeviceCreateXML", "virNodeDeviceDefineXML", "virNodeDeviceDestroy",
-	"virNodeDeviceUndefine", "virNodeDeviceCreate", "virNodeDeviceDettach",
-	"virNodeDeviceDetachFlags", "virNodeDeviceReAttach", "virNodeDeviceReset",
-	"virNodeDeviceGetAutostart", "virNodeDeviceSetAutostart",
-	"virNWFilterDefineXML", "virNWFilterDefineXMLFlags", "virNWFilterUndefine",
-	"virNWFilterBindingCreateXML", "virNWFilterBindingDelete",
-	// host
-	"virNodeAllocPages", "virNodeGetSEVInfo", "virNodeSetMemoryParameters",
-	"virNodeSuspendForDuration",
-}
-
-// readOnlyDenied[proc] is the API a read-only client is refused, or "".
+// readOnlyDenied[proc] is the API a read-only client is refused whatever
+// the arguments, or "": the procedures whose API calls virCheckReadOnly
+// unconditionally in libvirt 9.0 (remoteFacts). The APIs denied for some
+// arguments only are readOnlyArgRules.
 var readOnlyDenied [remoteProcMax + 1]string
 
 func init() {
-	denied := make(map[string]bool, len(readOnlyDeniedAPIs))
-	for _, api := range readOnlyDeniedAPIs {
-		denied[api] = true
-	}
-	for proc, api := range remoteProcAPI {
-		if denied[api] || strings.HasPrefix(api, "virDomainMigrate") {
-			readOnlyDenied[proc] = api
+	for proc, f := range remoteFacts {
+		if f.readOnly == roDenied {
+			readOnlyDenied[proc] = remoteProcAPI[proc]
 		}
 	}
 }
 
-// VIR_DOMAIN_XML_SECURE and VIR_DOMAIN_XML_MIGRATABLE: a read-only client
-// may not ask for them.
+// Flags and values behind the argument-dependent denials.
 const (
-	domainXMLSecure     = 1
-	domainXMLMigratable = 8
+	domainXMLSecure        = 1 // VIR_DOMAIN_XML_SECURE (and _SAVE_IMAGE_, _SNAPSHOT_, _CHECKPOINT_XML_SECURE)
+	domainXMLMigratable    = 8 // VIR_DOMAIN_XML_MIGRATABLE
+	domainVcpuGuest        = 8 // VIR_DOMAIN_VCPU_GUEST
+	interfaceAddrsSrcAgent = 1 // VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT
 )
 
-// checkReadOnly returns the error a read-only client gets for proc, or nil.
-func checkReadOnly(proc int32) error {
-	if proc <= 0 || int(proc) > remoteProcMax || readOnlyDenied[proc] == "" {
-		return nil
-	}
-	api := readOnlyDenied[proc]
-	return newError(errOperationDenied, objectDomain(api), "read only access prevents "+api)
+// roArgRule is a denial that depends on the arguments: decode them into
+// args, and the call is refused when denied reports true. msg is libvirt's
+// message for it, or "" for "read only access prevents <api>".
+type roArgRule struct {
+	args   func() any
+	denied func(args any) bool
+	msg    string
 }
 
-// checkReadOnlyXMLFlags is the flag-dependent part of the rule for
-// virDomainGetXMLDesc.
-func checkReadOnlyXMLFlags(flags uint32) error {
-	if flags&(domainXMLSecure|domainXMLMigratable) != 0 {
-		return newError(errOperationDenied, fromDomain, "virDomainGetXMLDesc with secure flag")
+// readOnlyArgRules are the procedures a read-only client may call with some
+// arguments only, as libvirt 9.0's API entry points decide.
+var readOnlyArgRules = map[int32]roArgRule{
+	procDomainGetVcpusFlags: {
+		args:   func() any { return new(libvirt.DomainGetVcpusFlagsArgs) },
+		denied: func(a any) bool { return a.(*libvirt.DomainGetVcpusFlagsArgs).Flags&domainVcpuGuest != 0 },
+	},
+	procDomainInterfaceAddresses: {
+		args: func() any { return new(libvirt.DomainInterfaceAddressesArgs) },
+		denied: func(a any) bool {
+			return a.(*libvirt.DomainInterfaceAddressesArgs).Source == interfaceAddrsSrcAgent
+		},
+	},
+	procDomainGetXMLDesc: {
+		args: func() any { return new(libvirt.DomainGetXMLDescArgs) },
+		denied: func(a any) bool {
+			return a.(*libvirt.DomainGetXMLDescArgs).Flags&(domainXMLSecure|domainXMLMigratable) != 0
+		},
+		msg: "virDomainGetXMLDesc with secure flag",
+	},
+	procDomainManagedSaveGetXMLDesc: {
+		args: func() any { return new(libvirt.DomainManagedSaveGetXMLDescArgs) },
+		denied: func(a any) bool {
+			return a.(*libvirt.DomainManagedSaveGetXMLDescArgs).Flags&domainXMLSecure != 0
+		},
+		msg: "virDomainManagedSaveGetXMLDesc with secure flag",
+	},
+	procDomainSnapshotGetXMLDesc: {
+		args:   func() any { return new(libvirt.DomainSnapshotGetXMLDescArgs) },
+		denied: func(a any) bool { return a.(*libvirt.DomainSnapshotGetXMLDescArgs).Flags&domainXMLSecure != 0 },
+		msg:    "virDomainSnapshotGetXMLDesc with secure flag",
+	},
+	procDomainCheckpointGetXMLDesc: {
+		args:   func() any { return new(libvirt.DomainCheckpointGetXMLDescArgs) },
+		denied: func(a any) bool { return a.(*libvirt.DomainCheckpointGetXMLDescArgs).Flags&domainXMLSecure != 0 },
+		msg:    "virDomainCheckpointGetXMLDesc with secure flag",
+	},
+}
+
+// checkReadOnly returns the error a read-only client gets for calling proc
+// with payload, or nil. A payload that does not decode for an
+// argument-dependent rule gets the decoding error, as libvirt decodes before
+// its API checks anything.
+func checkReadOnly(proc int32, payload []byte) error {
+	if proc <= 0 || int(proc) > remoteProcMax {
+		return nil
 	}
-	return nil
+	api := remoteProcAPI[proc]
+	if readOnlyDenied[proc] != "" {
+		return newError(errOperationDenied, objectDomain(api), "read only access prevents "+api)
+	}
+	rule, ok := readOnlyArgRules[proc]
+	if !ok {
+		return nil
+	}
+	a := rule.args()
+	if err := decodeArgs(payload, a); err != nil {
+		return err
+	}
+	if !rule.denied(a) {
+		return nil
+	}
+	if rule.msg != "" {
+		return newError(errOperationDenied, objectDomain(api), rule.msg)
+	}
+	return newError(errOperationDenied, objectDomain(api), "read only access prevents "+api)
 }
 
 // objectDomain is the virErrorDomain libvirt's public API layer reports for
 // api: the VIR_FROM_THIS of the libvirt-<object>.c file defining it.
 func objectDomain(api string) int32 {
+	if d, ok := misfiledAPIs[api]; ok {
+		return d
+	}
 	name := strings.TrimPrefix(api, "vir")
 	for _, o := range objectFiles {
 		if strings.HasPrefix(name, o.word) {
@@ -133,8 +130,16 @@ func objectDomain(api string) int32 {
 			}
 		}
 	}
-	// libvirt.c and libvirt-host.c (virConnect*, virNode*).
-	return fromDom
+	// libvirt-host.c (virConnect*, virNode*): its VIR_FROM_THIS is
+	// VIR_FROM_DOMAIN. (libvirt.c's are open and close, answered here.)
+	return fromDomain
+}
+
+// misfiledAPIs are the APIs whose name does not say the file defining them.
+var misfiledAPIs = map[string]int32{
+	"virNodeNumOfDevices": fromNodedev, "virNodeListDevices": fromNodedev,
+	"virDomainHasCurrentSnapshot": fromDomainSnapshot, "virDomainRevertToSnapshot": fromDomainSnapshot,
+	"virDomainListAllSnapshots": fromDomainSnapshot, "virDomainListAllCheckpoints": fromCheckpoint,
 }
 
 type objectWord struct {

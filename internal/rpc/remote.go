@@ -58,28 +58,23 @@ func (p *remoteProgram) clientClosed(c *Client) {
 	}
 }
 
-// highPriority: calls answered without the hypervisor may use the priority
-// workers, so that they keep flowing while every normal worker waits on
-// VBoxManage.
+// highPriority: libvirt's @priority: high procedures (remoteFacts) may use
+// the priority workers, so that they keep flowing while every normal worker
+// waits on VBoxManage.
 // inline: the connection calls that only read the client's own state or
 // constants (the RPC layer answers them without the driver doing I/O).
 func (p *remoteProgram) inline(proc int32) bool {
 	switch proc {
 	case procConnectGetLibVersion, procConnectGetType, procConnectGetURI, procConnectIsSecure,
-		procConnectSupportsFeature, procAuthList:
+		procConnectSupportsFeature, procAuthList, procConnectRegisterCloseCallback,
+		procConnectUnregisterCloseCallback, procNodeGetSecurityModel, procDomainGetSecurityLabel:
 		return true
 	}
 	return false
 }
 
 func (p *remoteProgram) highPriority(proc int32) bool {
-	switch proc {
-	case procConnectGetLibVersion, procConnectGetType, procConnectGetURI, procConnectIsSecure,
-		procConnectSupportsFeature, procAuthList, procConnectClose,
-		procConnectRegisterCloseCallback, procConnectUnregisterCloseCallback:
-		return true
-	}
-	return false
+	return proc > 0 && int(proc) <= remoteProcMax && remoteFacts[proc].high
 }
 
 // remoteHandler serves one procedure on an open connection.
@@ -124,7 +119,7 @@ func (p *remoteProgram) dispatch(ctx context.Context, cl *call, out *packet) err
 		return errNotOpen
 	}
 	if ro {
-		if err := checkReadOnly(proc); err != nil {
+		if err := checkReadOnly(proc, cl.payload); err != nil {
 			return err
 		}
 	}
@@ -132,15 +127,6 @@ func (p *remoteProgram) dispatch(ctx context.Context, cl *call, out *packet) err
 	if h == nil {
 		api := remoteProcAPI[proc]
 		return newError(errNoSupport, objectDomain(api), api)
-	}
-	if proc == procDomainGetXMLDesc && ro {
-		var a libvirt.DomainGetXMLDescArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if err := checkReadOnlyXMLFlags(uint32(a.Flags)); err != nil {
-			return err
-		}
 	}
 	if err := h(ctx, cn, cl, out); err != nil {
 		return driverError(proc, err)
@@ -374,6 +360,9 @@ func init() {
 		return out.encode(libvirt.NodeGetFreeMemoryRet{FreeMem: m})
 	}
 	h[procNodeGetMemoryStats] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.NodeGetMemoryStatsArgs, out *packet) error {
+		if err := argNodeMemoryStats(a.Nparams, a.CellNum); err != nil {
+			return err
+		}
 		stats, err := cn.NodeMemoryStats(ctx, a.CellNum, a.Flags)
 		if err != nil {
 			return err
@@ -418,8 +407,8 @@ func init() {
 		return out.encode(libvirt.ConnectNumOfDomainsRet{Num: int32(len(doms))})
 	}
 	h[procConnectListDomains] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectListDomainsArgs, out *packet) error {
-		if a.Maxids < 0 || a.Maxids > domainListMax {
-			return rpcError("maxids > REMOTE_DOMAIN_LIST_MAX")
+		if err := argListMax("virConnectListDomains", "maxids", a.Maxids); err != nil {
+			return err
 		}
 		doms, err := listDomains(ctx, cn, listActive)
 		if err != nil {
@@ -442,8 +431,8 @@ func init() {
 		return out.encode(libvirt.ConnectNumOfDefinedDomainsRet{Num: int32(len(doms))})
 	}
 	h[procConnectListDefinedDomains] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.ConnectListDefinedDomainsArgs, out *packet) error {
-		if a.Maxnames < 0 || a.Maxnames > domainListMax {
-			return rpcError("maxnames > REMOTE_DOMAIN_LIST_MAX")
+		if err := argListMax("virConnectListDefinedDomains", "maxnames", a.Maxnames); err != nil {
+			return err
 		}
 		doms, err := listDomains(ctx, cn, listInactive)
 		if err != nil {
@@ -459,6 +448,9 @@ func init() {
 		return out.encode(r)
 	})
 	h[procDomainLookupByID] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainLookupByIDArgs, out *packet) error {
+		if err := argNonNegative("virDomainLookupByID", "id", a.ID); err != nil {
+			return err
+		}
 		d, err := cn.LookupByID(ctx, a.ID)
 		if err != nil {
 			return err

@@ -169,18 +169,33 @@ func registerDomainHandlers(h *[remoteProcMax + 1]remoteHandler) {
 
 	// Configuration.
 	h[procDomainSetMemory] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetMemoryArgs, out *packet) error {
+		if err := argMemory("virDomainSetMemory", a.Memory); err != nil {
+			return err
+		}
 		return cn.DomainSetMemory(ctx, toDomain(a.Dom), a.Memory, 0)
 	})
 	h[procDomainSetMaxMemory] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetMaxMemoryArgs, out *packet) error {
+		if err := argMemory("virDomainSetMaxMemory", a.Memory); err != nil {
+			return err
+		}
 		return cn.DomainSetMemory(ctx, toDomain(a.Dom), a.Memory, domainMemMaximum)
 	})
 	h[procDomainSetMemoryFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetMemoryFlagsArgs, out *packet) error {
+		if err := argMemory("virDomainSetMemoryFlags", a.Memory); err != nil {
+			return err
+		}
 		return cn.DomainSetMemory(ctx, toDomain(a.Dom), a.Memory, a.Flags)
 	})
 	h[procDomainSetVcpus] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetVcpusArgs, out *packet) error {
+		if err := argNonZero("virDomainSetVcpus", "nvcpus", uint64(a.Nvcpus)); err != nil {
+			return err
+		}
 		return cn.DomainSetVcpus(ctx, toDomain(a.Dom), a.Nvcpus, 0)
 	})
 	h[procDomainSetVcpusFlags] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetVcpusFlagsArgs, out *packet) error {
+		if err := argNonZero("virDomainSetVcpusFlags", "nvcpus", uint64(a.Nvcpus)); err != nil {
+			return err
+		}
 		return cn.DomainSetVcpus(ctx, toDomain(a.Dom), a.Nvcpus, a.Flags)
 	})
 	h[procDomainSetAutostart] = withArgs(func(ctx context.Context, cn Conn, a *libvirt.DomainSetAutostartArgs, out *packet) error {

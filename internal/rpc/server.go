@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -25,9 +26,16 @@ type ServerConfig struct {
 	MinWorkers, MaxWorkers          uint
 	PrioWorkers                     uint
 	MaxClients, MaxAnonymousClients uint
-	MaxClientRequests               uint
-	KeepaliveInterval               int // seconds; <=0: never ping
-	KeepaliveCount                  uint
+	// RWReservedClients are max_clients slots the read-only listeners may
+	// not take (at most half of max_clients), so that local users of the
+	// world-writable ro socket cannot lock root out of the rw socket.
+	RWReservedClients uint
+	MaxClientRequests uint
+	KeepaliveInterval int // seconds; <=0: never ping
+	KeepaliveCount    uint
+	// MaxBufferMemory bounds the bytes of packet read buffers beyond the
+	// first 64 KiB of each that all clients hold at once; 0: no bound.
+	MaxBufferMemory int64
 }
 
 // AuthType is the authentication a listener requires (remote_auth_type).
@@ -77,6 +85,9 @@ type Server struct {
 	cfg   atomic.Pointer[ServerConfig]
 	pool  *workerPool
 
+	panics panicLog   // recovered panics, logged rate-limited
+	budget *memBudget // read buffer memory (MaxBufferMemory)
+
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
 	readers    sync.WaitGroup // one per client connection loop
@@ -88,14 +99,17 @@ type Server struct {
 	clients   map[uint64]*Client
 	nextID    uint64
 	nUnauth   int
+	nRO       int // clients of read-only listeners
 	listeners map[net.Listener]struct{}
 	closing   bool
+	closingCh chan struct{} // closed when closing is set
 	onChange  []func()
 }
 
 // NewServer returns a server configured by cfg that logs through log. Its
 // workers start at once; it accepts nothing until Serve.
 func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
+	cfg = clampWorkers(cfg)
 	if log == nil {
 		l := logrus.New()
 		l.SetOutput(io.Discard)
@@ -107,6 +121,7 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 		euid:      uint32(os.Geteuid()),
 		clients:   map[uint64]*Client{},
 		listeners: map[net.Listener]struct{}{},
+		closingCh: make(chan struct{}),
 	}
 	s.cond.L = &s.mu
 	s.programs.Store(&map[uint32]Program{})
@@ -114,7 +129,17 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 	c := cfg
 	s.cfg.Store(&c)
 	s.pool = newWorkerPool(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
+	s.budget = newMemBudget(cfg.MaxBufferMemory)
 	return s
+}
+
+// clampWorkers bounds the worker counts by WorkersMax, in case a caller did
+// not check them.
+func clampWorkers(cfg ServerConfig) ServerConfig {
+	cfg.MinWorkers = min(cfg.MinWorkers, WorkersMax)
+	cfg.MaxWorkers = min(cfg.MaxWorkers, WorkersMax)
+	cfg.PrioWorkers = min(cfg.PrioWorkers, WorkersMax)
+	return cfg
 }
 
 // Name returns the server's name ("virtvboxd", "admin").
@@ -147,9 +172,11 @@ func (s *Server) program(n uint32) Program { return (*s.programs.Load())[n] }
 // resized, client limits apply to the next accept and the next read, and the
 // keepalive settings to the next timer. The name is kept.
 func (s *Server) SetLimits(cfg ServerConfig) {
+	cfg = clampWorkers(cfg)
 	cfg.Name = s.Name()
 	s.cfg.Store(&cfg)
 	s.pool.setLimits(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
+	s.budget.setLimit(cfg.MaxBufferMemory)
 	s.mu.Lock()
 	s.cond.Broadcast()
 	clients := s.clientListLocked()
@@ -189,8 +216,9 @@ func (s *Server) clientsChanged() {
 // Serve accepts clients on ln until ctx is done, Shutdown is called or ln
 // fails, and returns nil in the first two cases. It blocks; run one per
 // listener. At max_clients (or max_anonymous_clients unauthenticated
-// clients) it stops accepting until a client leaves; pending connections wait
-// in the listen backlog. Serve closes ln when it returns; the clients it
+// clients, or for a read-only listener max_clients less RWReservedClients
+// read-only clients) it stops accepting until a client leaves; pending
+// connections wait in the listen backlog. Serve closes ln when it returns; the clients it
 // accepted stay until they leave or Shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error {
 	s.mu.Lock()
@@ -223,10 +251,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error 
 		ln.Close()
 	}()
 
-	var backoff time.Duration
+	var (
+		backoff  time.Duration
+		lastWarn time.Time
+		failures int
+	)
 	for {
 		s.mu.Lock()
-		for !s.closing && !stopped.Load() && s.fullLocked() {
+		for !s.closing && !stopped.Load() && s.fullLocked(svc) {
 			s.cond.Wait()
 		}
 		closing := s.closing || stopped.Load()
@@ -242,35 +274,84 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error 
 			if closing || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.WithError(err).Warn("accept failed; retrying")
-				time.Sleep(backoff)
-				continue
+			if !retryableAccept(err) {
+				return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
 			}
-			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
+			// Out of file descriptors (or a connection aborted before
+			// it was taken): back off as net/http does and keep
+			// serving; the pending connections wait in the backlog.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			failures++
+			if now := time.Now(); now.Sub(lastWarn) >= 10*time.Second {
+				hint := ""
+				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+					hint = " (out of file descriptors: raise the open files limit, LimitNOFILE=, or lower max_clients)"
+				}
+				s.log.WithError(err).WithField("failures", failures).
+					Warnf("accept failed on %s; retrying in up to %s%s", ln.Addr(), time.Second, hint)
+				lastWarn, failures = now, 0
+			}
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			case <-s.closingCh:
+			}
+			continue
 		}
 		backoff = 0
 		s.addClient(conn, svc)
 	}
 }
 
-// fullLocked reports whether max_clients or max_anonymous_clients is reached.
-func (s *Server) fullLocked() bool {
+// retryableAccept reports whether an accept error is passing: the process or
+// the system is out of file descriptors or memory, or the peer gave up
+// before its connection was taken.
+func retryableAccept(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO, syscall.EPERM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// fullLocked reports whether a listener of svc must stop accepting:
+// max_clients or max_anonymous_clients is reached, or, for a read-only
+// listener, roClientsMax.
+func (s *Server) fullLocked(svc Service) bool {
 	cfg := s.cfg.Load()
 	if cfg.MaxClients > 0 && uint(len(s.clients)) >= cfg.MaxClients {
+		return true
+	}
+	if svc.ReadOnly && cfg.MaxClients > 0 && uint(s.nRO) >= roClientsMax(cfg) {
 		return true
 	}
 	return cfg.MaxAnonymousClients > 0 && uint(s.nUnauth) >= cfg.MaxAnonymousClients
 }
 
-// Shutdown stops accepting, stops reading new calls, lets the calls in flight
-// finish and closes every client. If ctx ends first the remaining
-// connections are closed at once and ctx's error is returned. It is quick on
-// an idle server.
+// roClientsMax is how many clients the read-only listeners may have:
+// max_clients less the reserved slots, the reserve being at most half.
+func roClientsMax(cfg *ServerConfig) uint {
+	return cfg.MaxClients - min(cfg.RWReservedClients, cfg.MaxClients/2)
+}
+
+// Shutdown stops accepting and drains the clients: calls in flight finish
+// and their replies are sent, a client stays connected while it has calls
+// in flight and for drainIdle after its last reply (so that the follow-up
+// call a client library makes is answered, not cut), and a client that
+// does not take a reply within drainWrite is dropped. Shutdown returns once
+// every client is gone, which is quick on an idle server.
+//
+// If ctx ends first, the calls still running are cancelled and get
+// cancelGrace to send their (error) replies; then every connection is
+// closed and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.closing {
+		close(s.closingCh)
+	}
 	s.closing = true
 	for ln := range s.listeners {
 		ln.Close()
@@ -280,7 +361,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	for _, c := range clients {
-		c.stopReading()
+		c.drain()
 	}
 	done := make(chan struct{})
 	go func() {
@@ -291,10 +372,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		// Cancel the calls still running and drop every connection; calls
-		// that ignore cancellation finish on their own, unwaited.
+		// Cancel the calls still running; those that honour it reply
+		// with an error within cancelGrace. Then drop every connection;
+		// calls that ignore cancellation finish on their own, unwaited.
 		err = ctx.Err()
 		s.cancelBase()
+		s.mu.Lock()
+		clients = s.clientListLocked()
+		s.mu.Unlock()
+		for _, c := range clients {
+			c.stopReading()
+		}
+		select {
+		case <-done:
+		case <-time.After(cancelGrace):
+		}
 		s.mu.Lock()
 		clients = s.clientListLocked()
 		s.mu.Unlock()
@@ -306,6 +398,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.pool.stop()
 	return err
 }
+
+// cancelGrace is how long calls cancelled at the shutdown deadline have to
+// send their error replies.
+const cancelGrace = 2 * time.Second
 
 func (s *Server) clientListLocked() []*Client {
 	l := make([]*Client, 0, len(s.clients))
@@ -330,8 +426,16 @@ func (s *Server) Client(id uint64) *Client {
 	return s.clients[id]
 }
 
+// BufferMemory returns the bytes of read buffer budget held now.
+func (s *Server) BufferMemory() int64 { return s.budget.Used() }
+
 // ThreadPool returns the worker pool's parameters and counters.
 func (s *Server) ThreadPool() ThreadPoolInfo { return s.pool.info() }
+
+// WorkersMax bounds min_workers, max_workers and prio_workers (and their
+// admin_ variants): every worker is a goroutine, and a pool of millions would
+// take the daemon down. internal/config refuses larger values in the file.
+const WorkersMax = 4096
 
 // SetThreadPool changes the worker limits, as virt-admin srv-threadpool-set
 // does; a nil value keeps the current one.
@@ -347,6 +451,14 @@ func (s *Server) SetThreadPool(minW, maxW, prioW *uint) error {
 	}
 	if prioW != nil {
 		newPrio = *prioW
+	}
+	for _, v := range []struct {
+		name string
+		val  uint
+	}{{"maxWorkers", newMax}, {"minWorkers", newMin}, {"prioWorkers", newPrio}} {
+		if v.val > WorkersMax {
+			return newError(errInvalidArg, fromNone, fmt.Sprintf("%s %d must not be larger than %d", v.name, v.val, WorkersMax))
+		}
 	}
 	if newMin > newMax {
 		return newError(errInvalidArg, fromNone, "minWorkers cannot be larger than maxWorkers")
@@ -436,6 +548,9 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	if !c.authenticated.Load() {
 		s.nUnauth++
 	}
+	if svc.ReadOnly {
+		s.nRO++
+	}
 	s.readers.Add(1)
 	s.mu.Unlock()
 
@@ -455,6 +570,9 @@ func (s *Server) removeClient(c *Client) {
 	delete(s.clients, c.id)
 	if !c.authenticated.Load() {
 		s.nUnauth--
+	}
+	if c.svc.ReadOnly {
+		s.nRO--
 	}
 	s.cond.Broadcast()
 	s.mu.Unlock()

@@ -7,6 +7,12 @@ import "sync"
 // prioWorkers extra workers run only high-priority jobs so that cheap calls
 // keep flowing when every normal worker is blocked in the hypervisor.
 // Idle workers are parked goroutines, not OS threads.
+//
+// Fairness, beyond libvirt: the jobs of one owner (a client's uid) may
+// occupy at most ownerShare of each kind of worker, so that one user's
+// calls stuck in VBoxManage always leave workers for everyone else's. A
+// job whose owner is at its share waits in the queue while later jobs of
+// other owners run.
 type workerPool struct {
 	mu       sync.Mutex
 	cond     sync.Cond // normal workers wait here
@@ -17,16 +23,29 @@ type workerPool struct {
 	min, max, prio   int
 	nWorkers, nFree  int
 	nPrio, nPrioFree int
+	// running counts the jobs in progress per owner, on normal workers
+	// ([0]) and on priority workers ([1]).
+	running [2]map[uint32]int
+}
+
+// ownerShare is how many workers of a pool of size n one owner may occupy:
+// all but a quarter (at least one is kept for other owners when n > 1).
+func ownerShare(n int) int {
+	if n <= 1 {
+		return n
+	}
+	return n - max(1, n/4)
 }
 
 // job is one call waiting for a worker.
 type job struct {
-	prio bool
-	run  func()
+	prio  bool
+	owner uint32 // whose call: the client's uid
+	run   func()
 }
 
 func newWorkerPool(min, max, prio int) *workerPool {
-	p := &workerPool{}
+	p := &workerPool{running: [2]map[uint32]int{{}, {}}}
 	p.cond.L = &p.mu
 	p.prioCond.L = &p.mu
 	p.mu.Lock()
@@ -92,10 +111,20 @@ func (p *workerPool) submit(j job) bool {
 	return true
 }
 
-// takeLocked removes the first job a worker of this kind may run.
+// takeLocked removes the first job a worker of this kind may run: a
+// high-priority one for a priority worker, and one whose owner is below its
+// share of this kind of worker.
 func (p *workerPool) takeLocked(prio bool) (job, bool) {
+	kind, size := 0, p.max
+	if prio {
+		kind, size = 1, p.prio
+	}
+	share := ownerShare(size)
 	for i, j := range p.queue {
 		if prio && !j.prio {
+			continue
+		}
+		if p.running[kind][j.owner] >= share {
 			continue
 		}
 		copy(p.queue[i:], p.queue[i+1:])
@@ -128,9 +157,22 @@ func (p *workerPool) worker(prio bool) {
 			}
 			continue
 		}
+		kind := 0
+		if prio {
+			kind = 1
+		}
+		p.running[kind][j.owner]++
 		p.mu.Unlock()
 		j.run()
 		p.mu.Lock()
+		if p.running[kind][j.owner]--; p.running[kind][j.owner] == 0 {
+			delete(p.running[kind], j.owner)
+		}
+		if len(p.queue) > 0 {
+			// A job held back by its owner's share may run now.
+			p.cond.Broadcast()
+			p.prioCond.Broadcast()
+		}
 	}
 	if prio {
 		p.nPrio--

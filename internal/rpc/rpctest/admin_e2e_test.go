@@ -96,6 +96,17 @@ func TestVirtAdmin(t *testing.T) {
 			"invalid argument: minWorkers cannot be larger than maxWorkers") {
 			t.Errorf("min > max: %s", e)
 		}
+		// Issue 9: 50 million workers took the daemon down (out of memory).
+		if e := adminErr("srv-threadpool-set", "virtvboxd", "--min-workers", "50000000", "--max-workers", "50000000"); !strings.Contains(e,
+			"invalid argument: maxWorkers 50000000 must not be larger than 4096") {
+			t.Errorf("50000000 workers: %s", e)
+		}
+		if e := adminErr("srv-threadpool-set", "admin", "--priority-workers", "4097"); !strings.Contains(e,
+			"invalid argument: prioWorkers 4097 must not be larger than 4096") {
+			t.Errorf("4097 priority workers: %s", e)
+		}
+		expectFields(t, admin("srv-threadpool-info", "virtvboxd"), map[string]string{"minWorkers": "2",
+			"maxWorkers": "10", "prioWorkers": "3"})
 	})
 	t.Run("srv-clients", func(t *testing.T) {
 		holdClient(t, h.Socket)

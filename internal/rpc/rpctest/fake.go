@@ -30,6 +30,9 @@ type FakeDriver struct {
 	// HostnameGate, when set before the server starts, makes every
 	// Hostname call wait until it is closed; HostnameWaiting counts them.
 	HostnameGate chan struct{}
+	// XMLGate does the same for DomainGetXMLDesc, a low-priority call;
+	// XMLWaiting counts them.
+	XMLGate chan struct{}
 
 	mu      sync.Mutex
 	doms    map[string]*FakeDomain
@@ -37,6 +40,7 @@ type FakeDriver struct {
 	opened  int
 	closed  int
 	waiting int
+	xmlWait int
 	lastReq rpc.OpenRequest
 }
 
@@ -125,6 +129,13 @@ func (d *FakeDriver) HostnameWaiting() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.waiting
+}
+
+// XMLWaiting returns how many DomainGetXMLDesc calls wait on XMLGate.
+func (d *FakeDriver) XMLWaiting() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.xmlWait
 }
 
 func (c *fakeConn) NodeInfo(context.Context) (rpc.NodeInfo, error) {
@@ -224,7 +235,22 @@ func (c *fakeConn) DomainGetInfo(_ context.Context, d rpc.Domain) (rpc.DomainInf
 		NrVirtCPU: dom.VCPUs}, nil
 }
 
-func (c *fakeConn) DomainGetXMLDesc(_ context.Context, d rpc.Domain, _ uint32) (string, error) {
+func (c *fakeConn) DomainGetXMLDesc(ctx context.Context, d rpc.Domain, _ uint32) (string, error) {
+	if c.d.XMLGate != nil {
+		c.d.mu.Lock()
+		c.d.xmlWait++
+		c.d.mu.Unlock()
+		defer func() {
+			c.d.mu.Lock()
+			c.d.xmlWait--
+			c.d.mu.Unlock()
+		}()
+		select {
+		case <-c.d.XMLGate:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
