@@ -7,6 +7,14 @@ command -v virt-admin >/dev/null 2>&1 || need+=(libvirt-clients)
 /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || need+=(python3-libvirt)
 command -v systemd-socket-activate >/dev/null 2>&1 || need+=(systemd)
 command -v rst2man >/dev/null 2>&1 || need+=(python3-docutils)
+# --- issue 14 (i-deb): make deb, scripts/pkg-test.sh and test/e2e/ssh_test.go ---
+command -v dh >/dev/null 2>&1 || need+=(debhelper)
+command -v dpkg-buildpackage >/dev/null 2>&1 || need+=(dpkg-dev)
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)
+command -v virt-ssh-helper >/dev/null 2>&1 || need+=(libvirt-daemon) # ships virt-ssh-helper; starts nothing
+# --- end issue 14 ---
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing test dependencies: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
@@ -14,4 +22,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Installing openssh-server must not start an sshd on port 22: the tests start their own on loopback.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+fi
 apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
