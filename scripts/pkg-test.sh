@@ -87,9 +87,11 @@ dpkg_step() {
   PATH=$work/fakebin:$PATH dpkg "$@" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg $*"; }
 }
 
-# start_service does what systemd does on `start virtvboxd.service`: the socket
-# units' ListenStream paths, bound and passed under the units' names, and the
-# service's ExecStart with its Environment= and EnvironmentFile=.
+# start_service does what systemd does for the socket units and the service:
+# the units' ListenStream paths are bound, and on the first connection the
+# service's ExecStart (with its Environment= and EnvironmentFile=) is executed
+# in the same process with the sockets passed under the units' names. The
+# daemon logs at debug level to daemon.log, to show it adopted them.
 start_service() {
   local listen=() names=() u path
   mkdir -p /run/libvirt
@@ -120,8 +122,8 @@ start_service() {
     IFS=:
     echo "${names[*]}"
   )" \
-    -E VBOXSIM_HOME="$VBOXSIM_HOME" -E VBOXSIM_LATENCY=0 -E VBOXSIM_COLD_START=0 \
-    "${args[@]}" >>"$work/daemon.log" 2>&1 &
+    -E VBOXSIM_HOME="$VBOXSIM_HOME" -E VBOXSIM_LATENCY=0 -E VBOXSIM_COLD_START=0 -E LIBVIRT_DEBUG=1 -E LIBVIRT_LOG_OUTPUTS=1:stderr \
+    "${args[@]}" >"$work/daemon.log" 2>&1 &
   main_pid=$!
   for u in "${socket_units[@]}"; do
     path=$(unit_values "$u" ListenStream)
@@ -203,6 +205,8 @@ out=$(virsh -r -c vbox:///system list --all)
 grep -q pkgtest <<<"$out" || fail "virsh -r -c vbox:///system list --all: $out"
 admin=$(virt-admin -c virtvboxd:///system srv-list)
 grep -q virtvboxd <<<"$admin" && grep -q admin <<<"$admin" || fail "virt-admin -c virtvboxd:///system srv-list: $admin"
+[ "$(grep -c 'adopted activated socket' "$work/daemon.log")" = 3 ] ||
+  fail "the daemon did not adopt the three activated sockets: $(cat "$work/daemon.log")"
 virsh_sys start pkgtest >/dev/null
 [ "$(domstate)" = running ] || fail "pkgtest is $(domstate) after virsh start"
 stops_before=$(sim_stops)
@@ -238,6 +242,8 @@ grep -q '^vboxmanage_path = "/usr/bin/vboxsim"$' /etc/libvirt/virtvboxd.conf || 
 stop_service # the requested restart
 start_service
 [ "$main_pid" != "$old_pid" ] || fail "the daemon was not restarted"
+virsh_sys version >/dev/null
+[ "$(grep -c 'adopted activated socket' "$work/daemon.log")" = 3 ] || fail "the restarted daemon did not adopt its sockets"
 [ "$(domstate)" = running ] || fail "pkgtest is $(domstate) after the restart"
 [ "$(sim_stops)" = "$stops_before" ] || fail "the upgrade stopped the guest: $(vboxsim log | tail -5)"
 
