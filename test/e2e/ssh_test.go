@@ -123,6 +123,30 @@ func TestSSHFleet(t *testing.T) {
 		contains(t, "ssh_fleet.py", string(out), sysURI+" VBOX sysvm", userURI+" VBOX uservm", "customvm",
 			"read-only "+sysURI+": operation forbidden: read only access prevents virDomainSetAutostart")
 	})
+
+	t.Run("ansible inventory", func(t *testing.T) {
+		contains(t, "ansible-playbook", h.ansible(t), `"msg": "vbox-a: sysvm"`, "ok=2", "failed=0")
+	})
+}
+
+// ansible runs testdata/fleet_playbook.yml on testdata/fleet_inventory.yml
+// from the managing desk and returns its output.
+func (h *sshHost) ansible(t *testing.T) string {
+	t.Helper()
+	playbook := requireTool(t, "ansible-playbook")
+	requirePythonLibvirt(t)
+	home := filepath.Join(h.Dir, "ansible-home")
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, playbook, "-i", filepath.Join("testdata", "fleet_inventory.yml"),
+		"-e", "ansible_python_interpreter=/usr/bin/python3", filepath.Join("testdata", "fleet_playbook.yml"))
+	cmd.Env = append(h.env(), "LC_ALL=C.UTF-8", "HOME="+home, "ANSIBLE_HOME="+home, "ANSIBLE_LOCAL_TEMP="+filepath.Join(home, "tmp"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(home, "tmp"), "ANSIBLE_NOCOLOR=1", "ANSIBLE_LOCALHOST_WARNING=false")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ansible-playbook: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
 func startSSHHost(t *testing.T) *sshHost {
