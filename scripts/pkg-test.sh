@@ -260,6 +260,6 @@ if dpkg-query -W -f='${db:Status-Status}\n' virtvboxd virtvboxd-sim 2>/dev/null 
   fail "packages still known to dpkg after purge"
 fi
 left=$(find /usr/sbin/virtvboxd /usr/bin/vboxsim /etc/libvirt /etc/default/virtvboxd /etc/systemd /var/lib/systemd \
-  /lib/systemd/system /run/libvirt /run/virtvboxd.pid /usr/share/doc /usr/share/man/man8 \
+  /lib/systemd/system /run/libvirt /run/virtvboxd.pid /usr/share/doc /usr/share/man/man8 /var/lib/dpkg/info \
   -name 'virtvboxd*' -o -name 'vboxsim*' 2>/dev/null || true)
 [ -z "$left" ] || fail "left behind after purge: $left"
