@@ -194,6 +194,7 @@ systemd-analyze verify "$unitdir/virtvboxd.service" "${socket_units[@]/#/$unitdi
   cat "$work/verify.log" >&2
   fail "systemd-analyze verify"
 }
+sed 's/^/  /' "$work/verify.log"
 
 say "start as systemd would, with the simulator as VBoxManage"
 echo 'vboxmanage_path = "/usr/bin/vboxsim"' >>/etc/libvirt/virtvboxd.conf
