@@ -22,7 +22,7 @@ FUZZTIME ?= 10s
 VBOXMANAGE ?= VBoxManage
 export VIRTVBOXD_E2E_REQUIRE := 1
 
-.PHONY: all build run check test deps fmt-check vet fuzz vbox-smoke vbox-smoke-sim bench bench-compare install man help clean
+.PHONY: all build run check test deps fmt-check vet fuzz vbox-smoke vbox-smoke-sim bench bench-compare install install-sim man deb pkg-test help clean
 
 all: build
 
@@ -58,7 +58,7 @@ vbox-smoke: build ## on a VirtualBox host: virsh workflow on a throwaway VM in a
 vbox-smoke-sim: build ## the vbox-smoke workflow against the simulator (bin/vboxsim), as make check runs it
 	VBOXSIM_LATENCY=0 VBOXSIM_COLD_START=0 ./bin/vbox-smoke -daemon bin/virtvboxd -vboxmanage bin/vboxsim -report bin/vbox-smoke-sim-report.txt
 
-check: deps fmt-check vet test fuzz vbox-smoke-sim ## install test dependencies, then run every test
+check: deps fmt-check vet test fuzz vbox-smoke-sim pkg-test ## install test dependencies, then run every test
 
 bench: build ## benchmarks (figures for the notes; nothing asserted)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
@@ -66,9 +66,8 @@ bench: build ## benchmarks (figures for the notes; nothing asserted)
 bench-compare: build ## virtvboxd beside libvirt's libvirtd in one sitting (root; Debian's libvirt-daemon)
 	./bench/compare.sh
 
-install: build ## install binaries, units, config and man page under DESTDIR/PREFIX
+install: build ## install the daemon, units, config and man page under DESTDIR/PREFIX (not the simulator)
 	install -D -m 0755 bin/virtvboxd $(DESTDIR)$(SBINDIR)/virtvboxd
-	install -D -m 0755 bin/vboxsim $(DESTDIR)$(BINDIR)/vboxsim
 	install -D -m 0644 docs/virtvboxd.conf $(DESTDIR)$(SYSCONFDIR)/libvirt/virtvboxd.conf
 	for u in systemd/*.service.in systemd/*.socket.in; do \
 	  n=$$(basename $$u .in); \
@@ -76,6 +75,30 @@ install: build ## install binaries, units, config and man page under DESTDIR/PRE
 	  install -D -m 0644 bin/$$n $(DESTDIR)$(UNITDIR)/$$n; \
 	done
 	-$(MAKE) man && install -D -m 0644 docs/virtvboxd.8 $(DESTDIR)$(MANDIR)/man8/virtvboxd.8
+
+install-sim: build ## install the VBoxManage simulator (a test double) as BINDIR/vboxsim
+	install -D -m 0755 bin/vboxsim $(DESTDIR)$(BINDIR)/vboxsim
+
+# The Debian packages. The Go toolchain is not a Debian package here (it lives in
+# /usr/local/go), so unless `go` comes from a Debian package the build profile
+# pkg.virtvboxd.local-go drops golang-go from the build dependencies; the others
+# (debhelper, python3-docutils) are checked. The build runs in a copy of the tree.
+DEBDIR     := bin/deb
+DEB_GO_PROFILE = $(if $(shell dpkg -S "$$(readlink -f "$$(command -v $(GO))")" 2>/dev/null),,pkg.virtvboxd.local-go)
+DEB_BUILD_PROFILES ?= $(DEB_GO_PROFILE)
+
+deb: ## build the Debian packages virtvboxd and virtvboxd-sim into bin/deb/
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/src/virtvboxd
+	tar -c --exclude=./bin --exclude=./.git --exclude=./docs/virtvboxd.8 . | tar -x -C $(DEBDIR)/src/virtvboxd
+	cd $(DEBDIR)/src/virtvboxd && GOCACHE="$$($(GO) env GOCACHE)" GOMODCACHE="$$($(GO) env GOMODCACHE)" \
+	  PATH="$$(dirname "$$(command -v $(GO))"):$$PATH" \
+	  dpkg-buildpackage -b -us -uc $(if $(DEB_BUILD_PROFILES),-P$(DEB_BUILD_PROFILES))
+	mv $(DEBDIR)/src/*.deb $(DEBDIR)/src/*.changes $(DEBDIR)/src/*.buildinfo $(DEBDIR)/
+	rm -rf $(DEBDIR)/src
+	@ls -1 $(DEBDIR)/*.deb
+
+pkg-test: deb ## install, run, upgrade and purge the built package on this machine (root; a throwaway machine)
+	./scripts/pkg-test.sh $(DEBDIR)
 
 man: ## build docs/virtvboxd.8 from docs/virtvboxd.rst (needs rst2man)
 	@command -v rst2man >/dev/null || { echo "rst2man not found (apt-get install python3-docutils)"; exit 1; }
