@@ -111,6 +111,13 @@ class Daemon:
             raise SystemExit(f"{name}: daemon said {msg!r}")
         self.pid = self.proc.pid
 
+    def vbox_calls(self):
+        try:
+            with open(f"{self.dir}/vbox/invocations.log") as f:
+                return sum(1 for _ in f)
+        except FileNotFoundError:
+            return 0
+
     def rss(self):
         return status(self.pid, "VmRSS")
 
@@ -265,6 +272,7 @@ try:
     d = Daemon("load")
     d.virsh("list", "--all")
     before = (d.rss(), d.fds())
+    calls0 = d.vbox_calls()
     s = Sampler(d, 0.25)
     s.start()
     r = figures(hardload(0, d.rw, "-clients", "64", "-n", "1000"))
@@ -272,7 +280,8 @@ try:
     time.sleep(3)
     after = (d.rss(), d.fds())
     rows += [("4 load", "calls, errors", f"{r['calls']}, {r['errors']}" + (f" ({r['first_error']})" if r["errors"] != "0" else ""), "0 errors"),
-             ("4 load", "p50 / p99, calls/s", f"{r['p50_ms']} / {r['p99_ms']} ms, {r['rate']}/s", ""),
+             ("4 load", "p50 / p99, calls/s; VBoxManage processes",
+              f"{r['p50_ms']} / {r['p99_ms']} ms, {r['rate']}/s; {d.vbox_calls() - calls0}", ""),
              ("4 load", "RSS before / peak during / 3 s after",
               f"{mb(before[0])} / {mb(max(x for _, x, _ in samples))} / {mb(after[0])}", ""),
              ("4 load", "open fds before / peak during / 3 s after",
@@ -298,6 +307,7 @@ try:
                      f"{r['calls']}, {r['errors']}, {r['p50_ms']} / {r['p99_ms']} ms"
                      + (f", {r['lifecycle']}" if r["lifecycle"] != "0" else "")
                      + (f" ({r['first_error']})" if r["errors"] != "0" else ""), "0 errors"))
+    rows.append(("5 soak", "VBoxManage processes", str(d.vbox_calls()), ""))
     rss = [x for _, x, _ in samples]
     fds = [x for _, _, x in samples]
     rows += [("5 soak", "RSS every 10 s, MiB (last: 3 s after)", " ".join(f"{x / 1024:.1f}" for x in rss), "flat"),
