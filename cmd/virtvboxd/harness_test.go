@@ -364,17 +364,62 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// readLines returns the lines of r as they come, on a channel.
-func readLines(r io.Reader) <-chan string {
-	ch := make(chan string, 16)
+// tapVBoxManage writes, in dir, a VBoxManage that announces each run on a
+// FIFO (its arguments, one line) and then execs sim. It returns the wrapper's
+// path and the announcements as they come: a test waits on them for the
+// daemon to have started a VBoxManage command, rather than sleeping. The FIFO
+// stays open for reading until cleanup, so the wrapper's open never blocks;
+// call it before starting the daemon, whose cleanup then runs first.
+func tapVBoxManage(t testing.TB, dir, sim string) (string, <-chan string) {
+	t.Helper()
+	fifo := filepath.Join(dir, "vboxmanage-runs")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// O_RDWR: the open does not wait for a writer, and the FIFO never reports
+	// EOF between runs.
+	f, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); f.Close() })
+	vbm := filepath.Join(dir, "VBoxManage")
+	writeFile(t, vbm, fmt.Sprintf("#!/bin/sh\necho \"$*\" >%q\nexec %q \"$@\"\n", fifo, sim))
+	if err := os.Chmod(vbm, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runs := make(chan string, 64)
 	go func() {
-		defer close(ch)
-		s := bufio.NewScanner(r)
+		s := bufio.NewScanner(f)
 		for s.Scan() {
-			ch <- s.Text()
+			select {
+			case runs <- s.Text():
+			case <-done:
+				return
+			}
 		}
 	}()
-	return ch
+	return vbm, runs
+}
+
+// waitRun waits (bounded) for a run of tapVBoxManage whose arguments start
+// with prefix.
+func waitRun(t testing.TB, runs <-chan string, prefix string, limit time.Duration) {
+	t.Helper()
+	timeout := time.After(limit)
+	var seen []string
+	for {
+		select {
+		case r := <-runs:
+			if strings.HasPrefix(r, prefix) {
+				return
+			}
+			seen = append(seen, r)
+		case <-timeout:
+			t.Fatalf("no VBoxManage %s... within %v; ran: %q", prefix, limit, seen)
+		}
+	}
 }
 
 // simBin returns the VBoxManage simulator, from $VIRTVBOXD_BIN_DIR or built

@@ -578,10 +578,7 @@ func TestSIGTERMLetsCallInFlightFinish(t *testing.T) {
 	d := daemonSetup(t, "")
 	home := filepath.Join(d.Dir, "sim")
 	os.Mkdir(home, 0o755)
-	vbm := filepath.Join(d.Dir, "VBoxManage")
-	if err := os.Symlink(sim, vbm); err != nil {
-		t.Fatal(err)
-	}
+	vbm, runs := tapVBoxManage(t, d.Dir, sim)
 	env := []string{"VBOXSIM_HOME=" + home, "VBOXSIM_LATENCY=2s", "VBOXSIM_COLD_START=0"}
 	writeFile(t, d.Config, "unix_sock_dir = \""+d.Dir+"\"\nvboxmanage_path = \""+vbm+"\"\nlog_outputs = \"1:file:"+d.Log+"\"\n")
 	d.start(t, bin(t), env)
@@ -619,7 +616,8 @@ func TestSIGTERMLetsCallInFlightFinish(t *testing.T) {
 	if _, err := c.Write(list); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // the call is now waiting for VBoxManage (2 s)
+	// SIGTERM once the call waits for VBoxManage (2 s): its listing has started.
+	waitRun(t, runs, "list ", 15*time.Second)
 	d.signal(t, syscall.SIGTERM)
 
 	if _, err := io.ReadFull(c, reply); err != nil {
