@@ -409,6 +409,10 @@ func (d *instance) reload() {
 		fail(err)
 		return
 	}
+	if err := logging.Check(cfg.LogLevel, cfg.LogFilters, cfg.LogOutputs); err != nil {
+		fail(err)
+		return
+	}
 	settings, err := d.logSettings(cfg)
 	if err != nil {
 		fail(err)
