@@ -6,6 +6,7 @@ BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 RUNSTATEDIR ?= /run
+LOCALSTATEDIR ?= /var
 UNITDIR     ?= /lib/systemd/system
 DESTDIR     ?=
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//' || echo 0.1.0)
@@ -13,7 +14,8 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's
 PKG     := github.com/virtvboxd/virtvboxd
 LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) \
            -X $(PKG)/internal/buildinfo.SysconfDir=$(SYSCONFDIR) \
-           -X $(PKG)/internal/buildinfo.RunstateDir=$(RUNSTATEDIR)
+           -X $(PKG)/internal/buildinfo.RunstateDir=$(RUNSTATEDIR) \
+           -X $(PKG)/internal/buildinfo.LocalStateDir=$(LOCALSTATEDIR)
 GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 
 # Test knobs: bounded fuzzing, and the end-to-end suite must not skip for a missing tool.
