@@ -131,21 +131,43 @@ func (p Paths) RunDirMode() os.FileMode {
 	return 0o700
 }
 
+// Flag is one command-line option of the daemon.
+type Flag struct {
+	Long  string // without "--"
+	Short byte
+	Arg   string // the value's name in the usage text ("secs"); "" for an option without a value
+	Help  string
+}
+
+// Flags are the daemon's options, in the order of libvirt's usage text: the
+// one definition the parser (cmd/virtvboxd) and Usage share. glibc lists the
+// possibilities of an ambiguous abbreviation in the order of libvirt's
+// getopt table, which agrees with this one for every ambiguous prefix
+// ("--ver": verbose, version).
+var Flags = []Flag{
+	{"help", 'h', "", "Display program help"},
+	{"verbose", 'v', "", "Verbose messages"},
+	{"daemon", 'd', "", "Run as a daemon & write PID file"},
+	{"timeout", 't', "secs", "Exit after timeout period"},
+	{"config", 'f', "file", "Configuration file"},
+	{"version", 'V', "", "Display version information"},
+	{"pid-file", 'p', "file", "Change name of PID file"},
+}
+
 // Usage returns the --help text of libvirt's modular daemons for argv0,
 // naming the default paths of a root or a session daemon. Like libvirt it
 // begins with an empty line, names the session paths by their XDG variables
 // and never lists the admin socket.
 func Usage(argv0 string, privileged bool) string {
 	var b strings.Builder
-	opt := func(flag, text string) { fmt.Fprintf(&b, "  %-22s %s\n", flag, text) }
 	fmt.Fprintf(&b, "\nUsage:\n  %s [options]\n\nOptions:\n", argv0)
-	opt("-h | --help", "Display program help")
-	opt("-v | --verbose", "Verbose messages")
-	opt("-d | --daemon", "Run as a daemon & write PID file")
-	opt("-t | --timeout <secs>", "Exit after timeout period")
-	opt("-f | --config <file>", "Configuration file")
-	opt("-V | --version", "Display version information")
-	opt("-p | --pid-file <file>", "Change name of PID file")
+	for _, f := range Flags {
+		spec := fmt.Sprintf("-%c | --%s", f.Short, f.Long)
+		if f.Arg != "" {
+			spec += " <" + f.Arg + ">"
+		}
+		fmt.Fprintf(&b, "  %-22s %s\n", spec, f.Help)
+	}
 	b.WriteString("\nlibvirt management daemon:\n\n  Default paths:\n\n")
 	if privileged {
 		p, _ := DefaultPaths(true, nil)
