@@ -470,8 +470,10 @@ func TestSocketActivation(t *testing.T) {
 	})
 }
 
-// TestNoVBoxManageAtStartup checks that starting the daemon runs no
-// VBoxManage: the driver waits for the first client that needs it.
+// TestNoVBoxManageAtStartup checks that a daemon started and stopped with no
+// client runs no VBoxManage: the driver waits for the first client that
+// needs it. The whole life is watched (start, ready, SIGTERM, exit), so no
+// sleep is needed to give a startup probe its chance.
 func TestNoVBoxManageAtStartup(t *testing.T) {
 	d := daemonSetup(t, "")
 	trace := filepath.Join(d.Dir, "ran")
@@ -480,13 +482,14 @@ func TestNoVBoxManageAtStartup(t *testing.T) {
 	os.Chmod(fake, 0o755)
 	writeFile(t, d.Config, "unix_sock_dir = \""+d.Dir+"\"\nvboxmanage_path = \""+fake+"\"\n")
 	d.start(t, bin(t), nil)
-	time.Sleep(200 * time.Millisecond)
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
 	if exists(trace) {
 		b, _ := os.ReadFile(trace)
-		t.Errorf("VBoxManage ran at startup: %s", b)
+		t.Errorf("VBoxManage ran in a daemon's life with no client: %s", b)
 	}
-	d.signal(t, syscall.SIGTERM)
-	d.wait(t, 10*time.Second)
 }
 
 // TestVirtAdmin drives the admin socket with the stock virt-admin: the two
