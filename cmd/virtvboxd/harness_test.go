@@ -15,8 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -180,6 +182,7 @@ type daemonProc struct {
 	stderr *syncBuffer
 	done   chan struct{}
 	err    error
+	ready  <-chan struct{} // closed when the daemon sends READY=1 to its NOTIFY_SOCKET
 }
 
 type syncBuffer struct {
@@ -232,6 +235,12 @@ func (d *daemonProc) launch(t testing.TB, path string, env []string, args ...str
 	}
 	d.cmd = exec.Command(path, args...)
 	d.cmd.Env = append(os.Environ(), env...)
+	d.ready = nil
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") }) {
+		var addr string
+		addr, d.ready = listenNotify(t)
+		d.cmd.Env = append(d.cmd.Env, "NOTIFY_SOCKET="+addr)
+	}
 	d.stderr = &syncBuffer{}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
@@ -259,21 +268,53 @@ func (d *daemonProc) exited() bool {
 	}
 }
 
-// waitReady waits (bounded) until the rw socket answers AUTH_LIST.
+// notifySeq numbers the NOTIFY_SOCKETs of a test binary.
+var notifySeq atomic.Int64
+
+// listenNotify opens a NOTIFY_SOCKET (an abstract datagram socket, so no path
+// is shared by daemons started in one directory) and returns its address and
+// a channel closed when READY=1 arrives. It closes at cleanup.
+func listenNotify(t testing.TB) (string, <-chan struct{}) {
+	t.Helper()
+	addr := fmt.Sprintf("@virtvboxd-test-%d-%d", os.Getpid(), notifySeq.Add(1))
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ready := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if slices.Contains(strings.Split(string(buf[:n]), "\n"), "READY=1") {
+				close(ready)
+				return
+			}
+		}
+	}()
+	return addr, ready
+}
+
+// waitReady waits (bounded) until the daemon tells its NOTIFY_SOCKET it is
+// ready, as systemd would, then checks that its rw socket answers AUTH_LIST.
 func (d *daemonProc) waitReady(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if d.exited() {
-			t.Fatalf("daemon exited during start-up: %v\nstderr: %s", d.err, d.stderr.String())
-		}
-		if err := authList(d.Sock); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon not answering on %s after 10s\nstderr: %s", d.Sock, d.stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if d.ready == nil {
+		t.Fatal("waitReady: the daemon was launched with the test's own NOTIFY_SOCKET")
+	}
+	select {
+	case <-d.ready:
+	case <-d.done:
+		t.Fatalf("daemon exited during start-up: %v\nstderr: %s", d.err, d.stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("daemon not ready after 10s\nstderr: %s", d.stderr.String())
+	}
+	if err := authList(d.Sock); err != nil {
+		t.Fatalf("daemon ready but %s does not answer AUTH_LIST: %v\nstderr: %s", d.Sock, err, d.stderr.String())
 	}
 }
 

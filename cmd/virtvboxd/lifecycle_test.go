@@ -74,18 +74,13 @@ func TestPidFileRace(t *testing.T) {
 
 	// The loser exits on its own; the winner keeps running.
 	var winner, loser *daemonProc
-	deadline := time.Now().Add(10 * time.Second)
-	for winner == nil {
-		switch {
-		case a.exited():
-			winner, loser = &other, a
-		case other.exited():
-			winner, loser = a, &other
-		case time.Now().After(deadline):
-			t.Fatalf("neither daemon gave up\nA: %s\nB: %s", a.stderr.String(), other.stderr.String())
-		default:
-			time.Sleep(5 * time.Millisecond)
-		}
+	select {
+	case <-a.done:
+		winner, loser = &other, a
+	case <-other.done:
+		winner, loser = a, &other
+	case <-time.After(10 * time.Second):
+		t.Fatalf("neither daemon gave up\nA: %s\nB: %s", a.stderr.String(), other.stderr.String())
 	}
 	if code := exitCode(loser.err); code != 1 || !strings.HasSuffix(loser.stderr.String(), want) {
 		t.Errorf("loser: exit %d, stderr %q; want 1 and %q", code, loser.stderr.String(), want)
