@@ -6,6 +6,7 @@ BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 RUNSTATEDIR ?= /run
+LOCALSTATEDIR ?= /var
 UNITDIR     ?= /lib/systemd/system
 DESTDIR     ?=
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//' || echo 0.1.0)
@@ -13,7 +14,8 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's
 PKG     := github.com/virtvboxd/virtvboxd
 LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) \
            -X $(PKG)/internal/buildinfo.SysconfDir=$(SYSCONFDIR) \
-           -X $(PKG)/internal/buildinfo.RunstateDir=$(RUNSTATEDIR)
+           -X $(PKG)/internal/buildinfo.RunstateDir=$(RUNSTATEDIR) \
+           -X $(PKG)/internal/buildinfo.LocalStateDir=$(LOCALSTATEDIR)
 GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 
 # Test knobs: bounded fuzzing, and the end-to-end suite must not skip for a missing tool.
@@ -21,8 +23,13 @@ FUZZTIME ?= 10s
 # The VBoxManage `make vbox-smoke` tests against.
 VBOXMANAGE ?= VBoxManage
 export VIRTVBOXD_E2E_REQUIRE := 1
+# staticcheck, pinned (module version; `staticcheck -version` prints it in parentheses), installed by `make deps`
+# from the Go module proxy into bin/tools; its checks are in staticcheck.conf.
+STATICCHECK_VERSION := 0.8.2
+TOOLSDIR    := $(CURDIR)/bin/tools
+STATICCHECK := $(TOOLSDIR)/staticcheck
 
-.PHONY: all build run check test deps fmt-check vet fuzz vbox-smoke vbox-smoke-sim bench bench-compare install install-sim man deb pkg-test help clean
+.PHONY: all build run check test deps fmt-check vet staticcheck tidy-check fuzz vbox-smoke vbox-smoke-sim bench bench-compare install install-sim man deb pkg-test help clean
 
 all: build
 
@@ -36,8 +43,10 @@ build: ## build bin/virtvboxd, bin/vboxsim and bin/vbox-smoke
 run: build ## build and run the daemon in the foreground (against the simulator when VirtualBox is absent)
 	@./scripts/run.sh
 
-deps: ## install what the tests need (Debian: libvirt-clients, python3-libvirt, systemd, virtinst, ansible, python3-lxml)
+deps: ## install what the tests need (Debian: libvirt-clients, python3-libvirt, systemd, virtinst, ansible, python3-lxml; staticcheck)
 	@./scripts/install-test-deps.sh
+	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION))' || \
+	  GOBIN=$(TOOLSDIR) $(GO) install honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION)
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -45,6 +54,13 @@ fmt-check: ## fail if gofmt would change a file
 
 vet: ## go vet
 	$(GO) vet ./...
+
+staticcheck: ## staticcheck on every package, checks as staticcheck.conf says (make deps installs it)
+	@test -x $(STATICCHECK) || { echo "$(STATICCHECK) not found: run make deps"; exit 1; }
+	$(STATICCHECK) ./...
+
+tidy-check: ## fail if go mod tidy would change go.mod or go.sum
+	$(GO) mod tidy -diff
 
 test: build ## unit, integration and end-to-end tests with the race detector
 	VIRTVBOXD_BIN_DIR=$(CURDIR)/bin $(GO) test -race -count=1 -timeout 12m ./...
@@ -58,7 +74,7 @@ vbox-smoke: build ## on a VirtualBox host: virsh workflow on a throwaway VM in a
 vbox-smoke-sim: build ## the vbox-smoke workflow against the simulator (bin/vboxsim), as make check runs it
 	VBOXSIM_LATENCY=0 VBOXSIM_COLD_START=0 ./bin/vbox-smoke -daemon bin/virtvboxd -vboxmanage bin/vboxsim -report bin/vbox-smoke-sim-report.txt
 
-check: deps fmt-check vet test fuzz vbox-smoke-sim pkg-test ## install test dependencies, then run every test
+check: deps fmt-check vet staticcheck tidy-check test fuzz vbox-smoke-sim pkg-test ## install test dependencies, then run every test
 
 bench: build ## benchmarks (figures for the notes; nothing asserted)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...

@@ -9,11 +9,8 @@ require (
 	github.com/sirupsen/logrus v1.10.2
 	github.com/spf13/pflag v1.1.0
 	github.com/terra-farm/go-virtualbox v0.0.4
-	gopkg.in/ini.v1 v1.67.3
+	golang.org/x/sys v0.41.0
 	libvirt.org/go/libvirtxml v1.12008.0
 )
 
-require (
-	golang.org/x/crypto v0.48.0 // indirect
-	golang.org/x/sys v0.41.0 // indirect
-)
+require golang.org/x/crypto v0.48.0 // indirect

@@ -15,8 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -180,6 +182,7 @@ type daemonProc struct {
 	stderr *syncBuffer
 	done   chan struct{}
 	err    error
+	ready  <-chan struct{} // closed when the daemon sends READY=1 to its NOTIFY_SOCKET
 }
 
 type syncBuffer struct {
@@ -232,6 +235,12 @@ func (d *daemonProc) launch(t testing.TB, path string, env []string, args ...str
 	}
 	d.cmd = exec.Command(path, args...)
 	d.cmd.Env = append(os.Environ(), env...)
+	d.ready = nil
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") }) {
+		var addr string
+		addr, d.ready = listenNotify(t)
+		d.cmd.Env = append(d.cmd.Env, "NOTIFY_SOCKET="+addr)
+	}
 	d.stderr = &syncBuffer{}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
@@ -259,21 +268,53 @@ func (d *daemonProc) exited() bool {
 	}
 }
 
-// waitReady waits (bounded) until the rw socket answers AUTH_LIST.
+// notifySeq numbers the NOTIFY_SOCKETs of a test binary.
+var notifySeq atomic.Int64
+
+// listenNotify opens a NOTIFY_SOCKET (an abstract datagram socket, so no path
+// is shared by daemons started in one directory) and returns its address and
+// a channel closed when READY=1 arrives. It closes at cleanup.
+func listenNotify(t testing.TB) (string, <-chan struct{}) {
+	t.Helper()
+	addr := fmt.Sprintf("@virtvboxd-test-%d-%d", os.Getpid(), notifySeq.Add(1))
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ready := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if slices.Contains(strings.Split(string(buf[:n]), "\n"), "READY=1") {
+				close(ready)
+				return
+			}
+		}
+	}()
+	return addr, ready
+}
+
+// waitReady waits (bounded) until the daemon tells its NOTIFY_SOCKET it is
+// ready, as systemd would, then checks that its rw socket answers AUTH_LIST.
 func (d *daemonProc) waitReady(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if d.exited() {
-			t.Fatalf("daemon exited during start-up: %v\nstderr: %s", d.err, d.stderr.String())
-		}
-		if err := authList(d.Sock); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon not answering on %s after 10s\nstderr: %s", d.Sock, d.stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if d.ready == nil {
+		t.Fatal("waitReady: the daemon was launched with the test's own NOTIFY_SOCKET")
+	}
+	select {
+	case <-d.ready:
+	case <-d.done:
+		t.Fatalf("daemon exited during start-up: %v\nstderr: %s", d.err, d.stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("daemon not ready after 10s\nstderr: %s", d.stderr.String())
+	}
+	if err := authList(d.Sock); err != nil {
+		t.Fatalf("daemon ready but %s does not answer AUTH_LIST: %v\nstderr: %s", d.Sock, err, d.stderr.String())
 	}
 }
 
@@ -364,17 +405,62 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// readLines returns the lines of r as they come, on a channel.
-func readLines(r io.Reader) <-chan string {
-	ch := make(chan string, 16)
+// tapVBoxManage writes, in dir, a VBoxManage that announces each run on a
+// FIFO (its arguments, one line) and then execs sim. It returns the wrapper's
+// path and the announcements as they come: a test waits on them for the
+// daemon to have started a VBoxManage command, rather than sleeping. The FIFO
+// stays open for reading until cleanup, so the wrapper's open never blocks;
+// call it before starting the daemon, whose cleanup then runs first.
+func tapVBoxManage(t testing.TB, dir, sim string) (string, <-chan string) {
+	t.Helper()
+	fifo := filepath.Join(dir, "vboxmanage-runs")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// O_RDWR: the open does not wait for a writer, and the FIFO never reports
+	// EOF between runs.
+	f, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); f.Close() })
+	vbm := filepath.Join(dir, "VBoxManage")
+	writeFile(t, vbm, fmt.Sprintf("#!/bin/sh\necho \"$*\" >%q\nexec %q \"$@\"\n", fifo, sim))
+	if err := os.Chmod(vbm, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runs := make(chan string, 64)
 	go func() {
-		defer close(ch)
-		s := bufio.NewScanner(r)
+		s := bufio.NewScanner(f)
 		for s.Scan() {
-			ch <- s.Text()
+			select {
+			case runs <- s.Text():
+			case <-done:
+				return
+			}
 		}
 	}()
-	return ch
+	return vbm, runs
+}
+
+// waitRun waits (bounded) for a run of tapVBoxManage whose arguments start
+// with prefix.
+func waitRun(t testing.TB, runs <-chan string, prefix string, limit time.Duration) {
+	t.Helper()
+	timeout := time.After(limit)
+	var seen []string
+	for {
+		select {
+		case r := <-runs:
+			if strings.HasPrefix(r, prefix) {
+				return
+			}
+			seen = append(seen, r)
+		case <-timeout:
+			t.Fatalf("no VBoxManage %s... within %v; ran: %q", prefix, limit, seen)
+		}
+	}
 }
 
 // simBin returns the VBoxManage simulator, from $VIRTVBOXD_BIN_DIR or built

@@ -74,18 +74,13 @@ func TestPidFileRace(t *testing.T) {
 
 	// The loser exits on its own; the winner keeps running.
 	var winner, loser *daemonProc
-	deadline := time.Now().Add(10 * time.Second)
-	for winner == nil {
-		switch {
-		case a.exited():
-			winner, loser = &other, a
-		case other.exited():
-			winner, loser = a, &other
-		case time.Now().After(deadline):
-			t.Fatalf("neither daemon gave up\nA: %s\nB: %s", a.stderr.String(), other.stderr.String())
-		default:
-			time.Sleep(5 * time.Millisecond)
-		}
+	select {
+	case <-a.done:
+		winner, loser = &other, a
+	case <-other.done:
+		winner, loser = a, &other
+	case <-time.After(10 * time.Second):
+		t.Fatalf("neither daemon gave up\nA: %s\nB: %s", a.stderr.String(), other.stderr.String())
 	}
 	if code := exitCode(loser.err); code != 1 || !strings.HasSuffix(loser.stderr.String(), want) {
 		t.Errorf("loser: exit %d, stderr %q; want 1 and %q", code, loser.stderr.String(), want)
@@ -470,8 +465,10 @@ func TestSocketActivation(t *testing.T) {
 	})
 }
 
-// TestNoVBoxManageAtStartup checks that starting the daemon runs no
-// VBoxManage: the driver waits for the first client that needs it.
+// TestNoVBoxManageAtStartup checks that a daemon started and stopped with no
+// client runs no VBoxManage: the driver waits for the first client that
+// needs it. The whole life is watched (start, ready, SIGTERM, exit), so no
+// sleep is needed to give a startup probe its chance.
 func TestNoVBoxManageAtStartup(t *testing.T) {
 	d := daemonSetup(t, "")
 	trace := filepath.Join(d.Dir, "ran")
@@ -480,13 +477,14 @@ func TestNoVBoxManageAtStartup(t *testing.T) {
 	os.Chmod(fake, 0o755)
 	writeFile(t, d.Config, "unix_sock_dir = \""+d.Dir+"\"\nvboxmanage_path = \""+fake+"\"\n")
 	d.start(t, bin(t), nil)
-	time.Sleep(200 * time.Millisecond)
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
 	if exists(trace) {
 		b, _ := os.ReadFile(trace)
-		t.Errorf("VBoxManage ran at startup: %s", b)
+		t.Errorf("VBoxManage ran in a daemon's life with no client: %s", b)
 	}
-	d.signal(t, syscall.SIGTERM)
-	d.wait(t, 10*time.Second)
 }
 
 // TestVirtAdmin drives the admin socket with the stock virt-admin: the two
@@ -578,10 +576,7 @@ func TestSIGTERMLetsCallInFlightFinish(t *testing.T) {
 	d := daemonSetup(t, "")
 	home := filepath.Join(d.Dir, "sim")
 	os.Mkdir(home, 0o755)
-	vbm := filepath.Join(d.Dir, "VBoxManage")
-	if err := os.Symlink(sim, vbm); err != nil {
-		t.Fatal(err)
-	}
+	vbm, runs := tapVBoxManage(t, d.Dir, sim)
 	env := []string{"VBOXSIM_HOME=" + home, "VBOXSIM_LATENCY=2s", "VBOXSIM_COLD_START=0"}
 	writeFile(t, d.Config, "unix_sock_dir = \""+d.Dir+"\"\nvboxmanage_path = \""+vbm+"\"\nlog_outputs = \"1:file:"+d.Log+"\"\n")
 	d.start(t, bin(t), env)
@@ -619,7 +614,8 @@ func TestSIGTERMLetsCallInFlightFinish(t *testing.T) {
 	if _, err := c.Write(list); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // the call is now waiting for VBoxManage (2 s)
+	// SIGTERM once the call waits for VBoxManage (2 s): its listing has started.
+	waitRun(t, runs, "list ", 15*time.Second)
 	d.signal(t, syscall.SIGTERM)
 
 	if _, err := io.ReadFull(c, reply); err != nil {

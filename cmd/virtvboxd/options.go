@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/virtvboxd/virtvboxd/internal/daemon"
 )
 
 // options are the parsed command line.
@@ -38,22 +40,6 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
-// longFlags are the long options, in libvirt's order; hasArg says whether the
-// option takes a value.
-var longFlags = []struct {
-	name   string
-	short  byte
-	hasArg bool
-}{
-	{"verbose", 'v', false},
-	{"daemon", 'd', false},
-	{"config", 'f', true},
-	{"timeout", 't', true},
-	{"pid-file", 'p', true},
-	{"version", 'V', false},
-	{"help", 'h', false},
-}
-
 // parseArgs parses args (without argv[0]) the way libvirt's getopt_long loop
 // does: options act in the order given (so "-V --bogus" prints the version
 // and "--bogus -V" fails), short options bundle, long options take "=VALUE"
@@ -69,13 +55,13 @@ func parseArgs(argv0 string, args []string) (options, parseResult, error) {
 	fs.SetOutput(discard{})
 	fs.Usage = func() {}
 	fs.SortFlags = false
-	fs.BoolP("verbose", "v", false, "")
-	fs.BoolP("daemon", "d", false, "")
-	fs.StringP("config", "f", "", "")
-	fs.StringP("timeout", "t", "", "")
-	fs.StringP("pid-file", "p", "", "")
-	fs.BoolP("version", "V", false, "")
-	fs.BoolP("help", "h", false, "")
+	for _, f := range daemon.Flags {
+		if f.Arg != "" {
+			fs.StringP(f.Long, string(f.Short), "", f.Help)
+		} else {
+			fs.BoolP(f.Long, string(f.Short), false, f.Help)
+		}
+	}
 
 	// Stop at the first help or version request, like getopt's loop.
 	errStop := errors.New("stop")
@@ -165,40 +151,43 @@ func expandLongPrefixes(argv0 string, args []string) ([]string, error) {
 		case strings.HasPrefix(a, "--"):
 			name, value, hasValue := strings.Cut(a[2:], "=")
 			var matches []int
-			for j, lf := range longFlags {
-				if lf.name == name {
+			for j, f := range daemon.Flags {
+				if f.Long == name {
 					matches = []int{j}
 					break
 				}
-				if name != "" && strings.HasPrefix(lf.name, name) {
+				if name != "" && strings.HasPrefix(f.Long, name) {
 					matches = append(matches, j)
 				}
 			}
 			if len(matches) > 1 {
 				var poss strings.Builder
 				for _, j := range matches {
-					fmt.Fprintf(&poss, " '--%s'", longFlags[j].name)
+					fmt.Fprintf(&poss, " '--%s'", daemon.Flags[j].Long)
 				}
 				return nil, &usageError{msg: fmt.Sprintf("%s: option '--%s' is ambiguous; possibilities:%s", argv0, name, poss.String()), withUsage: true}
 			}
 			if len(matches) == 1 {
-				lf := longFlags[matches[0]]
-				if hasValue && !lf.hasArg {
-					return nil, &usageError{msg: fmt.Sprintf("%s: option '--%s' doesn't allow an argument", argv0, lf.name), withUsage: true}
+				f := daemon.Flags[matches[0]]
+				if hasValue && f.Arg == "" {
+					return nil, &usageError{msg: fmt.Sprintf("%s: option '--%s' doesn't allow an argument", argv0, f.Long), withUsage: true}
 				}
-				a = "--" + lf.name
+				a = "--" + f.Long
 				if hasValue {
 					a += "=" + value
 				}
-				skipValue = lf.hasArg && !hasValue
+				skipValue = f.Arg != "" && !hasValue
 			}
 		case strings.HasPrefix(a, "-") && len(a) > 1:
 			// A bundle of short options: one that takes a value consumes the
 			// rest of the bundle, or the next argument if nothing is left.
+		bundle:
 			for k := 1; k < len(a); k++ {
-				if c := a[k]; c == 'f' || c == 'p' || c == 't' {
-					skipValue = k == len(a)-1
-					break
+				for _, f := range daemon.Flags {
+					if f.Short == a[k] && f.Arg != "" {
+						skipValue = k == len(a)-1
+						break bundle
+					}
 				}
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/virtvboxd/virtvboxd/internal/buildinfo"
 	"github.com/virtvboxd/virtvboxd/internal/config"
 	"github.com/virtvboxd/virtvboxd/internal/daemon"
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
@@ -26,7 +27,7 @@ const shutdownGrace = 30 * time.Second
 
 // Server names, as virt-admin srv-list shows them.
 const (
-	mainServerName  = daemon.Name
+	mainServerName  = buildinfo.Name
 	adminServerName = "admin"
 )
 
@@ -42,8 +43,9 @@ type instance struct {
 	opts       options
 	privileged bool
 	cfgPath    string
-	mustExist  bool // the file was named with -f
-	child      bool // started by Daemonize: report to the parent, log like a daemon
+	mustExist  bool   // the file was named with -f
+	logFile    string // the default log output's file (daemon.Paths.LogFile)
+	child      bool   // started by Daemonize: report to the parent, log like a daemon
 
 	cfg    atomic.Pointer[config.Config] // in force; replaced whole on reload
 	logs   *logging.Logging
@@ -114,7 +116,7 @@ func (d *instance) loadStartupConfig() (daemon.Paths, *config.Config, error) {
 	if err != nil {
 		return paths, nil, err
 	}
-	d.cfgPath, d.mustExist = paths.Config, false
+	d.cfgPath, d.mustExist, d.logFile = paths.Config, false, paths.LogFile
 	if d.opts.configSet && d.opts.config != "" {
 		d.cfgPath, d.mustExist = d.opts.config, true
 	}
@@ -164,7 +166,7 @@ func (d *instance) logSettings(cfg *config.Config) (logging.Settings, error) {
 	if err != nil {
 		return s, err
 	}
-	s.DefaultOutputs = logging.DefaultOutputs(d.opts.daemon, d.privileged, s.Level)
+	s.DefaultOutputs = logging.DefaultOutputs(d.opts.daemon, d.privileged, d.logFile, s.Level)
 	return s, nil
 }
 
@@ -406,6 +408,10 @@ func (d *instance) reload() {
 		return
 	}
 	if err := cfg.Validate(); err != nil {
+		fail(err)
+		return
+	}
+	if err := logging.Check(cfg.LogLevel, cfg.LogFilters, cfg.LogOutputs); err != nil {
 		fail(err)
 		return
 	}

@@ -3,6 +3,11 @@
 // `go test` in a checkout.
 package buildinfo
 
+// Name is the daemon's name: it names the configuration file, the sockets
+// and their systemd units, the pid file, the default log file and the main
+// RPC server.
+const Name = "virtvboxd"
+
 // Version is virtvboxd's own version, printed by --version.
 var Version = "0.1.0"
 
@@ -17,3 +22,7 @@ var SysconfDir = "/etc"
 // RunstateDir is the system run-state directory (root's sockets live in
 // RunstateDir/libvirt, its pid file is RunstateDir/virtvboxd.pid).
 var RunstateDir = "/run"
+
+// LocalStateDir is the system state directory (root's default log file is
+// LocalStateDir/log/libvirt/virtvboxd.log).
+var LocalStateDir = "/var"

@@ -9,9 +9,9 @@
 //   - Load parses the file and checks each option's type and range; its
 //     errors are *Error values, which the daemon reports as
 //     "Can't load config file: <message>: <file>" (exit 1).
-//   - ResolveHostUUID, CheckLogging, CheckAccessDrivers and CheckClientLimits
-//     are the later checks libvirt makes while setting up (host UUID, logging,
-//     access manager, servers); ParseMode is the socket-permission check made
+//   - ResolveHostUUID, CheckAccessDrivers and CheckClientLimits are the later
+//     checks libvirt makes while setting up (host UUID, access manager,
+//     servers; the logging settings are internal/logging's: logging.Check); ParseMode is the socket-permission check made
 //     when the sockets are created.
 //   - Validate runs all the later checks in libvirt's order; the reload path
 //     uses it to refuse a new file before anything is applied.

@@ -8,23 +8,20 @@ import (
 	"strings"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/logging"
 )
 
 // machineIDPath is where host_uuid_source = "machine-id" reads from.
 var machineIDPath = "/etc/machine-id"
 
 // Validate runs the checks libvirt makes after loading the file, in the
-// order it makes them: host UUID, logging settings, access drivers, client
-// limits, then the socket modes. It returns the first failure. The daemon
+// order it makes them: host UUID, access drivers, client limits, then the
+// socket modes. The logging settings (log_level, log_filters, log_outputs)
+// are internal/logging's to check: logging.Check. It returns the first failure. The daemon
 // at startup calls the individual checks instead, to report each at its own
 // stage with its own exit status; a reload calls Validate to refuse a new
 // file before applying any of it.
 func (c *Config) Validate() error {
 	if _, err := c.ResolveHostUUID(); err != nil {
-		return err
-	}
-	if err := c.CheckLogging(); err != nil {
 		return err
 	}
 	if err := c.CheckAccessDrivers(); err != nil {
@@ -34,25 +31,6 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if _, _, _, err := c.SocketModes(); err != nil {
-		return err
-	}
-	return nil
-}
-
-// CheckLogging validates log_level, log_filters and log_outputs with
-// internal/logging's parsers, so the messages are the ones the logging
-// setup would give ("invalid argument: Invalid priority '9' for filter
-// '9:foo'"). Nothing is opened.
-func (c *Config) CheckLogging() error {
-	if c.LogLevel != 0 {
-		if err := logging.CheckLevel(c.LogLevel); err != nil {
-			return err
-		}
-	}
-	if _, err := logging.ParseFilters(c.LogFilters); err != nil {
-		return err
-	}
-	if _, err := logging.ParseOutputs(c.LogOutputs); err != nil {
 		return err
 	}
 	return nil

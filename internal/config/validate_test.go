@@ -117,33 +117,6 @@ func TestCheckAccessDrivers(t *testing.T) {
 	}
 }
 
-func TestCheckLogging(t *testing.T) {
-	tests := []struct {
-		name string
-		set  func(c *Config)
-		want string
-	}{
-		{"level", func(c *Config) { c.LogLevel = 7 }, "invalid argument: Failed to set logging priority, argument '7' is invalid"},
-		{"filter", func(c *Config) { c.LogFilters = "9:foo" }, "invalid argument: Invalid priority '9' for filter '9:foo'"},
-		{"output", func(c *Config) { c.LogOutputs = "1:nosuch" }, "invalid argument: Invalid log destination 'nosuch' for log output '1:nosuch'"},
-	}
-	for _, tc := range tests {
-		c := Defaults(false)
-		tc.set(c)
-		if err := c.CheckLogging(); err == nil || err.Error() != tc.want {
-			t.Errorf("%s: CheckLogging() = %v, want %q", tc.name, err, tc.want)
-		}
-		if err := c.Validate(); err == nil || err.Error() != tc.want {
-			t.Errorf("%s: Validate() = %v, want %q", tc.name, err, tc.want)
-		}
-	}
-	c := Defaults(false)
-	c.LogLevel, c.LogFilters, c.LogOutputs = 1, "1:rpc 2:+vbox", "1:file:/nonexistent/dir/x.log 3:stderr"
-	if err := c.CheckLogging(); err != nil {
-		t.Errorf("good settings (outputs are not opened): %v", err)
-	}
-}
-
 func TestResolveHostUUID(t *testing.T) {
 	dir := t.TempDir()
 	old := machineIDPath

@@ -29,7 +29,7 @@ type Inputs struct {
 // Every source is validated even when a stronger one overrides it, as
 // libvirt's daemons validate them, and the first error is returned with
 // libvirt's text. DefaultOutputs is left empty for the caller to fill in
-// with DefaultOutputs(daemonMode, privileged, s.Level).
+// with DefaultOutputs(daemonMode, privileged, logFile, s.Level).
 func Effective(in Inputs) (Settings, error) {
 	getenv := in.Getenv
 	if getenv == nil {

@@ -19,7 +19,7 @@
 //		ConfigLevel: cfg.LogLevel, ConfigFilters: cfg.LogFilters, ConfigOutputs: cfg.LogOutputs,
 //		Verbose: verbose,
 //	})
-//	s.DefaultOutputs = logging.DefaultOutputs(daemonMode, privileged, s.Level)
+//	s.DefaultOutputs = logging.DefaultOutputs(daemonMode, privileged, paths.LogFile, s.Level)
 //	err = lg.Apply(s)
 //
 // Apply validates everything and opens every output before it swaps the new

@@ -539,52 +539,42 @@ func TestJournaldOutput(t *testing.T) {
 }
 
 func TestDefaultOutputs(t *testing.T) {
-	dir, err := os.MkdirTemp("", "vvd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	old := journaldSocket
-	t.Cleanup(func() { journaldSocket = old })
-	cache := filepath.Join(dir, "cache")
-	t.Setenv("XDG_CACHE_HOME", cache)
+	dir := t.TempDir()
+	journald := false
+	old := journaldEnabled
+	journaldEnabled = func() bool { return journald }
+	t.Cleanup(func() { journaldEnabled = old })
+	userLog := filepath.Join(dir, "cache", "libvirt", "virtvboxd.log")
 
 	// No journald.
-	journaldSocket = filepath.Join(dir, "absent")
-	if got := DefaultOutputs(true, true, 3); got != "3:file:/var/log/libvirt/virtvboxd.log" {
+	if got := DefaultOutputs(true, true, "/var/log/libvirt/virtvboxd.log", 3); got != "3:file:/var/log/libvirt/virtvboxd.log" {
 		t.Errorf("daemon, root: %q", got)
 	}
-	if got, want := DefaultOutputs(true, false, 1), "1:file:"+cache+"/libvirt/virtvboxd.log"; got != want {
+	if got, want := DefaultOutputs(true, false, userLog, 1), "1:file:"+userLog; got != want {
 		t.Errorf("daemon, user: %q, want %q", got, want)
 	}
-	if fi, err := os.Stat(filepath.Join(cache, "libvirt")); err != nil || !fi.IsDir() {
-		t.Errorf("the user's log directory was not created: %v", err)
+	if fi, err := os.Stat(filepath.Dir(userLog)); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the user's log directory was not created 0700: %v, %v", fi, err)
 	}
-	if got := DefaultOutputs(false, true, 2); got != "2:stderr" {
+	if got := DefaultOutputs(false, true, userLog, 2); got != "2:stderr" {
 		t.Errorf("foreground without journald: %q", got)
 	}
-	if got := DefaultOutputs(false, false, 9); got != "3:stderr" {
+	if got := DefaultOutputs(false, false, userLog, 9); got != "3:stderr" {
 		t.Errorf("an invalid level falls back to 3: %q", got)
 	}
 
-	// journald present (a writable socket at the path).
-	journaldSocket = filepath.Join(dir, "journal.sock")
-	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: journaldSocket, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	if got := DefaultOutputs(true, false, 3); got != "3:journald" {
+	journald = true
+	if got := DefaultOutputs(true, false, userLog, 3); got != "3:journald" {
 		t.Errorf("daemon with journald: %q", got)
 	}
-	if got := DefaultOutputs(true, true, 1); got != "2:journald" {
+	if got := DefaultOutputs(true, true, userLog, 1); got != "2:journald" {
 		t.Errorf("journald never gets debug by default: %q", got)
 	}
 	want := "2:journald"
 	if stdinIsTerminal() {
 		want = "2:stderr"
 	}
-	if got := DefaultOutputs(false, false, 2); got != want {
+	if got := DefaultOutputs(false, false, userLog, 2); got != want {
 		t.Errorf("foreground with journald (stdin terminal: %v): %q, want %q", stdinIsTerminal(), got, want)
 	}
 }

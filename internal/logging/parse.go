@@ -235,3 +235,22 @@ func FormatOutputs(os []OutputSpec) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// Check validates the log_level (0: unset), log_filters and log_outputs of a
+// configuration file with libvirt's messages ("invalid argument: Invalid
+// priority '9' for filter '9:foo'"), opening nothing: a reload checks them
+// before it applies any of the new file.
+func Check(level uint, filters, outputs string) error {
+	if level != 0 {
+		if err := CheckLevel(level); err != nil {
+			return err
+		}
+	}
+	if _, err := ParseFilters(filters); err != nil {
+		return err
+	}
+	if _, err := ParseOutputs(outputs); err != nil {
+		return err
+	}
+	return nil
+}

@@ -212,3 +212,24 @@ func TestEffectivePrecedence(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name                   string
+		level                  uint
+		filters, outputs, want string
+	}{
+		{"level", 7, "", "", "invalid argument: Failed to set logging priority, argument '7' is invalid"},
+		{"filter", 0, "9:foo", "", "invalid argument: Invalid priority '9' for filter '9:foo'"},
+		{"output", 0, "", "1:nosuch", "invalid argument: Invalid log destination 'nosuch' for log output '1:nosuch'"},
+	}
+	for _, tc := range tests {
+		if err := Check(tc.level, tc.filters, tc.outputs); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: Check() = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// Outputs are not opened: a file in a missing directory passes.
+	if err := Check(1, "1:rpc 2:+vbox", "1:file:/nonexistent/dir/x.log 3:stderr"); err != nil {
+		t.Errorf("good settings: %v", err)
+	}
+}

@@ -16,8 +16,9 @@ import (
 // Tests point it at a socket of their own.
 var syslogAddr = ""
 
-// journaldEnabled reports whether journald accepts messages; tests replace
-// it together with journaldSend.
+// journaldEnabled reports whether journald accepts messages: the one test
+// of journald's presence, for the default outputs and the journald output
+// alike, so they never disagree. Tests replace it, with journaldSend.
 var (
 	journaldEnabled = journal.Enabled
 	journaldSend    = journal.Send

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/virtvboxd/virtvboxd/internal/buildinfo"
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
@@ -37,11 +38,11 @@ const (
 func (k Kind) UnitName() string {
 	switch k {
 	case RW:
-		return "virtvboxd.socket"
+		return buildinfo.Name + ".socket"
 	case RO:
-		return "virtvboxd-ro.socket"
+		return buildinfo.Name + "-ro.socket"
 	case Admin:
-		return "virtvboxd-admin.socket"
+		return buildinfo.Name + "-admin.socket"
 	}
 	return fmt.Sprintf("kind-%d", int(k))
 }

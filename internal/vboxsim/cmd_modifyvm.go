@@ -536,7 +536,7 @@ func (s *Sim) natpf(n *NIC, v string, rest []string) int {
 				Component: "NATEngineWrap", Interface: "INATEngine", Context: "AddRedirect(...)", Line: 1820, File: "VBoxManageModifyVM.cpp"})
 		}
 		if len(g) == 6 && g[1] == strings.ToLower(f[1]) && g[3] == f[3] && g[2] == f[2] {
-			return s.api(apiError{Msg: fmt.Sprintf("A NAT rule for this host port and this host IP already exists"), Code: "E_INVALIDARG",
+			return s.api(apiError{Msg: "A NAT rule for this host port and this host IP already exists", Code: "E_INVALIDARG",
 				Component: "NATEngineWrap", Interface: "INATEngine", Context: "AddRedirect(...)", Line: 1820, File: "VBoxManageModifyVM.cpp"})
 		}
 	}
