@@ -81,6 +81,8 @@ type Driver struct {
 	inv    *Inventory
 	locks  vmLocks
 
+	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
+
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 
 	runMu  sync.Mutex
