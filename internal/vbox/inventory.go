@@ -29,7 +29,7 @@ const DefaultMaxAge = time.Second
 const (
 	DefaultWatchInterval = time.Second
 	DefaultWatchLinger   = 5 * time.Second
-	DefaultParallel      = 16
+	DefaultParallel      = 32
 )
 
 // errNotFound is returned by Inventory lookups for an unknown UUID.
@@ -75,8 +75,9 @@ type Inventory struct {
 	details map[string]detail  // uuid -> machine-readable settings
 	extras  map[string]extra   // uuid -> extradata (getextradata enumerate)
 
-	dflights map[string]*dflight // uuid -> settings read in flight
-	xflights map[string]*xflight // uuid -> extradata read in flight
+	own      map[string][2]time.Time // uuid -> the daemon's last command on it (start, end)
+	dflights map[string]*dflight     // uuid -> settings read in flight
+	xflights map[string]*xflight     // uuid -> extradata read in flight
 
 	watchers  int           // open client connections
 	watchStop chan struct{} // non-nil while the watcher runs
@@ -148,7 +149,7 @@ func NewInventory(run runFunc, states *States, maxAge time.Duration) *Inventory 
 	}
 	return &Inventory{run: run, maxAge: maxAge, now: time.Now, states: states, log: logrus.NewEntry(discardLogger),
 		dirty: map[string]uint64{}, applied: map[string]applied{}, details: map[string]detail{},
-		extras: map[string]extra{}, dflights: map[string]*dflight{}, xflights: map[string]*xflight{},
+		extras: map[string]extra{}, own: map[string][2]time.Time{}, dflights: map[string]*dflight{}, xflights: map[string]*xflight{},
 		sem: make(chan struct{}, DefaultParallel), events: make(chan struct{})}
 }
 
@@ -403,6 +404,7 @@ func (inv *Inventory) readExtraData(ctx context.Context, uuid string) (map[strin
 	inv.mu.Lock()
 	startSeq := inv.seq
 	inv.mu.Unlock()
+	readAt := inv.now()
 	out, _, err := inv.run(ctx, RetryTransient, "getextradata", uuid, "enumerate")
 	if err != nil {
 		return nil, err
@@ -410,7 +412,7 @@ func (inv *Inventory) readExtraData(ctx context.Context, uuid string) (map[strin
 	kv := ParseExtraData(out)
 	inv.mu.Lock()
 	if cur, ok := inv.extras[uuid]; !ok || cur.seq <= startSeq {
-		inv.extras[uuid] = extra{at: inv.now(), seq: startSeq, kv: kv}
+		inv.extras[uuid] = extra{at: readAt, seq: startSeq, kv: kv}
 	}
 	inv.mu.Unlock()
 	return kv, nil
@@ -497,6 +499,18 @@ func (inv *Inventory) cachedInaccessible(uuid string) (Machine, bool) {
 // change is applied to the cached machine, whose detail cache is dropped
 // (dumpxml re-reads it). It reports false when uuid is not in the snapshot.
 func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
+	return inv.apply(uuid, change, false)
+}
+
+// Settled records that the daemon's command on uuid left the machine as
+// its re-read (Reload) just found it: like Apply with no change, so that a
+// listing started before the command cannot undo the read, but the settings
+// that read cached are kept.
+func (inv *Inventory) Settled(uuid string) bool {
+	return inv.apply(uuid, func(*Machine) {}, true)
+}
+
+func (inv *Inventory) apply(uuid string, change func(*Machine), keepDetail bool) bool {
 	inv.mu.Lock()
 	if inv.snap == nil {
 		inv.mu.Unlock()
@@ -517,12 +531,23 @@ func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
 	inv.snap = ns
 	inv.seq++
 	inv.applied[uuid] = applied{seq: inv.seq, m: m}
-	delete(inv.details, uuid)
+	if !keepDetail {
+		delete(inv.details, uuid)
+	}
 	inv.mu.Unlock()
 	if inv.states != nil {
 		inv.states.Observe([]Machine{m}, false)
 	}
 	return true
+}
+
+// Own records that the daemon's command on uuid ran from start to end
+// (under the machine's lock; a zero end while it runs), so that the
+// settings file written then is known as its own write.
+func (inv *Inventory) Own(uuid string, start, end time.Time) {
+	inv.mu.Lock()
+	inv.own[uuid] = [2]time.Time{start, end}
+	inv.mu.Unlock()
 }
 
 // MarkDirty records that the daemon changed uuid: its next lookup re-reads it.
@@ -541,6 +566,7 @@ func (inv *Inventory) Forget(uuid string) {
 	defer inv.mu.Unlock()
 	delete(inv.dirty, uuid)
 	delete(inv.applied, uuid)
+	delete(inv.own, uuid)
 	delete(inv.details, uuid)
 	delete(inv.extras, uuid)
 	if inv.snap == nil {
@@ -677,19 +703,48 @@ func (inv *Inventory) compareLocked(old, s *snapshot) []string {
 			continue
 		}
 		d, hasD := inv.details[u]
-		_, hasX := inv.extras[u]
-		if hasD && ok && !d.at.Before(old.start) && d.since == sig.Since && agrees(d.m, s.byUUID[u]) {
-			continue
+		e, hasX := inv.extras[u]
+		// A read is newer than the change when it started after the
+		// settings file was last written (allowing for coarse file
+		// times), or, without the file, after the old listing started.
+		after := func(t time.Time) bool { return ok && !t.Before(old.start) }
+		ownWrite := false
+		if sig.SettingsNano != 0 {
+			after = func(t time.Time) bool { return t.UnixNano() > sig.SettingsNano+int64(mtimeSlack) }
+			// The file was last written during the daemon's own
+			// command, which held the machine's write lock (no other
+			// writer, reference §6): its re-read is current, and its
+			// extradata unchanged (commands that set extradata drop
+			// it themselves).
+			if w, own := inv.own[u]; own && sig.SettingsNano >= w[0].Add(-mtimeSlack).UnixNano() &&
+				(w[1].IsZero() || sig.SettingsNano <= w[1].Add(mtimeSlack).UnixNano()) {
+				ownWrite = true
+				after = func(t time.Time) bool { return !t.Before(w[0]) }
+			}
 		}
-		delete(inv.details, u)
-		delete(inv.extras, u)
-		if hasD || hasX {
+		keepD := hasD && after(d.at) && d.since == sig.Since && agrees(d.m, s.byUUID[u])
+		keepX := hasX && (after(e.at) || ownWrite) && (keepD || !hasD)
+		if !keepD {
+			delete(inv.details, u)
+		}
+		if !keepX {
+			delete(inv.extras, u)
+		}
+		if w, own := inv.own[u]; own && w[1].IsZero() {
+			continue // the running command re-reads it
+		}
+		if hasD && !keepD || hasX && !keepX {
 			changed = append(changed, u)
 		}
 	}
 	sort.Strings(changed)
 	return changed
 }
+
+// mtimeSlack allows for file systems that stamp times at a coarse clock (a
+// few ms): a read must start this much after the settings file's time to
+// count as newer than the write.
+const mtimeSlack = 20 * time.Millisecond
 
 // agrees reports whether a machine read alone and its listing entry say the
 // same of what both print.
@@ -749,7 +804,7 @@ func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
 		inaccessible: map[string]Machine{}, broken: broken}
 	for _, b := range l.blocks {
 		if sig, ok := s.sigs[b.m.UUID]; ok && sig.Settings == "" {
-			sig.Settings = settingsStamp(b.m.ConfigFile)
+			sig.Settings, sig.SettingsNano = settingsStamp(b.m.ConfigFile)
 			s.sigs[b.m.UUID] = sig
 		}
 	}
@@ -806,15 +861,15 @@ func (inv *Inventory) warnUnlisted(old, s *snapshot) {
 // file, which VirtualBox rewrites on every settings change (extradata
 // included, which the listing does not print); "" when the daemon cannot
 // see the file (another user's, a remote path).
-func settingsStamp(path string) string {
+func settingsStamp(path string) (string, int64) {
 	if path == "" {
-		return ""
+		return "", 0
 	}
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() {
-		return ""
+		return "", 0
 	}
-	return fmt.Sprintf("%d@%d", fi.Size(), fi.ModTime().UnixNano())
+	return fmt.Sprintf("%d@%d", fi.Size(), fi.ModTime().UnixNano()), fi.ModTime().UnixNano()
 }
 
 // Watch records an open client connection and returns its release. While

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
@@ -17,8 +18,9 @@ import (
 
 // vmOp collects what a command under withVM knows about its result.
 type vmOp struct {
-	change func(*Machine) // the machine's new facts, when the command's result is certain
-	ran    bool           // a VBoxManage command ran (so the machine may have changed)
+	change  func(*Machine) // the machine's new facts, when the command's result is certain
+	ran     bool           // a VBoxManage command ran (so the machine may have changed)
+	settled bool           // the machine was re-read after the command (settle)
 }
 
 // known records that the command succeeded with a certain result: change
@@ -46,11 +48,18 @@ func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine, 
 		return err
 	}
 	op := &vmOp{}
+	start := d.inv.now()
+	d.inv.Own(m.UUID, start, time.Time{})
 	err = fn(m, op)
+	d.inv.Own(m.UUID, start, d.inv.now())
 	switch {
 	case err != nil:
 		var ce *CmdError
 		if errors.As(err, &ce) {
+			d.inv.MarkDirty(m.UUID)
+		}
+	case op.settled:
+		if !d.inv.Settled(m.UUID) {
 			d.inv.MarkDirty(m.UUID)
 		}
 	case op.change != nil:
@@ -98,7 +107,7 @@ func (d *Driver) settle(ctx context.Context, m Machine, op *vmOp, what string, c
 	got := MachineFromInfo(info).State
 	for _, w := range want {
 		if got == w {
-			op.known(func(*Machine) {})
+			op.settled = true
 			return nil
 		}
 	}

@@ -160,7 +160,8 @@ type BlockSig struct {
 	Since  string
 	// Settings is the settings file's size and time, set by the inventory
 	// when it can see the file.
-	Settings string
+	Settings     string
+	SettingsNano int64 // the file's modification time (0: unknown)
 }
 
 func blockSig(lines []string) BlockSig {

@@ -100,13 +100,14 @@ func TestSimOutsideChangeShowsWithoutReaders(t *testing.T) {
 			break
 		}
 	}
-	// The re-read of the changed machine runs in the background; wait for
-	// it on the next refreshes (each is one listing, no reader involved).
-	for s.runner.count("showvminfo "+ua) == beforeA {
+	// The re-read of the changed machine (settings, then extradata) runs
+	// in the background; wait for it on the next refreshes (each is one
+	// listing, no reader involved).
+	xBefore := s.runner.count("getextradata " + ua)
+	for s.runner.count("showvminfo "+ua) == beforeA || s.runner.count("getextradata "+ua) == xBefore {
 		waitRefresh(t, s.drv.inv, deadline)
 	}
 	t.Logf("outside change seen after %v", time.Since(changed).Round(time.Millisecond))
-	waitRefresh(t, s.drv.inv, deadline) // let the background re-read end
 	if n := s.runner.count("showvminfo "+ua) - beforeA; n != 1 {
 		t.Errorf("the changed machine was read %d times, want 1", n)
 	}
@@ -165,5 +166,68 @@ func TestSimIdleRunsNothing(t *testing.T) {
 	}
 	if m := s.runner.n.Load() - n; m != 0 {
 		t.Errorf("%d VBoxManage started with no client connected, want 0", m)
+	}
+}
+
+// An extradata change made outside (which the listing does not print) shows
+// too: VirtualBox rewrites the settings file, whose size and time are part of
+// the machine's signature.
+func TestSimOutsideExtraDataShows(t *testing.T) {
+	s := newSim(t, withWatch(100*time.Millisecond, -1))
+	a := s.create("a")
+	ua := uuidString(a.UUID)
+	ctx := context.Background()
+	if _, err := s.conn.DomainGetXMLDesc(ctx, a, 0); err != nil {
+		t.Fatal(err)
+	}
+	before := s.runner.count("getextradata " + ua)
+	s.vbm("setextradata", ua, "virtvboxd/title", "set by hand")
+	deadline := time.Now().Add(2 * time.Second)
+	for s.runner.count("getextradata "+ua) == before {
+		waitRefresh(t, s.drv.inv, deadline)
+	}
+	x, err := s.conn.DomainGetXMLDesc(ctx, a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(x, "<title>set by hand</title>") {
+		t.Errorf("dumpxml after setextradata by hand has no title:\n%s", x)
+	}
+	if n := s.runner.count("getextradata "+ua) - before; n != 1 {
+		t.Errorf("extradata read %d times after one change, want 1", n)
+	}
+}
+
+// The daemon's own change costs the one read that checks its outcome: the
+// watcher's next listings see the machine changed, but that read already
+// saw it.
+func TestSimOwnChangeReadOnce(t *testing.T) {
+	s := newSim(t, withWatch(50*time.Millisecond, -1))
+	a := s.create("a")
+	ua := uuidString(a.UUID)
+	ctx := context.Background()
+	if _, err := s.conn.DomainGetXMLDesc(ctx, a, 0); err != nil {
+		t.Fatal(err)
+	}
+	before := s.runner.count("showvminfo " + ua)
+	if _, err := s.conn.DomainCreate(ctx, a, 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for i := 0; i < 3; i++ {
+		waitRefresh(t, s.drv.inv, deadline)
+	}
+	if n := s.runner.count("showvminfo "+ua) - before; n != 1 {
+		t.Errorf("start and three listings read the machine %d times, want 1 (the outcome check)", n)
+	}
+	x, err := s.conn.DomainGetXMLDesc(ctx, a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(x, "<domain type='vbox' id=") {
+		t.Errorf("dumpxml of the started machine has no id:\n%.200s", x)
+	}
+	if n := s.runner.count("showvminfo "+ua) - before; n != 1 {
+		t.Errorf("dumpxml after the start read the machine again (%d reads)", n)
 	}
 }
