@@ -7,10 +7,10 @@
 # after make build, as root (it runs everything as a throwaway user):
 #   bench/connect200.sh
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd); bin=${BIN_DIR:-$top/bin}
 user=vvdconn; id $user >/dev/null 2>&1 || useradd -m $user
 w=/tmp/$user; rm -rf $w; mkdir -p $w/bin $w/run $w/conf/libvirt $w/sim
-install -m 755 $top/bin/virtvboxd $top/bin/vboxsim $w/bin/; ln -s $w/bin/vboxsim $w/bin/VBoxManage
+install -m 755 $bin/virtvboxd $bin/vboxsim $w/bin/; ln -s $w/bin/vboxsim $w/bin/VBoxManage
 install -m 644 $top/bench/connect.py $w/
 echo "vboxmanage_path = \"$w/bin/VBoxManage\"" > $w/conf/libvirt/virtvboxd.conf
 chown -R $user: $w; chmod 700 $w/run
