@@ -44,13 +44,16 @@ type runFunc func(ctx context.Context, policy RetryPolicy, args ...string) (stdo
 // showvminfo block for every machine, in one process; see ParseListing)
 // refreshes a snapshot of all machines, with one `showvminfo <uuid>
 // --machinereadable` for each machine whose block the listing cannot prove
-// (a name with a newline, a crafted description...); a snapshot younger than
-// MaxAge is served as is, and concurrent refreshes share one process
-// (single flight). The daemon's own changes mark the machine dirty: the next
-// lookup of that machine alone re-reads it with `showvminfo
-// --machinereadable`, the next listing refreshes everything. Per-machine
-// details (the full machine-readable settings, for dumpxml) are cached under
-// the same freshness rule.
+// (a name with a newline, a crafted description...); concurrent refreshes
+// share one process (single flight). While clients are connected (Watch) a
+// watcher refreshes the snapshot every interval and readers never wait for
+// VBoxManage; otherwise a snapshot younger than MaxAge is served as is. The
+// daemon's own changes mark the machine dirty: the next lookup of that
+// machine alone re-reads it with `showvminfo --machinereadable`, the next
+// listing refreshes everything. Per-machine details (the full
+// machine-readable settings and the extradata, for dumpxml) are kept until a
+// listing shows the machine changed (its block or its settings file, see
+// compareLocked) and read once for concurrent readers.
 //
 // Inventory also observes state changes, which feed the domain ID table and
 // the state reasons (see States). All methods are safe for concurrent use.
