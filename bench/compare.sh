@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Runs ../shared/bench/compare-daemons.py for libvirt's libvirtd (Debian's libvirt-daemon, test driver) and for
+# First the go-libvirt comparison (../shared/bench/rpcload/compare.sh: the same Go client for libvirtd's test driver
+# with 20 domains and virtvboxd with 20 simulated VMs; lookup, list, XML and version at 1 and 8 clients), so that the
+# ratios measure the servers and not python; set RPCLOAD=0 to skip it. Then, for the python3-libvirt figures beside
+# them, runs ../shared/bench/compare-daemons.py for libvirt's libvirtd (Debian's libvirt-daemon, test driver) and for
 # bin/virtvboxd (against bin/vboxsim) in one sitting, as a throwaway unprivileged user, and prints both medians and
 # the ratios our targets are stated in. Needs root (to create the user) and Debian's libvirt-daemon, libvirt-clients
 # and python3-libvirt. Environment: RUNS (default 5), N (calls per client, default 20000), BENCH_USER.
@@ -9,6 +12,10 @@ script=${COMPARE_SCRIPT:-$top/../shared/bench/compare-daemons.py}
 user=${BENCH_USER:-vvdbench}
 [ "$(id -u)" -eq 0 ] || { echo "bench/compare.sh: run as root (it creates the user $user)" >&2; exit 1; }
 [ -x /usr/sbin/libvirtd ] || { echo "bench/compare.sh: /usr/sbin/libvirtd missing (apt-get install libvirt-daemon)" >&2; exit 1; }
+if [ "${RPCLOAD:-1}" != 0 ]; then
+  echo "== go-libvirt (rpcload): libvirtd test driver vs virtvboxd"
+  "${RPCLOAD_COMPARE:-$top/../shared/bench/rpcload/compare.sh}" "$top" "${N:-20000}"
+fi
 id "$user" >/dev/null 2>&1 || useradd -m "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 work=/tmp/$user

@@ -19,8 +19,9 @@ import (
 // The read-only rule is enforced by the RPC layer before a call gets here.
 type conn struct {
 	rpc.Unsupported
-	d   *Driver
-	uri string
+	d       *Driver
+	uri     string
+	unwatch func() // ends this connection's share of the inventory's watcher
 }
 
 var _ rpc.Conn = (*conn)(nil)
@@ -81,8 +82,12 @@ func (c *conn) URI() string { return c.uri }
 // Type implements rpc.Conn.
 func (c *conn) Type() string { return "VBOX" }
 
-// Close implements rpc.Conn.
-func (c *conn) Close() error { return nil }
+// Close implements rpc.Conn: the inventory stops watching when the last
+// connection has closed (after its linger).
+func (c *conn) Close() error {
+	c.unwatch()
+	return nil
+}
 
 // Version implements rpc.Conn: major*1e6 + minor*1e3 + micro.
 func (c *conn) Version(ctx context.Context) (uint64, error) {

@@ -33,6 +33,37 @@ type Options struct {
 	Log            *logrus.Entry
 	Runner         Runner        // optional: replaces the exec runner (tests)
 	MaxAge         time.Duration // optional: inventory freshness (default DefaultMaxAge)
+	// WatchInterval is how often the listing is re-read while clients are
+	// connected (default DefaultWatchInterval; negative: never, readers
+	// refresh by MaxAge); WatchLinger how long after the last client left
+	// (default DefaultWatchLinger; negative: none); Parallel bounds the
+	// background per-machine reads (default DefaultParallel).
+	WatchInterval time.Duration
+	WatchLinger   time.Duration
+	Parallel      int
+}
+
+// Test knobs: environment variables that override the defaults of MaxAge,
+// WatchInterval and WatchLinger (Go durations), so that end-to-end tests
+// can wait for the watcher instead of sleeping out a cache age. They are
+// not configuration: see docs/vbox-driver.md.
+const (
+	EnvMaxAge        = "VIRTVBOXD_TEST_MAX_AGE"
+	EnvWatchInterval = "VIRTVBOXD_TEST_WATCH_INTERVAL"
+	EnvWatchLinger   = "VIRTVBOXD_TEST_WATCH_LINGER"
+)
+
+func envDuration(name string, def time.Duration, log *logrus.Entry) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		log.WithError(err).Warnf("ignoring %s", name)
+		return def
+	}
+	return d
 }
 
 // stateFileName is the domain ID table inside Options.StateDir.
@@ -49,6 +80,8 @@ type Driver struct {
 	states *States
 	inv    *Inventory
 	locks  vmLocks
+
+	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 
@@ -100,7 +133,18 @@ func NewDriver(opts Options) (*Driver, error) {
 	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner,
 		backoff: DefaultBackoff, lockBackoff: lockBackoff}
 	d.life, d.endLife = context.WithCancel(context.Background())
+	if opts.MaxAge == 0 {
+		opts.MaxAge = envDuration(EnvMaxAge, DefaultMaxAge, opts.Log)
+	}
+	if opts.WatchInterval == 0 {
+		opts.WatchInterval = envDuration(EnvWatchInterval, DefaultWatchInterval, opts.Log)
+	}
+	if opts.WatchLinger == 0 {
+		opts.WatchLinger = envDuration(EnvWatchLinger, DefaultWatchLinger, opts.Log)
+	}
+	d.opts = opts
 	d.inv = NewInventory(d.runPolicy, states, opts.MaxAge)
+	d.inv.SetWatch(opts.WatchInterval, opts.WatchLinger, opts.Parallel)
 	d.inv.SetLog(d.log)
 	return d, nil
 }
@@ -115,6 +159,7 @@ func (d *Driver) ActiveDomains() int { return d.states.ActiveCount() }
 // none outlives the daemon.
 func (d *Driver) Close() error {
 	d.endLife()
+	d.inv.Close()
 	d.liveMu.Lock()
 	d.closed = true
 	if d.live > 0 && d.idle == nil {
@@ -147,7 +192,7 @@ func (d *Driver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, error
 	if err := d.ensureWorking(ctx); err != nil {
 		return nil, err
 	}
-	return &conn{d: d, uri: uri}, nil
+	return &conn{d: d, uri: uri, unwatch: d.inv.Watch()}, nil
 }
 
 func (d *Driver) checkURI(raw string) (string, error) {

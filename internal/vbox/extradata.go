@@ -32,6 +32,15 @@ func ParseExtraData(out []byte) map[string]string {
 // shared folders' read-only flags from the human listing m came from, the
 // extradata, read now when fresh, else as the inventory caches it).
 func (d *Driver) domxmlInfo(ctx context.Context, m Machine, info *Info, fresh bool) (domxml.Info, error) {
+	extra, err := d.inv.ExtraData(ctx, m.UUID, fresh)
+	if err != nil {
+		return domxml.Info{}, err
+	}
+	return domxmlInfoWith(m, info, extra), nil
+}
+
+// domxmlInfoWith is domxmlInfo with the extradata already read.
+func domxmlInfoWith(m Machine, info *Info, extra map[string]string) domxml.Info {
 	di := toDomxmlInfo(info)
 	di.AudioController = m.AudioController
 	if m.FoldersKnown {
@@ -40,12 +49,8 @@ func (d *Driver) domxmlInfo(ctx context.Context, m Machine, info *Info, fresh bo
 			di.ReadOnlyFolders[f] = true
 		}
 	}
-	extra, err := d.inv.ExtraData(ctx, m.UUID, fresh)
-	if err != nil {
-		return domxml.Info{}, err
-	}
 	di.ExtraData = extra
-	return di, nil
+	return di
 }
 
 // natNetworkLookup returns PlanOptions.IsNATNetwork: it lists VirtualBox's

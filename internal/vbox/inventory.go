@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,18 @@ import (
 // VBoxManage by hand) therefore show within MaxAge plus one call.
 const DefaultMaxAge = time.Second
 
+// DefaultWatchInterval is how often the watcher re-reads the listing while
+// clients are connected; DefaultWatchLinger how long it keeps watching after
+// the last one left (VBoxSVC itself lingers 5 s after its last client,
+// reference §6, so a shell loop of virsh calls finds a warm cache and a warm
+// VBoxSVC); DefaultParallel bounds the per-machine reads run in the
+// background.
+const (
+	DefaultWatchInterval = time.Second
+	DefaultWatchLinger   = 5 * time.Second
+	DefaultParallel      = 32
+)
+
 // errNotFound is returned by Inventory lookups for an unknown UUID.
 var errNotFound = errors.New("machine not found")
 
@@ -31,13 +44,16 @@ type runFunc func(ctx context.Context, policy RetryPolicy, args ...string) (stdo
 // showvminfo block for every machine, in one process; see ParseListing)
 // refreshes a snapshot of all machines, with one `showvminfo <uuid>
 // --machinereadable` for each machine whose block the listing cannot prove
-// (a name with a newline, a crafted description...); a snapshot younger than
-// MaxAge is served as is, and concurrent refreshes share one process
-// (single flight). The daemon's own changes mark the machine dirty: the next
-// lookup of that machine alone re-reads it with `showvminfo
-// --machinereadable`, the next listing refreshes everything. Per-machine
-// details (the full machine-readable settings, for dumpxml) are cached under
-// the same freshness rule.
+// (a name with a newline, a crafted description...); concurrent refreshes
+// share one process (single flight). While clients are connected (Watch) a
+// watcher refreshes the snapshot every interval and readers never wait for
+// VBoxManage; otherwise a snapshot younger than MaxAge is served as is. The
+// daemon's own changes mark the machine dirty: the next lookup of that
+// machine alone re-reads it with `showvminfo --machinereadable`, the next
+// listing refreshes everything. Per-machine details (the full
+// machine-readable settings and the extradata, for dumpxml) are kept until a
+// listing shows the machine changed (its block or its settings file, see
+// compareLocked) and read once for concurrent readers.
 //
 // Inventory also observes state changes, which feed the domain ID table and
 // the state reasons (see States). All methods are safe for concurrent use.
@@ -48,6 +64,10 @@ type Inventory struct {
 	now    func() time.Time
 	states *States
 
+	interval time.Duration // watcher period; <= 0: no watcher
+	linger   time.Duration // watching goes on this long after the last client
+	sem      chan struct{} // bounds the background per-machine reads
+
 	mu      sync.Mutex
 	missAt  time.Time // start of the last refresh a miss caused
 	snap    *snapshot
@@ -57,6 +77,32 @@ type Inventory struct {
 	applied map[string]applied // uuid -> the daemon's last certain change
 	details map[string]detail  // uuid -> machine-readable settings
 	extras  map[string]extra   // uuid -> extradata (getextradata enumerate)
+
+	own      map[string][2]time.Time // uuid -> the daemon's last command on it (start, end)
+	dflights map[string]*dflight     // uuid -> settings read in flight
+	xflights map[string]*xflight     // uuid -> extradata read in flight
+
+	watchers  int           // open client connections
+	watchStop chan struct{} // non-nil while the watcher runs
+	watchOK   bool          // the watcher runs and the last refresh succeeded
+	lingerT   *time.Timer
+	misses    int  // settings misses while watched (the second starts a prefetch)
+	fetching  bool // a background prefetch runs
+	closed    bool
+	events    chan struct{} // closed (and replaced) after every refresh
+	bg        sync.WaitGroup
+}
+
+type dflight struct {
+	done chan struct{}
+	info *Info
+	err  error
+}
+
+type xflight struct {
+	done chan struct{}
+	kv   map[string]string
+	err  error
 }
 
 // applied is a change the daemon made (Apply) that a read started before it
@@ -67,7 +113,9 @@ type applied struct {
 }
 
 type snapshot struct {
-	at     time.Time
+	start  time.Time // when its listing started
+	at     time.Time // when it was read
+	sigs   map[string]BlockSig
 	order  []string // UUIDs in VirtualBox's order
 	byUUID map[string]Machine
 	// Machines that are registered but not listed: inaccessible ones (the
@@ -84,8 +132,10 @@ type flight struct {
 }
 
 type detail struct {
-	at   time.Time
-	info *Info
+	at    time.Time // when the read started
+	since string    // VMStateChangeTime
+	m     Machine
+	info  *Info
 }
 
 type extra struct {
@@ -95,13 +145,28 @@ type extra struct {
 }
 
 // NewInventory returns an empty inventory that runs commands through run.
+// It has no watcher until SetWatch.
 func NewInventory(run runFunc, states *States, maxAge time.Duration) *Inventory {
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
 	}
 	return &Inventory{run: run, maxAge: maxAge, now: time.Now, states: states, log: logrus.NewEntry(discardLogger),
 		dirty: map[string]uint64{}, applied: map[string]applied{}, details: map[string]detail{},
-		extras: map[string]extra{}}
+		extras: map[string]extra{}, own: map[string][2]time.Time{}, dflights: map[string]*dflight{}, xflights: map[string]*xflight{},
+		sem: make(chan struct{}, DefaultParallel), events: make(chan struct{})}
+}
+
+// SetWatch configures the watcher (before first use): the listing is
+// re-read every interval while clients are connected and for linger after
+// the last one left (interval <= 0: never), and at most parallel
+// per-machine reads run in the background.
+func (inv *Inventory) SetWatch(interval, linger time.Duration, parallel int) {
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	inv.mu.Lock()
+	inv.interval, inv.linger, inv.sem = interval, linger, make(chan struct{}, parallel)
+	inv.mu.Unlock()
 }
 
 var discardLogger = func() *logrus.Logger {
@@ -145,12 +210,22 @@ func (inv *Inventory) List(ctx context.Context) ([]Machine, error) {
 	return inv.ordered(s), nil
 }
 
+// freshLocked reports whether s may be served as is: it is younger than
+// MaxAge, or the watcher keeps it current (it runs, and the last refresh
+// succeeded). The caller holds inv.mu.
+func (inv *Inventory) freshLocked(s *snapshot) bool {
+	if s == nil || s.at.IsZero() {
+		return false
+	}
+	return inv.watchOK || inv.now().Sub(s.at) < inv.maxAge
+}
+
 // current returns a snapshot no older than MaxAge without dirty machines,
 // and whether this call had to refresh it.
 func (inv *Inventory) current(ctx context.Context) (*snapshot, bool, error) {
 	inv.mu.Lock()
 	s := inv.snap
-	ok := s != nil && inv.now().Sub(s.at) < inv.maxAge && len(inv.dirty) == 0
+	ok := inv.freshLocked(s) && len(inv.dirty) == 0
 	inv.mu.Unlock()
 	if ok {
 		return s, false, nil
@@ -168,7 +243,7 @@ func (inv *Inventory) current(ctx context.Context) (*snapshot, bool, error) {
 func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 	inv.mu.Lock()
 	s := inv.snap
-	fresh := s != nil && inv.now().Sub(s.at) < inv.maxAge
+	fresh := inv.freshLocked(s)
 	_, isDirty := inv.dirty[uuid]
 	inv.mu.Unlock()
 	refreshed := false
@@ -246,33 +321,93 @@ func (inv *Inventory) mayRefreshOnMiss(s *snapshot) bool {
 	return true
 }
 
-// Detail returns the machine-readable settings of uuid, cached for MaxAge
-// unless the machine is dirty. Reading them also updates the machine's entry
-// in the snapshot.
+// Detail returns the machine-readable settings of uuid. They are kept until
+// a listing shows the machine changed (see refresh) or the daemon changes it
+// (MarkDirty, Apply); concurrent readers of a machine share one read. Reading
+// them also updates the machine's entry in the snapshot. While watched, the
+// second miss starts reading every machine not read yet in the background
+// (a client reading one machine's XML usually reads them all).
 func (inv *Inventory) Detail(ctx context.Context, uuid string) (*Info, error) {
 	inv.mu.Lock()
 	d, ok := inv.details[uuid]
 	_, isDirty := inv.dirty[uuid]
-	inv.mu.Unlock()
-	if ok && !isDirty && inv.now().Sub(d.at) < inv.maxAge {
+	if ok && !isDirty {
+		inv.mu.Unlock()
 		return d.info, nil
 	}
-	return inv.Reload(ctx, uuid)
+	if isDirty {
+		inv.mu.Unlock()
+		return inv.Reload(ctx, uuid)
+	}
+	if f := inv.dflights[uuid]; f != nil {
+		inv.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.info, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f := &dflight{done: make(chan struct{})}
+	inv.dflights[uuid] = f
+	inv.misses++
+	prefetch := inv.watchStop != nil && inv.misses >= 2 && !inv.fetching
+	if prefetch {
+		inv.fetching = true
+	}
+	inv.mu.Unlock()
+	if prefetch {
+		inv.prefetchMissing()
+	}
+	f.info, f.err = inv.Reload(context.WithoutCancel(ctx), uuid)
+	inv.mu.Lock()
+	delete(inv.dflights, uuid)
+	inv.mu.Unlock()
+	close(f.done)
+	return f.info, f.err
 }
 
 // ExtraData returns uuid's extradata (`getextradata <uuid> enumerate`),
-// cached under the same rule as Detail: younger than MaxAge and not marked
-// dirty since, unless fresh asks for a read now (define plans its diff on
-// it). The returned map is shared: callers must not change it.
+// kept under the same rule as Detail (concurrent readers share one read),
+// unless fresh asks for a read now (define plans its diff on it). The
+// returned map is shared: callers must not change it.
 func (inv *Inventory) ExtraData(ctx context.Context, uuid string, fresh bool) (map[string]string, error) {
 	inv.mu.Lock()
 	e, ok := inv.extras[uuid]
 	_, isDirty := inv.dirty[uuid]
-	startSeq := inv.seq
-	inv.mu.Unlock()
-	if ok && !fresh && !isDirty && inv.now().Sub(e.at) < inv.maxAge {
+	if ok && !fresh && !isDirty {
+		inv.mu.Unlock()
 		return e.kv, nil
 	}
+	if fresh || isDirty {
+		inv.mu.Unlock()
+		return inv.readExtraData(ctx, uuid)
+	}
+	if f := inv.xflights[uuid]; f != nil {
+		inv.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.kv, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f := &xflight{done: make(chan struct{})}
+	inv.xflights[uuid] = f
+	inv.mu.Unlock()
+	f.kv, f.err = inv.readExtraData(context.WithoutCancel(ctx), uuid)
+	inv.mu.Lock()
+	delete(inv.xflights, uuid)
+	inv.mu.Unlock()
+	close(f.done)
+	return f.kv, f.err
+}
+
+func (inv *Inventory) readExtraData(ctx context.Context, uuid string) (map[string]string, error) {
+	inv.mu.Lock()
+	startSeq := inv.seq
+	inv.mu.Unlock()
+	readAt := inv.now()
 	out, _, err := inv.run(ctx, RetryTransient, "getextradata", uuid, "enumerate")
 	if err != nil {
 		return nil, err
@@ -280,7 +415,7 @@ func (inv *Inventory) ExtraData(ctx context.Context, uuid string, fresh bool) (m
 	kv := ParseExtraData(out)
 	inv.mu.Lock()
 	if cur, ok := inv.extras[uuid]; !ok || cur.seq <= startSeq {
-		inv.extras[uuid] = extra{at: inv.now(), seq: startSeq, kv: kv}
+		inv.extras[uuid] = extra{at: readAt, seq: startSeq, kv: kv}
 	}
 	inv.mu.Unlock()
 	return kv, nil
@@ -292,6 +427,7 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 	inv.mu.Lock()
 	startSeq := inv.seq
 	inv.mu.Unlock()
+	readAt := inv.now()
 	out, _, err := inv.run(ctx, RetryTransient, "showvminfo", uuid, "--machinereadable")
 	if err != nil {
 		if KindOf(err) == KindNotFound {
@@ -314,7 +450,6 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 		}
 		return nil, inaccessibleError(m)
 	}
-	now := inv.now()
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	if a, ok := inv.applied[uuid]; ok && a.seq > startSeq {
@@ -323,14 +458,14 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 		return info, nil
 	}
 	delete(inv.applied, uuid)
-	inv.details[uuid] = detail{at: now, info: info}
+	inv.details[uuid] = detail{at: readAt, since: info.Str("VMStateChangeTime"), m: m, info: info}
 	if seq, ok := inv.dirty[uuid]; ok && seq <= startSeq {
 		delete(inv.dirty, uuid)
 	}
 	if inv.snap != nil && !m.Inaccessible {
 		// Copy on write: readers hold the old snapshot without a lock.
-		ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID)+1),
-			inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
+		ns := &snapshot{start: inv.snap.start, at: inv.snap.at, sigs: inv.snap.sigs, order: inv.snap.order,
+			byUUID: make(map[string]Machine, len(inv.snap.byUUID)+1), inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
 		for k, v := range inv.snap.byUUID {
 			ns.byUUID[k] = v
 		}
@@ -367,6 +502,18 @@ func (inv *Inventory) cachedInaccessible(uuid string) (Machine, bool) {
 // change is applied to the cached machine, whose detail cache is dropped
 // (dumpxml re-reads it). It reports false when uuid is not in the snapshot.
 func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
+	return inv.apply(uuid, change, false)
+}
+
+// Settled records that the daemon's command on uuid left the machine as
+// its re-read (Reload) just found it: like Apply with no change, so that a
+// listing started before the command cannot undo the read, but the settings
+// that read cached are kept.
+func (inv *Inventory) Settled(uuid string) bool {
+	return inv.apply(uuid, func(*Machine) {}, true)
+}
+
+func (inv *Inventory) apply(uuid string, change func(*Machine), keepDetail bool) bool {
 	inv.mu.Lock()
 	if inv.snap == nil {
 		inv.mu.Unlock()
@@ -378,8 +525,8 @@ func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
 		return false
 	}
 	change(&m)
-	ns := &snapshot{at: inv.snap.at, order: inv.snap.order, byUUID: make(map[string]Machine, len(inv.snap.byUUID)),
-		inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
+	ns := &snapshot{start: inv.snap.start, at: inv.snap.at, sigs: inv.snap.sigs, order: inv.snap.order,
+		byUUID: make(map[string]Machine, len(inv.snap.byUUID)), inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
 	for k, v := range inv.snap.byUUID {
 		ns.byUUID[k] = v
 	}
@@ -387,12 +534,23 @@ func (inv *Inventory) Apply(uuid string, change func(*Machine)) bool {
 	inv.snap = ns
 	inv.seq++
 	inv.applied[uuid] = applied{seq: inv.seq, m: m}
-	delete(inv.details, uuid)
+	if !keepDetail {
+		delete(inv.details, uuid)
+	}
 	inv.mu.Unlock()
 	if inv.states != nil {
 		inv.states.Observe([]Machine{m}, false)
 	}
 	return true
+}
+
+// Own records that the daemon's command on uuid ran from start to end
+// (under the machine's lock; a zero end while it runs), so that the
+// settings file written then is known as its own write.
+func (inv *Inventory) Own(uuid string, start, end time.Time) {
+	inv.mu.Lock()
+	inv.own[uuid] = [2]time.Time{start, end}
+	inv.mu.Unlock()
 }
 
 // MarkDirty records that the daemon changed uuid: its next lookup re-reads it.
@@ -411,6 +569,7 @@ func (inv *Inventory) Forget(uuid string) {
 	defer inv.mu.Unlock()
 	delete(inv.dirty, uuid)
 	delete(inv.applied, uuid)
+	delete(inv.own, uuid)
 	delete(inv.details, uuid)
 	delete(inv.extras, uuid)
 	if inv.snap == nil {
@@ -419,7 +578,7 @@ func (inv *Inventory) Forget(uuid string) {
 	if _, ok := inv.snap.byUUID[uuid]; !ok {
 		return
 	}
-	ns := &snapshot{at: inv.snap.at, byUUID: make(map[string]Machine, len(inv.snap.byUUID)),
+	ns := &snapshot{start: inv.snap.start, at: inv.snap.at, sigs: inv.snap.sigs, byUUID: make(map[string]Machine, len(inv.snap.byUUID)),
 		inaccessible: inv.snap.inaccessible, broken: inv.snap.broken}
 	for _, u := range inv.snap.order {
 		if u != uuid {
@@ -482,7 +641,9 @@ func (inv *Inventory) refresh(ctx context.Context) (*snapshot, error) {
 	f.snap, f.err = inv.load(context.WithoutCancel(ctx))
 
 	inv.mu.Lock()
+	var changed []string
 	if f.err == nil {
+		changed = inv.compareLocked(inv.snap, f.snap)
 		for u, a := range inv.applied {
 			if a.seq <= startSeq {
 				delete(inv.applied, u)
@@ -500,12 +661,107 @@ func (inv *Inventory) refresh(ctx context.Context) (*snapshot, error) {
 		}
 	}
 	inv.flight = nil
+	if inv.watchStop != nil {
+		inv.watchOK = f.err == nil
+	}
+	events := inv.events
+	inv.events = make(chan struct{})
+	refetch := len(changed) > 0 && inv.watchStop != nil
 	inv.mu.Unlock()
 	close(f.done)
 	if f.err == nil && inv.states != nil {
 		inv.states.Observe(inv.ordered(f.snap), true)
 	}
+	if refetch {
+		inv.prefetch(changed)
+	}
+	close(events)
 	return f.snap, f.err
+}
+
+// compareLocked drops the settings and extradata of every machine that the
+// new listing shows changed since the old one, and returns those that were
+// cached (the watcher reads them again at once). A machine changed when its
+// block signature differs (any line of its human block, which includes its
+// state and `(since <time>)`, or its settings file's size and time), except
+// when the daemon read it after the old listing started and that read
+// agrees with the new block (its own change, already read: no second read).
+// The caller holds inv.mu.
+func (inv *Inventory) compareLocked(old, s *snapshot) []string {
+	var changed []string
+	for u := range inv.details {
+		if _, ok := s.byUUID[u]; !ok {
+			if _, ok := s.inaccessible[u]; !ok {
+				delete(inv.details, u) // unregistered
+				delete(inv.extras, u)
+			}
+		}
+	}
+	if old == nil || old.sigs == nil {
+		return nil
+	}
+	for u, sig := range s.sigs {
+		was, ok := old.sigs[u]
+		if ok && was == sig {
+			continue
+		}
+		d, hasD := inv.details[u]
+		e, hasX := inv.extras[u]
+		// A read is newer than the change when it started after the
+		// settings file was last written (allowing for coarse file
+		// times), or, without the file, after the old listing started.
+		after := func(t time.Time) bool { return ok && !t.Before(old.start) }
+		ownWrite := false
+		if sig.SettingsNano != 0 {
+			after = func(t time.Time) bool { return t.UnixNano() > sig.SettingsNano+int64(mtimeSlack) }
+			// The file was last written during the daemon's own
+			// command, which held the machine's write lock (no other
+			// writer, reference §6): its re-read is current, and its
+			// extradata unchanged (commands that set extradata drop
+			// it themselves).
+			if w, own := inv.own[u]; own && sig.SettingsNano >= w[0].Add(-mtimeSlack).UnixNano() &&
+				(w[1].IsZero() || sig.SettingsNano <= w[1].Add(mtimeSlack).UnixNano()) {
+				ownWrite = true
+				after = func(t time.Time) bool { return !t.Before(w[0]) }
+			}
+		}
+		keepD := hasD && after(d.at) && d.since == sig.Since && agrees(d.m, s.byUUID[u])
+		keepX := hasX && (after(e.at) || ownWrite) && (keepD || !hasD)
+		if !keepD {
+			delete(inv.details, u)
+		}
+		if !keepX {
+			delete(inv.extras, u)
+		}
+		if w, own := inv.own[u]; own && w[1].IsZero() {
+			continue // the running command re-reads it
+		}
+		if hasD && !keepD || hasX && !keepX {
+			changed = append(changed, u)
+		}
+	}
+	sort.Strings(changed)
+	return changed
+}
+
+// mtimeSlack allows for file systems that stamp times at a coarse clock (a
+// few ms): a read must start this much after the settings file's time to
+// count as newer than the write.
+const mtimeSlack = 20 * time.Millisecond
+
+// agrees reports whether a machine read alone and its listing entry say the
+// same of what both print.
+func agrees(a, b Machine) bool {
+	return a.UUID == b.UUID && a.Name == b.Name && a.State == b.State && a.MemoryMB == b.MemoryMB && a.CPUs == b.CPUs &&
+		a.Autostart == b.Autostart && a.Snapshots == b.Snapshots
+}
+
+// Refreshed returns a channel closed when the next refresh of the listing
+// ends (for tests and tools that wait for the watcher).
+func (inv *Inventory) Refreshed() <-chan struct{} {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.events
 }
 
 func (inv *Inventory) ordered(s *snapshot) []Machine {
@@ -520,6 +776,7 @@ func (inv *Inventory) ordered(s *snapshot) []Machine {
 var listArgs = []string{"list", "--multiple", "vms", "--long", "vms"}
 
 func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
+	start := inv.now()
 	out, _, err := inv.run(ctx, RetryTransient, listArgs...)
 	if err != nil {
 		return nil, err
@@ -546,8 +803,14 @@ func (inv *Inventory) load(ctx context.Context) (*snapshot, error) {
 	for _, d := range dropped {
 		inv.log.WithField("block", d).Warn("list --long vms: a block that is not a registered machine was left out")
 	}
-	s := &snapshot{at: inv.now(), byUUID: make(map[string]Machine, len(ms)),
+	s := &snapshot{start: start, at: inv.now(), sigs: l.Sigs(), byUUID: make(map[string]Machine, len(ms)),
 		inaccessible: map[string]Machine{}, broken: broken}
+	for _, b := range l.blocks {
+		if sig, ok := s.sigs[b.m.UUID]; ok && sig.Settings == "" {
+			sig.Settings, sig.SettingsNano = settingsStamp(b.m.ConfigFile)
+			s.sigs[b.m.UUID] = sig
+		}
+	}
 	for _, m := range ms {
 		if m.Inaccessible {
 			s.inaccessible[m.UUID] = m
@@ -595,4 +858,187 @@ func (inv *Inventory) warnUnlisted(old, s *snapshot) {
 			inv.log.WithField("uuid", u).WithError(err).Warn("machine cannot be read; it is not listed")
 		}
 	}
+}
+
+// settingsStamp is the size and modification time of a machine's settings
+// file, which VirtualBox rewrites on every settings change (extradata
+// included, which the listing does not print); "" when the daemon cannot
+// see the file (another user's, a remote path).
+func settingsStamp(path string) (string, int64) {
+	if path == "" {
+		return "", 0
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", 0
+	}
+	return fmt.Sprintf("%d@%d", fi.Size(), fi.ModTime().UnixNano()), fi.ModTime().UnixNano()
+}
+
+// Watch records an open client connection and returns its release. While
+// at least one is open, and for the linger after the last one closed, a
+// watcher re-reads the listing every interval (one process for all
+// machines), so readers are served from memory and changes made outside
+// the daemon show within the interval plus one listing. Nothing runs when
+// no client is connected.
+func (inv *Inventory) Watch() (release func()) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.interval <= 0 || inv.closed {
+		return func() {}
+	}
+	inv.watchers++
+	if inv.lingerT != nil {
+		inv.lingerT.Stop()
+		inv.lingerT = nil
+	}
+	if inv.watchStop == nil {
+		inv.watchStop = make(chan struct{})
+		inv.bg.Add(1)
+		go inv.watchLoop(inv.watchStop)
+	}
+	var once sync.Once
+	return func() { once.Do(inv.unwatch) }
+}
+
+func (inv *Inventory) unwatch() {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.watchers--; inv.watchers > 0 || inv.watchStop == nil {
+		return
+	}
+	if inv.linger <= 0 {
+		inv.stopWatchLocked()
+		return
+	}
+	inv.lingerT = time.AfterFunc(inv.linger, func() {
+		inv.mu.Lock()
+		defer inv.mu.Unlock()
+		if inv.watchers == 0 {
+			inv.stopWatchLocked()
+		}
+	})
+}
+
+// stopWatchLocked ends the watcher; the snapshot is then fresh only by its
+// age again. The caller holds inv.mu.
+func (inv *Inventory) stopWatchLocked() {
+	if inv.lingerT != nil {
+		inv.lingerT.Stop()
+		inv.lingerT = nil
+	}
+	if inv.watchStop != nil {
+		close(inv.watchStop)
+		inv.watchStop = nil
+	}
+	inv.watchOK = false
+	inv.misses = 0
+}
+
+// Watching reports whether the watcher runs.
+func (inv *Inventory) Watching() bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.watchStop != nil
+}
+
+// Close stops the watcher and waits for the background reads (whose
+// processes the driver kills at its close).
+func (inv *Inventory) Close() {
+	inv.mu.Lock()
+	inv.closed = true
+	inv.stopWatchLocked()
+	inv.mu.Unlock()
+	inv.bg.Wait()
+}
+
+// watchLoop refreshes the listing whenever the snapshot (or its own last
+// attempt) is interval old, until stop is closed.
+func (inv *Inventory) watchLoop(stop chan struct{}) {
+	defer inv.bg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	last := inv.now()
+	for {
+		inv.mu.Lock()
+		ref := last
+		if s := inv.snap; s != nil && s.at.After(ref) {
+			ref = s.at
+		}
+		inv.mu.Unlock()
+		if wait := inv.interval - inv.now().Sub(ref); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-stop:
+				return
+			case <-timer.C:
+			}
+			continue
+		}
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		last = inv.now()
+		if _, err := inv.refresh(context.Background()); err != nil {
+			inv.log.WithError(err).Warn("watcher: listing the machines failed; readers refresh themselves until it works again")
+		}
+	}
+}
+
+// prefetchMissing reads, in the background, the settings and extradata of
+// every listed machine that has none cached.
+func (inv *Inventory) prefetchMissing() {
+	inv.mu.Lock()
+	var missing []string
+	if s := inv.snap; s != nil {
+		for _, u := range s.order {
+			if _, ok := inv.details[u]; !ok {
+				missing = append(missing, u)
+			}
+		}
+	}
+	inv.mu.Unlock()
+	inv.prefetch(missing)
+}
+
+// prefetch reads the settings and extradata of uuids in the background, at
+// most cap(sem) processes at a time, sharing reads with concurrent readers.
+func (inv *Inventory) prefetch(uuids []string) {
+	inv.mu.Lock()
+	if inv.closed || len(uuids) == 0 {
+		inv.fetching = false
+		inv.mu.Unlock()
+		return
+	}
+	inv.fetching = true
+	sem, stop := inv.sem, inv.watchStop
+	inv.bg.Add(1)
+	inv.mu.Unlock()
+	go func() {
+		defer inv.bg.Done()
+		var wg sync.WaitGroup
+	loop:
+		for _, u := range uuids {
+			select {
+			case sem <- struct{}{}:
+			case <-stop:
+				break loop
+			}
+			wg.Add(1)
+			go func(u string) {
+				defer func() { <-sem; wg.Done() }()
+				ctx := context.Background()
+				if _, err := inv.Detail(ctx, u); err != nil {
+					return
+				}
+				inv.ExtraData(ctx, u, false)
+			}(u)
+		}
+		wg.Wait()
+		inv.mu.Lock()
+		inv.fetching = false
+		inv.mu.Unlock()
+	}()
 }

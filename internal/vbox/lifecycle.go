@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
+	"sync"
+	"time"
+	"unsafe"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
@@ -14,8 +18,9 @@ import (
 
 // vmOp collects what a command under withVM knows about its result.
 type vmOp struct {
-	change func(*Machine) // the machine's new facts, when the command's result is certain
-	ran    bool           // a VBoxManage command ran (so the machine may have changed)
+	change  func(*Machine) // the machine's new facts, when the command's result is certain
+	ran     bool           // a VBoxManage command ran (so the machine may have changed)
+	settled bool           // the machine was re-read after the command (settle)
 }
 
 // known records that the command succeeded with a certain result: change
@@ -43,11 +48,18 @@ func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine, 
 		return err
 	}
 	op := &vmOp{}
+	start := d.inv.now()
+	d.inv.Own(m.UUID, start, time.Time{})
 	err = fn(m, op)
+	d.inv.Own(m.UUID, start, d.inv.now())
 	switch {
 	case err != nil:
 		var ce *CmdError
 		if errors.As(err, &ce) {
+			d.inv.MarkDirty(m.UUID)
+		}
+	case op.settled:
+		if !d.inv.Settled(m.UUID) {
 			d.inv.MarkDirty(m.UUID)
 		}
 	case op.change != nil:
@@ -95,7 +107,7 @@ func (d *Driver) settle(ctx context.Context, m Machine, op *vmOp, what string, c
 	got := MachineFromInfo(info).State
 	for _, w := range want {
 		if got == w {
-			op.known(func(*Machine) {})
+			op.settled = true
 			return nil
 		}
 	}
@@ -523,20 +535,75 @@ func (c *conn) DomainGetXMLDesc(ctx context.Context, dom rpc.Domain, flags uint3
 	if err != nil {
 		return "", vboxError("cannot read machine "+m.Name, err)
 	}
-	di, err := c.d.domxmlInfo(ctx, m, info, false)
+	extra, err := c.d.inv.ExtraData(ctx, m.UUID, false)
 	if err != nil {
 		return "", vboxError("cannot read the extradata of machine "+m.Name, err)
 	}
+	listed := m
 	m = MachineFromInfo(info)
 	rt := domxml.Runtime{ID: -1}
 	if IsOnline(m.State) && flags&xmlInactive == 0 {
 		rt = domxml.Runtime{ID: c.d.states.ID(m.UUID), Active: true}
 	}
+	key := xmlKey{info: info, extra: reflect.ValueOf(extra).UnsafePointer(), audio: listed.AudioController,
+		folders: strings.Join(listed.ReadOnlyFolders, "\x00"), foldersKnown: listed.FoldersKnown, rt: rt, flags: flags}
+	if x, ok := c.d.xmlCache.get(m.UUID, key); ok {
+		return x, nil
+	}
+	di := domxmlInfoWith(listed, info, extra)
 	dx, err := domxml.ToDomain(di, rt)
 	if err != nil {
 		return "", err
 	}
-	return domxml.FormatXML(dx)
+	x, err := domxml.FormatXML(dx)
+	if err == nil {
+		c.d.xmlCache.put(m.UUID, key, x)
+	}
+	return x, err
+}
+
+// xmlKey is everything a domain's XML is made of: the cached settings and
+// extradata (by identity: the inventory replaces them when it reads them
+// again), what the listing adds, the runtime and the flags.
+type xmlKey struct {
+	info         *Info
+	extra        unsafe.Pointer
+	audio        string
+	folders      string
+	foldersKnown bool
+	rt           domxml.Runtime
+	flags        uint32
+}
+
+// xmlCache keeps each machine's last XML, so that reading it again while
+// nothing changed costs a comparison instead of building the document.
+type xmlCache struct {
+	mu sync.Mutex
+	m  map[string]xmlEntry
+}
+
+type xmlEntry struct {
+	key xmlKey
+	xml string
+}
+
+func (c *xmlCache) get(uuid string, key xmlKey) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[uuid]
+	if !ok || e.key != key {
+		return "", false
+	}
+	return e.xml, true
+}
+
+func (c *xmlCache) put(uuid string, key xmlKey, x string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]xmlEntry{}
+	}
+	c.m[uuid] = xmlEntry{key: key, xml: x}
 }
 
 // toDomxmlInfo hands the pairs to domxml (bare lines are not settings).

@@ -1,6 +1,7 @@
 package vbox
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"regexp"
 	"sort"
@@ -70,6 +71,7 @@ var (
 // humanBlock is one block of the long list, judged on its own lines.
 type humanBlock struct {
 	m     Machine
+	sig   BlockSig
 	clean bool
 	why   string // why the block is not clean
 	line  int    // first line, 1-based, for warnings
@@ -140,11 +142,57 @@ func ParseListing(out []byte) *Listing {
 		if start >= 0 {
 			b := parseBlock(lines[start:i])
 			b.line = start + 1
+			b.sig = blockSig(lines[start:i])
 			l.blocks = append(l.blocks, b)
 		}
 		start = i
 	}
 	return l
+}
+
+// BlockSig is what the inventory compares between two listings to tell
+// whether a machine may have changed: a digest of its whole block (every
+// setting the human listing prints, the description, the snapshot tree) and
+// the time of its last state change (`State: ... (since <time>)`, the same
+// text as machine-readable VMStateChangeTime).
+type BlockSig struct {
+	Digest [sha256.Size]byte
+	Since  string
+	// Settings is the settings file's size and time, set by the inventory
+	// when it can see the file.
+	Settings     string
+	SettingsNano int64 // the file's modification time (0: unknown)
+}
+
+func blockSig(lines []string) BlockSig {
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	var s BlockSig
+	h.Sum(s.Digest[:0])
+	for _, l := range lines {
+		if strings.HasPrefix(l, "State:") {
+			if m := humanSinceRE.FindString(l); m != "" {
+				s.Since = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(m), "(since "), ")")
+			}
+			break
+		}
+	}
+	return s
+}
+
+// Sigs returns the signature of each machine's block (the first block that
+// names its UUID).
+func (l *Listing) Sigs() map[string]BlockSig {
+	out := make(map[string]BlockSig, len(l.blocks))
+	for _, b := range l.blocks {
+		if _, ok := out[b.m.UUID]; !ok {
+			out[b.m.UUID] = b.sig
+		}
+	}
+	return out
 }
 
 func isBlockStart(line string) bool {

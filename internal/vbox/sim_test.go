@@ -150,6 +150,8 @@ type simConfig struct {
 	timeout  time.Duration
 	stateDir string
 	maxAge   time.Duration
+	watch    time.Duration // watcher interval; 0: no watcher
+	linger   time.Duration
 }
 
 func withEnv(kv ...string) simOpt        { return func(c *simConfig) { c.env = append(c.env, kv...) } }
@@ -157,6 +159,12 @@ func withTimeout(d time.Duration) simOpt { return func(c *simConfig) { c.timeout
 func withStateDir(dir string) simOpt     { return func(c *simConfig) { c.stateDir = dir } }
 func withVersion(v string) simOpt        { return func(c *simConfig) { c.version = v } }
 func withMaxAge(d time.Duration) simOpt  { return func(c *simConfig) { c.maxAge = d } }
+
+// withWatch runs the inventory's watcher every interval (newSim's driver
+// has none by default, so that process counts are the readers' alone).
+func withWatch(interval, linger time.Duration) simOpt {
+	return func(c *simConfig) { c.watch, c.linger = interval, linger }
+}
 func withHome(home string) simOpt {
 	return func(c *simConfig) { c.env = append(c.env, "VBOXSIM_HOME="+home) }
 }
@@ -182,11 +190,18 @@ func newSim(t testing.TB, opts ...simOpt) *simEnv {
 		}
 	}
 	cr := &countingRunner{r: &ExecRunner{Path: simBin, Timeout: cfg.timeout, Env: env}}
+	watch, linger := cfg.watch, cfg.linger
+	if watch == 0 {
+		watch = -1
+	}
+	if linger == 0 {
+		linger = -1
+	}
 	log := logrus.New()
 	log.SetOutput(testWriter{t})
 	log.SetLevel(logrus.DebugLevel)
 	drv, err := NewDriver(Options{VBoxManagePath: simBin, Timeout: cfg.timeout, StateDir: cfg.stateDir,
-		Log: logrus.NewEntry(log), Runner: cr, MaxAge: cfg.maxAge})
+		Log: logrus.NewEntry(log), Runner: cr, MaxAge: cfg.maxAge, WatchInterval: watch, WatchLinger: linger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,6 +102,17 @@ func (s *Store) Commit() error {
 		if err := writeJSON(s.vmPath(uuid), vm); err != nil {
 			return err
 		}
+		// VirtualBox saves a machine's settings file on every change of
+		// its settings, extradata included (Machine::saveSettings), and
+		// state changes that move the saved-state file; the stand-in is
+		// rewritten likewise, so that its time tells a change.
+		if !s.inaccessible(uuid) {
+			if _, err := os.Stat(vm.CfgFile); err == nil {
+				if err := writeVBoxFile(vm); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	for uuid := range s.deleted {
 		if err := os.Remove(s.vmPath(uuid)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -117,6 +128,19 @@ func (s *Store) Commit() error {
 	s.deleted = map[string]bool{}
 	s.regDirty = false
 	return nil
+}
+
+// inaccessible reports whether the registry marks uuid inaccessible.
+func (s *Store) inaccessible(uuid string) bool {
+	if s.reg == nil {
+		return false
+	}
+	for _, e := range s.reg.VMs {
+		if e.UUID == uuid {
+			return e.Inaccessible
+		}
+	}
+	return false
 }
 
 func (s *Store) vmPath(uuid string) string { return filepath.Join(s.Dir, "vms", uuid+".json") }

@@ -32,6 +32,13 @@ import (
 // and mend VirtualBox under a running daemon.
 func withFaults() daemonOpt { return func(s *daemonSettings) { s.faults = true } }
 
+// withUncachedReads makes every read of the daemon list the machines (no
+// watcher, a cache age of 1 ns), so that a fault set between two calls is
+// met by the next one without waiting out a cache age.
+func withUncachedReads() daemonOpt {
+	return withDaemonEnv("VIRTVBOXD_TEST_WATCH_INTERVAL=-1s", "VIRTVBOXD_TEST_MAX_AGE=1ns")
+}
+
 // faultFile is where the wrapper of withFaults reads VBOXSIM_FAULTS.
 func (d *daemon) faultFile() string { return filepath.Join(d.Dir, "faults") }
 
@@ -206,12 +213,13 @@ func (d *daemon) writeFile(t testing.TB, name, doc string) string {
 // VirtualBox does, and leaves no VBoxManage process behind.
 func TestRobustHangingVBoxManage(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, withFaults(), withConfig("vboxmanage_timeout = 2"))
+	d := startDaemon(t, withFaults(), withConfig("vboxmanage_timeout = 2"), withUncachedReads())
 	const a, b = "11111111-0000-4000-8000-00000000000a", "11111111-0000-4000-8000-00000000000b"
 	d.mustVirsh(t, "define", d.writeFile(t, "a.xml", minimalXML("hang-a", a)))
 	d.mustVirsh(t, "define", d.writeFile(t, "b.xml", minimalXML("hang-b", b)))
-	d.mustVirsh(t, "version")           // the version is read once and cached
-	time.Sleep(1100 * time.Millisecond) // past the detail cache's freshness
+	d.mustVirsh(t, "version") // the version is read once and cached
+	// Settings are kept until the machine changes: change it.
+	d.Sim.mustVBoxManage(t, "setextradata", a, "robust/probe", "1")
 
 	// showvminfo hangs: dumpxml of one machine waits for the timeout...
 	d.setFaults(t, "showvminfo=hang")
@@ -240,7 +248,6 @@ func TestRobustHangingVBoxManage(t *testing.T) {
 	// The machine list hangs: listing fails the same way; the host calls that
 	// need no VBoxManage still answer meanwhile.
 	d.setFaults(t, "list=hang")
-	time.Sleep(1100 * time.Millisecond) // let the inventory's snapshot age past MaxAge
 	hung = d.virshAsync(t, "list", "--all")
 	d.waitChild(t, "list")
 	contains(t, "version while list hangs", d.mustVirsh(t, "version"), "Running hypervisor: VBOX")
@@ -296,7 +303,7 @@ func TestRobustHangingVBoxManage(t *testing.T) {
 // does not panic, and it works as before once VirtualBox is mended.
 func TestRobustBrokenVBoxManage(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, withFaults(), withConfig("vboxmanage_timeout = 10"))
+	d := startDaemon(t, withFaults(), withConfig("vboxmanage_timeout = 10"), withUncachedReads())
 
 	// Before the version is known: --version itself broken.
 	for kind, want := range map[string]string{
@@ -339,9 +346,10 @@ func TestRobustBrokenVBoxManage(t *testing.T) {
 		// Killed at the output limit, long before vboxmanage_timeout.
 		probe{"endless", []string{"list", "--all"}, []string{"cannot list machines", "printed more than 64 MiB on stdout and was killed"}},
 	)
-	for _, p := range probes {
-		// Past the inventory's freshness, so that every probe reaches VBoxManage.
-		time.Sleep(1050 * time.Millisecond)
+	for i, p := range probes {
+		// Every read lists the machines (withUncachedReads); a changed
+		// machine's settings are read again, so dumpxml reaches showvminfo.
+		d.Sim.mustVBoxManage(t, "setextradata", u, "robust/probe", fmt.Sprint(i))
 		d.setFaults(t, p.fault)
 		errs := d.virshFails(t, p.args...)
 		contains(t, fmt.Sprintf("virsh %s with %s", strings.Join(p.args, " "), p.fault), errs, append([]string{"error: "}, p.want...)...)
@@ -352,7 +360,6 @@ func TestRobustBrokenVBoxManage(t *testing.T) {
 	// A broken VirtualBox never makes a machine "not found" (VIR_ERR_NO_DOMAIN
 	// = 42), which a script would take for the machine being gone.
 	for kind, want := range map[string]string{"svcdown": "error 1 ", "crash": "error 1 ", "garbage": "error 1 "} {
-		time.Sleep(1050 * time.Millisecond)
 		d.setFaults(t, "list="+kind)
 		got := d.python(t, "robust_lookup.py", "broken-a")
 		contains(t, "lookup with list="+kind, got, want, "cannot look up machines")
@@ -362,7 +369,6 @@ func TestRobustBrokenVBoxManage(t *testing.T) {
 
 	// VBoxManage gone mid-upgrade: not executable, then back.
 	wrapper := filepath.Join(d.Dir, "faultbin", "VBoxManage")
-	time.Sleep(1050 * time.Millisecond)
 	if err := os.Chmod(wrapper, 0o644); err != nil {
 		t.Fatal(err)
 	}
