@@ -12,7 +12,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"sort"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
 )
 
 func main() {
@@ -38,13 +38,8 @@ func main() {
 	}
 
 	dial := func() (*libvirt.Libvirt, error) {
-		c, err := net.Dial("unix", *sock)
-		if err != nil {
-			return nil, err
-		}
-		l := libvirt.New(c)
+		l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(*sock)))
 		if err := l.ConnectToURI(libvirt.ConnectURI(*uri)); err != nil {
-			c.Close()
 			return nil, fmt.Errorf("connect: %w", err)
 		}
 		return l, nil

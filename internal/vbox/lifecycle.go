@@ -19,7 +19,6 @@ import (
 // vmOp collects what a command under withVM knows about its result.
 type vmOp struct {
 	change  func(*Machine) // the machine's new facts, when the command's result is certain
-	ran     bool           // a VBoxManage command ran (so the machine may have changed)
 	settled bool           // the machine was re-read after the command (settle)
 }
 

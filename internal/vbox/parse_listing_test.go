@@ -319,11 +319,10 @@ func TestParseListingNames(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := fakeTrio("d")
 			fs[1].m.Name = tc.bravo
-			out := renderFake(fs, false)
 			// A description elsewhere prints a block for the UUID the name
 			// printed into the compact list.
 			fs[0].description = "p\n* Guest:\nConfigured memory balloon:   0MB\n\n" + strings.TrimSuffix(renderFakeBlock(fakeMachine{m: Machine{Name: "x", UUID: u1, State: "running"}}, false), "\n")
-			out = renderFake(fs, false)
+			out := renderFake(fs, false)
 			ms, dropped, _ := resolve(t, []byte(out), truthReader(fs))
 			checkTrio(t, ms, fs)
 			for _, m := range ms {

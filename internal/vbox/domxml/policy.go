@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
@@ -350,12 +349,6 @@ func escapeMeta(s string) string {
 
 var metaEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "'", "&apos;",
 	"\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
-
-// policyNotes sorts notes for a stable log.
-func policyNotes(notes []string) []string {
-	sort.Strings(notes)
-	return notes
-}
 
 // indentMetadata lays canonical metadata out as libvirt does: one element
 // per line, indented by two spaces per level below <metadata>, which sits

@@ -167,9 +167,7 @@ func policyMarkdown() string {
 	b.WriteString("| element | action | attributes | what define does |\n|---|---|---|---|\n")
 	for _, r := range Policy {
 		attrs := make([]string, 0, len(r.Attrs)+len(r.IgnoredAttrs))
-		for _, a := range r.Attrs {
-			attrs = append(attrs, a)
-		}
+		attrs = append(attrs, r.Attrs...)
 		for _, a := range r.IgnoredAttrs {
 			attrs = append(attrs, a+" (ignored)")
 		}
