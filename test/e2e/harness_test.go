@@ -10,10 +10,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -243,6 +246,8 @@ func (d *daemon) start(t testing.TB) {
 	cmd.Env = append(os.Environ(), d.Sim.Env()...)
 	cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+filepath.Join(d.Dir, "xdg-run"), "XDG_CONFIG_HOME="+filepath.Join(d.Dir, "xdg-conf"))
 	cmd.Env = append(cmd.Env, d.env...)
+	notify, ready := listenNotify(t)
+	cmd.Env = append(cmd.Env, "NOTIFY_SOCKET="+notify)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -252,19 +257,46 @@ func (d *daemon) start(t testing.TB) {
 	d.done = make(chan error, 1)
 	go func() { d.done <- cmd.Wait() }()
 	t.Cleanup(func() { d.stop(t) })
-	deadline := time.Now().Add(10 * time.Second)
-	for !exists(d.RW) {
-		select {
-		case err := <-d.done:
-			d.done <- err
-			t.Fatalf("virtvboxd exited during start-up: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("virtvboxd did not create %s within 10s\n%s", d.RW, stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-ready:
+	case err := <-d.done:
+		d.done <- err
+		t.Fatalf("virtvboxd exited during start-up: %v\n%s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("virtvboxd did not send READY=1 within 10s\n%s", stderr.String())
 	}
+}
+
+// notifySeq numbers the NOTIFY_SOCKETs of the test binary.
+var notifySeq atomic.Int64
+
+// listenNotify opens a NOTIFY_SOCKET (an abstract datagram socket: no path
+// length limit, nothing to remove) and returns its address and a channel
+// closed when READY=1 arrives, which the daemon sends once every socket
+// listens. It closes at cleanup.
+func listenNotify(t testing.TB) (string, <-chan struct{}) {
+	t.Helper()
+	addr := fmt.Sprintf("@virtvboxd-e2e-%d-%d", os.Getpid(), notifySeq.Add(1))
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ready := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if slices.Contains(strings.Split(string(buf[:n]), "\n"), "READY=1") {
+				close(ready)
+				return
+			}
+		}
+	}()
+	return addr, ready
 }
 
 // stop sends SIGTERM and waits for a clean exit.
