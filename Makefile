@@ -22,7 +22,7 @@ FUZZTIME ?= 10s
 VBOXMANAGE ?= VBoxManage
 export VIRTVBOXD_E2E_REQUIRE := 1
 
-.PHONY: all build run check test deps fmt-check vet fuzz vbox-smoke vbox-smoke-sim bench bench-compare install install-sim man deb pkg-test help clean
+.PHONY: all build run check test deps fmt-check vet generate generate-check fuzz vbox-smoke vbox-smoke-sim bench bench-compare install install-sim man deb pkg-test help clean
 
 all: build
 
@@ -45,6 +45,12 @@ fmt-check: ## fail if gofmt would change a file
 
 vet: ## go vet
 	$(GO) vet ./...
+
+generate: ## regenerate internal/rpc/protocol.gen.go from internal/rpc/libvirt-9.0-facts.txt
+	$(GO) generate ./internal/rpc
+
+generate-check: ## fail if a generated file is not what its input gives
+	cd internal/rpc && $(GO) run ./internal/genfacts -check
 
 test: build ## unit, integration and end-to-end tests with the race detector
 	VIRTVBOXD_BIN_DIR=$(CURDIR)/bin $(GO) test -race -count=1 -timeout 12m ./...

@@ -393,7 +393,7 @@ func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
 		if r := recover(); r != nil {
 			c.srv.panics.log(c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}),
 				r, debug.Stack())
-			err = newError(errInternal, fromRPC, "unexpected failure while serving the call")
+			err = newError(errInternalError, fromRPC, "unexpected failure while serving the call")
 		}
 	}()
 	return prog.dispatch(c.srv.baseCtx, cl, out)
