@@ -46,6 +46,17 @@ func (p *adminProgram) highPriority(proc int32) bool {
 func (p *adminProgram) inline(proc int32) bool { return false }
 func (p *adminProgram) clientClosed(c *Client) {}
 
+// finishesAnyway: the admin procedures do not wait on anything a client's
+// departure should cancel; all finish.
+func (p *adminProgram) finishesAnyway(proc int32) bool { return true }
+
+func (p *adminProgram) procName(proc int32) string {
+	if proc <= 0 || int(proc) > adminProcMax {
+		return fmt.Sprintf("%d", proc)
+	}
+	return adminProcName[proc]
+}
+
 // flagsError is virCheckFlags' complaint about flags we do not know.
 func flagsError(flags uint32, api string) error {
 	return newError(errInvalidArg, fromAdmin, fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, api))

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/callctx"
 )
 
 // PeerCred are a UNIX peer's credentials (SO_PEERCRED) at connect time.
@@ -30,6 +33,11 @@ type Client struct {
 	haveCred  bool
 	connected time.Time
 	log       *logrus.Entry
+	// ctx is cancelled when the client goes away: its connection fails or
+	// is closed (or the server's shutdown runs out of time); calls run
+	// under it, see callContext.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	authenticated atomic.Bool
 
@@ -224,6 +232,15 @@ func (c *Client) serve() {
 		h, payload, buf, err := readPacket(br, *bp, c.grow)
 		*bp = buf
 		if err != nil {
+			// The client went away (or sent what ends its connection):
+			// cancel its calls but the state changes (callContext). When
+			// the server stopped reading (shutdown), calls finish.
+			c.mu.Lock()
+			stopped := c.stopping
+			c.mu.Unlock()
+			if !stopped {
+				c.cancel()
+			}
 			c.release()
 			c.putBuf(bp)
 			c.logReadError(err)
@@ -396,7 +413,23 @@ func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
 			err = newError(errInternalError, fromRPC, "unexpected failure while serving the call")
 		}
 	}()
-	return prog.dispatch(c.srv.baseCtx, cl, out)
+	return prog.dispatch(c.callContext(prog, cl), cl, out)
+}
+
+// callContext is the context a call runs under: it carries the call's
+// identity and log entry (internal/callctx), and is cancelled when the
+// client goes away, except for the procedures the program says finish
+// anyway (state changes: a domain started, defined or destroyed must not be
+// left half done because virsh was interrupted), which are cancelled only
+// when the server's shutdown runs out of time.
+func (c *Client) callContext(prog Program, cl *call) context.Context {
+	parent := c.ctx
+	if prog.finishesAnyway(cl.hdr.Procedure) {
+		parent = c.srv.baseCtx
+	}
+	return callctx.With(parent, callctx.Call{Client: c.id, PID: c.cred.PID, UID: c.cred.UID,
+		Program: cl.hdr.Program, Procedure: cl.hdr.Procedure, Proc: prog.procName(cl.hdr.Procedure),
+		Serial: cl.hdr.Serial}, c.log)
 }
 
 // panicLogInterval is how often a recovered panic's stack may be logged.
@@ -577,6 +610,7 @@ func (c *Client) close() {
 	}
 	c.kaMu.Unlock()
 	c.conn.Close()
+	c.cancel()
 }
 
 func (c *Client) isClosed() bool {

@@ -1374,6 +1374,29 @@ const (
 // adminProcMax is the highest ADMIN procedure of libvirt 9.0.
 const adminProcMax = 19
 
+// adminProcName[proc] is ADMIN procedure proc's ADMIN_PROC_ name without the prefix.
+var adminProcName = [adminProcMax + 1]string{
+	adminProcConnectOpen:                   "CONNECT_OPEN",
+	adminProcConnectClose:                  "CONNECT_CLOSE",
+	adminProcConnectGetLibVersion:          "CONNECT_GET_LIB_VERSION",
+	adminProcConnectListServers:            "CONNECT_LIST_SERVERS",
+	adminProcConnectLookupServer:           "CONNECT_LOOKUP_SERVER",
+	adminProcServerGetThreadpoolParameters: "SERVER_GET_THREADPOOL_PARAMETERS",
+	adminProcServerSetThreadpoolParameters: "SERVER_SET_THREADPOOL_PARAMETERS",
+	adminProcServerListClients:             "SERVER_LIST_CLIENTS",
+	adminProcServerLookupClient:            "SERVER_LOOKUP_CLIENT",
+	adminProcClientGetInfo:                 "CLIENT_GET_INFO",
+	adminProcClientClose:                   "CLIENT_CLOSE",
+	adminProcServerGetClientLimits:         "SERVER_GET_CLIENT_LIMITS",
+	adminProcServerSetClientLimits:         "SERVER_SET_CLIENT_LIMITS",
+	adminProcConnectGetLoggingOutputs:      "CONNECT_GET_LOGGING_OUTPUTS",
+	adminProcConnectGetLoggingFilters:      "CONNECT_GET_LOGGING_FILTERS",
+	adminProcConnectSetLoggingOutputs:      "CONNECT_SET_LOGGING_OUTPUTS",
+	adminProcConnectSetLoggingFilters:      "CONNECT_SET_LOGGING_FILTERS",
+	adminProcServerUpdateTLSFiles:          "SERVER_UPDATE_TLS_FILES",
+	adminProcConnectSetDaemonTimeout:       "CONNECT_SET_DAEMON_TIMEOUT",
+}
+
 // adminProcHigh[proc] is ADMIN procedure proc's @priority: high.
 var adminProcHigh = [adminProcMax + 1]bool{}
 

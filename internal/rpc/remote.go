@@ -73,6 +73,22 @@ func (p *remoteProgram) inline(proc int32) bool {
 	return false
 }
 
+func (p *remoteProgram) procName(proc int32) string {
+	if proc <= 0 || int(proc) > remoteProcMax {
+		return fmt.Sprintf("%d", proc)
+	}
+	return remoteFacts[proc].name
+}
+
+// finishesAnyway: the procedures libvirt refuses to read-only clients
+// whatever their arguments (roDenied: every state change, e.g.
+// DOMAIN_CREATE, DOMAIN_DESTROY, DOMAIN_DEFINE_XML, DOMAIN_SET_MEMORY) run to
+// their end when the client goes away; the reads are cancelled, as nobody
+// waits for their answer.
+func (p *remoteProgram) finishesAnyway(proc int32) bool {
+	return proc > 0 && int(proc) <= remoteProcMax && remoteFacts[proc].readOnly == roDenied
+}
+
 func (p *remoteProgram) highPriority(proc int32) bool {
 	return proc > 0 && int(proc) <= remoteProcMax && remoteFacts[proc].high
 }

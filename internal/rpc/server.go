@@ -73,6 +73,12 @@ type Program interface {
 	// clientClosed releases what the program holds for c, once c's last call
 	// has finished.
 	clientClosed(c *Client)
+	// procName is proc's name without the program's prefix (DOMAIN_GET_INFO),
+	// for the call's log entry.
+	procName(proc int32) string
+	// finishesAnyway reports whether proc runs to its end when its client
+	// goes away (a state change), rather than being cancelled.
+	finishesAnyway(proc int32) bool
 }
 
 // Server is one libvirt RPC server (virNetServer): a set of listeners, their
@@ -555,6 +561,7 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	s.mu.Unlock()
 
 	c.log = s.log.WithFields(logrus.Fields{"client": c.id, "uid": cred.UID, "pid": cred.PID})
+	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	c.log.WithField("readonly", svc.ReadOnly).Debug("client connected")
 	s.clientsChanged()
 	go c.writeLoop()

@@ -33,6 +33,10 @@ type FakeDriver struct {
 	// XMLGate does the same for DomainGetXMLDesc, a low-priority call;
 	// XMLWaiting counts them.
 	XMLGate chan struct{}
+	// Hook, when set before the first call, runs at the start of every
+	// DomainGetInfo and DomainDestroy with the call's context and the
+	// method's name, so a test can see and hold the contexts calls run under.
+	Hook func(ctx context.Context, method string)
 
 	mu      sync.Mutex
 	doms    map[string]*FakeDomain
@@ -224,7 +228,10 @@ func (c *fakeConn) DomainGetState(_ context.Context, d rpc.Domain, _ uint32) (rp
 	return dom.State, 1, nil
 }
 
-func (c *fakeConn) DomainGetInfo(_ context.Context, d rpc.Domain) (rpc.DomainInfo, error) {
+func (c *fakeConn) DomainGetInfo(ctx context.Context, d rpc.Domain) (rpc.DomainInfo, error) {
+	if c.d.Hook != nil {
+		c.d.Hook(ctx, "DomainGetInfo")
+	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
@@ -300,7 +307,10 @@ func (c *fakeConn) DomainCreate(_ context.Context, d rpc.Domain, _ uint32) (rpc.
 	return c.value(dom), nil
 }
 
-func (c *fakeConn) DomainDestroy(_ context.Context, d rpc.Domain, _ uint32) error {
+func (c *fakeConn) DomainDestroy(ctx context.Context, d rpc.Domain, _ uint32) error {
+	if c.d.Hook != nil {
+		c.d.Hook(ctx, "DomainDestroy")
+	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)

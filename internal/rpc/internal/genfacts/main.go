@@ -198,6 +198,12 @@ func generate(fs *facts, input string) ([]byte, error) {
 		p("\tadminProc%s = %d // ADMIN_PROC_%s\n", camel(a.name), a.value, a.name)
 	}
 	p(")\n\n// adminProcMax is the highest ADMIN procedure of libvirt 9.0.\nconst adminProcMax = %d\n\n", len(fs.admin))
+	p("// adminProcName[proc] is ADMIN procedure proc's ADMIN_PROC_ name without the prefix.\n")
+	p("var adminProcName = [adminProcMax + 1]string{\n")
+	for _, a := range fs.admin {
+		p("\tadminProc%s: %q,\n", camel(a.name), a.name)
+	}
+	p("}\n\n")
 	p("// adminProcHigh[proc] is ADMIN procedure proc's @priority: high.\nvar adminProcHigh = [adminProcMax + 1]bool{\n")
 	for _, a := range fs.admin {
 		if a.note == "high" {
