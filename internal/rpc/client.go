@@ -60,6 +60,7 @@ type Client struct {
 	draining bool // the server is shutting down: stop reading once idle
 	closed   bool // conn is closed
 	progData map[uint32]any
+	streams  map[uint32]*stream // open streams by their call's serial
 
 	// keepalive, once the client asked for it (feature 10).
 	lastRx    atomic.Int64 // clock nanoseconds of the last packet received
@@ -102,7 +103,8 @@ type call struct {
 	client     *Client
 	hdr        Header
 	payload    []byte
-	closeAfter bool // close the connection once the reply is sent
+	closeAfter bool    // close the connection once the reply is sent
+	stream     *stream // opened by the handler: its data follows the reply
 }
 
 // bufPool holds the read buffers of calls; putBuf returns one.
@@ -322,6 +324,12 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		}
 		return false
 	}
+	if h.Type == TypeStream {
+		if take := c.streamPacket(h); take != nil {
+			take(payload)
+		}
+		return false
+	}
 	if h.Type != TypeCall && h.Type != TypeCallWithFDs {
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "type": h.Type, "serial": h.Serial}).
 			Debug("dropping non-CALL message")
@@ -382,7 +390,8 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 	rh := Header{Program: h.Program, Version: h.Version, Procedure: h.Procedure,
 		Type: TypeReply, Serial: h.Serial, Status: StatusOK}
 	out.reset(&rh)
-	if err := c.dispatch(prog, cl, out); err != nil {
+	err := c.dispatch(prog, cl, out)
+	if err != nil {
 		we := toWire(err, fromRPC)
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial,
 			"code": we.Code}).Debug(we.Message())
@@ -398,6 +407,15 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 		}
 		sent()
 	}, fromLoop)
+	if st := cl.stream; st != nil {
+		// The stream's packets may follow the reply now; a failed call
+		// opened none.
+		if err != nil {
+			st.end()
+		} else {
+			close(st.ready)
+		}
+	}
 }
 
 // dispatch runs the program's handler. A panic in a handler or a driver is
@@ -611,6 +629,7 @@ func (c *Client) close() {
 	c.kaMu.Unlock()
 	c.conn.Close()
 	c.cancel()
+	c.streamsClosed()
 }
 
 func (c *Client) isClosed() bool {

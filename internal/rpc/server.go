@@ -93,6 +93,7 @@ type Server struct {
 
 	panics panicLog   // recovered panics, logged rate-limited
 	budget *memBudget // read buffer memory (MaxBufferMemory)
+	events *EventSink // server-sent messages to subscribed clients
 
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
@@ -136,6 +137,7 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 	s.cfg.Store(&c)
 	s.pool = newWorkerPool(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
 	s.budget = newMemBudget(cfg.MaxBufferMemory)
+	s.events = newEventSink()
 	return s
 }
 
@@ -568,8 +570,13 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	go c.serve()
 }
 
+// Events returns the server's event sink, through which the programs and
+// the driver send VIR_NET_MESSAGE events to subscribed clients.
+func (s *Server) Events() *EventSink { return s.events }
+
 // removeClient forgets c once its connection loop and calls are over.
 func (s *Server) removeClient(c *Client) {
+	s.events.clientGone(c)
 	for _, p := range *s.programs.Load() {
 		p.clientClosed(c)
 	}
