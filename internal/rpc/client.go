@@ -567,6 +567,7 @@ func (c *Client) drain() {
 	c.draining = true
 	idle := c.busy == 0
 	c.mu.Unlock()
+	c.log.WithField("idle", idle).Debug("draining the client for shutdown")
 	_ = c.conn.SetWriteDeadline(time.Now().Add(drainWrite))
 	if idle {
 		c.armDrain()

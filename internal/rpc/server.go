@@ -266,6 +266,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error 
 	)
 	for {
 		s.mu.Lock()
+		if !s.closing && !stopped.Load() && s.fullLocked(svc) {
+			s.log.WithField("listener", ln.Addr().String()).Debug("at the client limit: accepting again when a client leaves")
+		}
 		for !s.closing && !stopped.Load() && s.fullLocked(svc) {
 			s.cond.Wait()
 		}

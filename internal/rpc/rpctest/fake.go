@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
@@ -37,6 +38,8 @@ type FakeDriver struct {
 	// DomainGetInfo and DomainDestroy with the call's context and the
 	// method's name, so a test can see and hold the contexts calls run under.
 	Hook func(ctx context.Context, method string)
+
+	changed signal // waiting, xmlWait, opened or closed changed
 
 	mu      sync.Mutex
 	doms    map[string]*FakeDomain
@@ -81,6 +84,7 @@ func (d *FakeDriver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, e
 	d.opened++
 	d.lastReq = req
 	d.mu.Unlock()
+	d.changed.notify()
 	return &fakeConn{d: d, uri: uri}, nil
 }
 
@@ -102,6 +106,7 @@ func (c *fakeConn) Close() error {
 	c.d.mu.Lock()
 	c.d.closed++
 	c.d.mu.Unlock()
+	c.d.changed.notify()
 	return nil
 }
 
@@ -114,10 +119,12 @@ func (c *fakeConn) Hostname(ctx context.Context) (string, error) {
 		c.d.mu.Lock()
 		c.d.waiting++
 		c.d.mu.Unlock()
+		c.d.changed.notify()
 		defer func() {
 			c.d.mu.Lock()
 			c.d.waiting--
 			c.d.mu.Unlock()
+			c.d.changed.notify()
 		}()
 		select {
 		case <-c.d.HostnameGate:
@@ -126,6 +133,13 @@ func (c *fakeConn) Hostname(ctx context.Context) (string, error) {
 		}
 	}
 	return c.d.Hostname, nil
+}
+
+// Await returns once cond, a predicate over the driver's counters
+// (HostnameWaiting, XMLWaiting, Stats), holds: it is re-checked at each
+// change of them. It gives up after timeout and returns false.
+func (d *FakeDriver) Await(cond func() bool, timeout time.Duration) bool {
+	return d.changed.await(cond, timeout)
 }
 
 // HostnameWaiting returns how many Hostname calls wait on HostnameGate.
@@ -247,10 +261,12 @@ func (c *fakeConn) DomainGetXMLDesc(ctx context.Context, d rpc.Domain, _ uint32)
 		c.d.mu.Lock()
 		c.d.xmlWait++
 		c.d.mu.Unlock()
+		c.d.changed.notify()
 		defer func() {
 			c.d.mu.Lock()
 			c.d.xmlWait--
 			c.d.mu.Unlock()
+			c.d.changed.notify()
 		}()
 		select {
 		case <-c.d.XMLGate:
