@@ -167,7 +167,7 @@ func TestProcTable(t *testing.T) {
 }
 
 // TestReadOnlyTable sweeps every REMOTE procedure of libvirt 9.0 against
-// the protocol facts extracted from libvirt's sources (remote_procs-9.0.txt,
+// the protocol facts extracted from libvirt's sources (libvirt-9.0-facts.txt,
 // scripts/libvirt-facts.py): the API names agree with ours, denied
 // procedures answer OPERATION_DENIED in the error domain of the file that
 // defines their API, allowed ones pass, and the argument-dependent ones pass
