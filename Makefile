@@ -29,7 +29,7 @@ STATICCHECK_VERSION := 0.8.2
 TOOLSDIR    := $(CURDIR)/bin/tools
 STATICCHECK := $(TOOLSDIR)/staticcheck
 
-.PHONY: all build run check test deps fmt-check vet staticcheck tidy-check fuzz vbox-smoke vbox-smoke-sim bench bench-compare install install-sim man deb pkg-test help clean
+.PHONY: all build run check test deps fmt-check vet staticcheck tidy-check generate generate-check fuzz vbox-smoke vbox-smoke-sim bench bench-compare install install-sim man deb pkg-test help clean
 
 all: build
 
@@ -62,6 +62,12 @@ staticcheck: ## staticcheck on every package, checks as staticcheck.conf says (m
 tidy-check: ## fail if go mod tidy would change go.mod or go.sum
 	$(GO) mod tidy -diff
 
+generate: ## regenerate internal/rpc/protocol.gen.go from internal/rpc/libvirt-9.0-facts.txt
+	$(GO) generate ./internal/rpc
+
+generate-check: ## fail if a generated file is not what its input gives
+	cd internal/rpc && $(GO) run ./internal/genfacts -check
+
 test: build ## unit, integration and end-to-end tests with the race detector
 	VIRTVBOXD_BIN_DIR=$(CURDIR)/bin $(GO) test -race -count=1 -timeout 12m ./...
 
@@ -74,7 +80,7 @@ vbox-smoke: build ## on a VirtualBox host: virsh workflow on a throwaway VM in a
 vbox-smoke-sim: build ## the vbox-smoke workflow against the simulator (bin/vboxsim), as make check runs it
 	VBOXSIM_LATENCY=0 VBOXSIM_COLD_START=0 ./bin/vbox-smoke -daemon bin/virtvboxd -vboxmanage bin/vboxsim -report bin/vbox-smoke-sim-report.txt
 
-check: deps fmt-check vet staticcheck tidy-check test fuzz vbox-smoke-sim pkg-test ## install test dependencies, then run every test
+check: deps fmt-check vet staticcheck tidy-check generate-check test fuzz vbox-smoke-sim pkg-test ## install test dependencies, then run every test
 
 bench: build ## benchmarks (figures for the notes; nothing asserted)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...

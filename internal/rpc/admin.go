@@ -39,10 +39,23 @@ type adminProgram struct {
 // server only: a server carrying it accepts nobody but the daemon's own uid.
 func NewAdminProgram(b AdminBackend) Program { return &adminProgram{b: b} }
 
-func (p *adminProgram) Number() uint32               { return AdminProgram }
-func (p *adminProgram) highPriority(proc int32) bool { return false }
-func (p *adminProgram) inline(proc int32) bool       { return false }
-func (p *adminProgram) clientClosed(c *Client)       {}
+func (p *adminProgram) Number() uint32 { return AdminProgram }
+func (p *adminProgram) highPriority(proc int32) bool {
+	return proc > 0 && int(proc) <= adminProcMax && adminProcHigh[proc]
+}
+func (p *adminProgram) inline(proc int32) bool { return false }
+func (p *adminProgram) clientClosed(c *Client) {}
+
+// finishesAnyway: the admin procedures do not wait on anything a client's
+// departure should cancel; all finish.
+func (p *adminProgram) finishesAnyway(proc int32) bool { return true }
+
+func (p *adminProgram) procName(proc int32) string {
+	if proc <= 0 || int(proc) > adminProcMax {
+		return fmt.Sprintf("%d", proc)
+	}
+	return adminProcName[proc]
+}
 
 // flagsError is virCheckFlags' complaint about flags we do not know.
 func flagsError(flags uint32, api string) error {
@@ -135,226 +148,275 @@ func adminClientOf(s *Server, c *Client) adminClient {
 // countEntries counts the space-separated entries of a logging setting.
 func countEntries(s string) uint32 { return uint32(len(strings.Fields(s))) }
 
+// adminHandler serves one ADMIN procedure.
+type adminHandler func(p *adminProgram, ctx context.Context, cl *call, out *packet) error
+
+// adminHandlers is the ADMIN program's dispatch table, one handler per
+// procedure, named after it (ADMIN_PROC_CLIENT_CLOSE is clientClose).
+var adminHandlers = [adminProcMax + 1]adminHandler{
+	adminProcConnectOpen:                   (*adminProgram).connectOpen,
+	adminProcConnectClose:                  (*adminProgram).connectClose,
+	adminProcConnectGetLibVersion:          (*adminProgram).connectGetLibVersion,
+	adminProcConnectListServers:            (*adminProgram).connectListServers,
+	adminProcConnectLookupServer:           (*adminProgram).connectLookupServer,
+	adminProcServerGetThreadpoolParameters: (*adminProgram).serverGetThreadpoolParameters,
+	adminProcServerSetThreadpoolParameters: (*adminProgram).serverSetThreadpoolParameters,
+	adminProcServerListClients:             (*adminProgram).serverListClients,
+	adminProcServerLookupClient:            (*adminProgram).serverLookupClient,
+	adminProcClientGetInfo:                 (*adminProgram).clientGetInfo,
+	adminProcClientClose:                   (*adminProgram).clientClose,
+	adminProcServerGetClientLimits:         (*adminProgram).serverGetClientLimits,
+	adminProcServerSetClientLimits:         (*adminProgram).serverSetClientLimits,
+	adminProcConnectGetLoggingOutputs:      (*adminProgram).connectGetLoggingOutputs,
+	adminProcConnectGetLoggingFilters:      (*adminProgram).connectGetLoggingFilters,
+	adminProcConnectSetLoggingOutputs:      (*adminProgram).connectSetLoggingOutputs,
+	adminProcConnectSetLoggingFilters:      (*adminProgram).connectSetLoggingFilters,
+	adminProcServerUpdateTLSFiles:          (*adminProgram).serverUpdateTLSFiles,
+	adminProcConnectSetDaemonTimeout:       (*adminProgram).connectSetDaemonTimeout,
+}
+
 func (p *adminProgram) dispatch(ctx context.Context, cl *call, out *packet) error {
-	switch cl.hdr.Procedure {
-	case adminProcConnectOpen:
-		var a adminConnectOpenArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		return noFlags(a.Flags, "adminDispatchConnectOpen")
-
-	case adminProcConnectClose:
-		cl.closeAfter = true
-		return nil
-
-	case adminProcConnectGetLibVersion:
-		out.putU64(buildinfo.LibVersion)
-		return nil
-
-	case adminProcConnectListServers:
-		var a adminConnectListServersArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if err := noFlags(a.Flags, "adminConnectListServers"); err != nil {
-			return err
-		}
-		servers := p.b.Servers()
-		names := make([]string, 0, len(servers))
-		for n := range servers {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		r := adminConnectListServersRet{Servers: []adminServer{}, Ret: uint32(len(names))}
-		if a.NeedResults != 0 {
-			for _, n := range names[:min(len(names), adminServerListMax)] {
-				r.Servers = append(r.Servers, adminServer{Name: n})
-			}
-		}
-		return out.encode(r)
-
-	case adminProcConnectLookupServer:
-		var a adminConnectLookupServerArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if err := noFlags(a.Flags, "adminConnectLookupServer"); err != nil {
-			return err
-		}
-		s, err := p.server(a.Name)
-		if err != nil {
-			return err
-		}
-		return out.encode(adminServer{Name: s.Name()})
-
-	case adminProcServerGetThreadpoolParams:
-		s, err := p.serverArg(cl.payload, "adminServerGetThreadPoolParameters")
-		if err != nil {
-			return err
-		}
-		tp := s.ThreadPool()
-		return out.encode([]typedParam{
-			uintParam("minWorkers", tp.MinWorkers),
-			uintParam("maxWorkers", tp.MaxWorkers),
-			uintParam("nWorkers", tp.NWorkers),
-			uintParam("freeWorkers", tp.FreeWorkers),
-			uintParam("prioWorkers", tp.PrioWorkers),
-			uintParam("jobQueueDepth", tp.JobQueueDepth),
-		})
-
-	case adminProcServerSetThreadpoolParams:
-		s, v, err := p.setParamsArgs(cl.payload, "adminServerSetThreadPoolParameters", adminThreadpoolParamsMax, "minWorkers", "maxWorkers", "prioWorkers")
-		if err != nil {
-			return err
-		}
-		return s.SetThreadPool(optUint(v, "minWorkers"), optUint(v, "maxWorkers"), optUint(v, "prioWorkers"))
-
-	case adminProcServerListClients:
-		var a adminServerListClientsArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		s, err := p.server(a.Srv.Name)
-		if err != nil {
-			return err
-		}
-		if err := noFlags(a.Flags, "adminServerListClients"); err != nil {
-			return err
-		}
-		clients := s.Clients()
-		r := adminServerListClientsRet{Clients: []adminClient{}, Ret: uint32(len(clients))}
-		if a.NeedResults != 0 {
-			for _, c := range clients[:min(len(clients), adminClientListMax)] {
-				r.Clients = append(r.Clients, adminClientOf(s, c))
-			}
-		}
-		return out.encode(r)
-
-	case adminProcServerLookupClient:
-		var a adminServerLookupClientArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if _, err := p.server(a.Srv.Name); err != nil {
-			return err
-		}
-		if err := noFlags(a.Flags, "adminServerLookupClient"); err != nil {
-			return err
-		}
-		s, c, err := p.client(a.Srv.Name, a.ID)
-		if err != nil {
-			return err
-		}
-		return out.encode(adminClientOf(s, c))
-
-	case adminProcClientGetInfo:
-		c, err := p.clientArg(cl.payload, "adminClientGetInfo")
-		if err != nil {
-			return err
-		}
-		return out.encode(clientInfo(c))
-
-	case adminProcClientClose:
-		c, err := p.clientArg(cl.payload, "adminClientClose")
-		if err != nil {
-			return err
-		}
-		c.Close()
-		return nil
-
-	case adminProcServerGetClientLimits:
-		s, err := p.serverArg(cl.payload, "adminServerGetClientLimits")
-		if err != nil {
-			return err
-		}
-		l := s.ClientLimits()
-		return out.encode([]typedParam{
-			uintParam("nclients_max", l.MaxClients),
-			uintParam("nclients", l.Clients),
-			uintParam("nclients_unauth_max", l.MaxUnauthClients),
-			uintParam("nclients_unauth", l.UnauthClients),
-		})
-
-	case adminProcServerSetClientLimits:
-		s, v, err := p.setParamsArgs(cl.payload, "adminServerSetClientLimits", adminClientLimitsMax, "nclients_max", "nclients_unauth_max")
-		if err != nil {
-			return err
-		}
-		return s.SetClientLimits(optUint(v, "nclients_max"), optUint(v, "nclients_unauth_max"))
-
-	case adminProcConnectGetLoggingOutputs:
-		var a adminFlagsArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if err := noFlags(a.Flags, "adminConnectGetLoggingOutputs"); err != nil {
-			return err
-		}
-		o := p.b.LoggingOutputs()
-		return out.encode(adminGetLoggingOutputsRet{Outputs: o, NOutputs: countEntries(o)})
-
-	case adminProcConnectGetLoggingFilters:
-		var a adminFlagsArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if err := noFlags(a.Flags, "adminConnectGetLoggingFilters"); err != nil {
-			return err
-		}
-		f := p.b.LoggingFilters()
-		r := adminGetLoggingFiltersRet{NFilters: countEntries(f)}
-		if f != "" {
-			r.Filters = []string{f}
-		}
-		return out.encode(r)
-
-	case adminProcConnectSetLoggingOutputs, adminProcConnectSetLoggingFilters:
-		var a adminSetLoggingArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		var v string
-		if len(a.Value) > 0 {
-			v = a.Value[0]
-		}
-		var err error
-		if cl.hdr.Procedure == adminProcConnectSetLoggingOutputs {
-			if err := noFlags(a.Flags, "adminConnectSetLoggingOutputs"); err != nil {
-				return err
-			}
-			err = p.b.SetLoggingOutputs(v)
-		} else {
-			if err := noFlags(a.Flags, "adminConnectSetLoggingFilters"); err != nil {
-				return err
-			}
-			err = p.b.SetLoggingFilters(v)
-		}
-		if err != nil {
-			return toWire(err, fromNone)
-		}
-		return nil
-
-	case adminProcServerUpdateTLSFiles:
-		// UNIX sockets only: like libvirt for a server without a TLS
-		// context, there is nothing to reload.
-		_, err := p.serverArg(cl.payload, "adminServerUpdateTlsFiles")
-		return err
-
-	case adminProcConnectSetDaemonTimeout:
-		var a adminSetDaemonTimeoutArgs
-		if err := decodeArgs(cl.payload, &a); err != nil {
-			return err
-		}
-		if err := noFlags(a.Flags, "adminConnectSetDaemonTimeout"); err != nil {
-			return err
-		}
-		if err := p.b.SetDaemonTimeout(a.Timeout); err != nil {
-			return toWire(err, fromNone)
-		}
-		return nil
+	proc := cl.hdr.Procedure
+	if proc <= 0 || int(proc) > adminProcMax || adminHandlers[proc] == nil {
+		return rpcError(fmt.Sprintf("unknown procedure: %d", proc))
 	}
-	return rpcError(fmt.Sprintf("unknown procedure: %d", cl.hdr.Procedure))
+	return adminHandlers[proc](p, ctx, cl, out)
+}
+
+func (p *adminProgram) connectOpen(ctx context.Context, cl *call, out *packet) error {
+	var a adminConnectOpenArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	return noFlags(a.Flags, "adminDispatchConnectOpen")
+}
+
+func (p *adminProgram) connectClose(ctx context.Context, cl *call, out *packet) error {
+	cl.closeAfter = true
+	return nil
+}
+
+func (p *adminProgram) connectGetLibVersion(ctx context.Context, cl *call, out *packet) error {
+	out.putU64(buildinfo.LibVersion)
+	return nil
+}
+
+func (p *adminProgram) connectListServers(ctx context.Context, cl *call, out *packet) error {
+	var a adminConnectListServersArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	if err := noFlags(a.Flags, "adminConnectListServers"); err != nil {
+		return err
+	}
+	servers := p.b.Servers()
+	names := make([]string, 0, len(servers))
+	for n := range servers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	r := adminConnectListServersRet{Servers: []adminServer{}, Ret: uint32(len(names))}
+	if a.NeedResults != 0 {
+		for _, n := range names[:min(len(names), adminServerListMax)] {
+			r.Servers = append(r.Servers, adminServer{Name: n})
+		}
+	}
+	return out.encode(r)
+}
+
+func (p *adminProgram) connectLookupServer(ctx context.Context, cl *call, out *packet) error {
+	var a adminConnectLookupServerArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	if err := noFlags(a.Flags, "adminConnectLookupServer"); err != nil {
+		return err
+	}
+	s, err := p.server(a.Name)
+	if err != nil {
+		return err
+	}
+	return out.encode(adminServer{Name: s.Name()})
+}
+
+func (p *adminProgram) serverGetThreadpoolParameters(ctx context.Context, cl *call, out *packet) error {
+	s, err := p.serverArg(cl.payload, "adminServerGetThreadPoolParameters")
+	if err != nil {
+		return err
+	}
+	tp := s.ThreadPool()
+	return out.encode([]typedParam{
+		uintParam("minWorkers", tp.MinWorkers),
+		uintParam("maxWorkers", tp.MaxWorkers),
+		uintParam("nWorkers", tp.NWorkers),
+		uintParam("freeWorkers", tp.FreeWorkers),
+		uintParam("prioWorkers", tp.PrioWorkers),
+		uintParam("jobQueueDepth", tp.JobQueueDepth),
+	})
+}
+
+func (p *adminProgram) serverSetThreadpoolParameters(ctx context.Context, cl *call, out *packet) error {
+	s, v, err := p.setParamsArgs(cl.payload, "adminServerSetThreadPoolParameters", adminThreadpoolParamsMax, "minWorkers", "maxWorkers", "prioWorkers")
+	if err != nil {
+		return err
+	}
+	return s.SetThreadPool(optUint(v, "minWorkers"), optUint(v, "maxWorkers"), optUint(v, "prioWorkers"))
+}
+
+func (p *adminProgram) serverListClients(ctx context.Context, cl *call, out *packet) error {
+	var a adminServerListClientsArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	s, err := p.server(a.Srv.Name)
+	if err != nil {
+		return err
+	}
+	if err := noFlags(a.Flags, "adminServerListClients"); err != nil {
+		return err
+	}
+	clients := s.Clients()
+	r := adminServerListClientsRet{Clients: []adminClient{}, Ret: uint32(len(clients))}
+	if a.NeedResults != 0 {
+		for _, c := range clients[:min(len(clients), adminClientListMax)] {
+			r.Clients = append(r.Clients, adminClientOf(s, c))
+		}
+	}
+	return out.encode(r)
+}
+
+func (p *adminProgram) serverLookupClient(ctx context.Context, cl *call, out *packet) error {
+	var a adminServerLookupClientArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	if _, err := p.server(a.Srv.Name); err != nil {
+		return err
+	}
+	if err := noFlags(a.Flags, "adminServerLookupClient"); err != nil {
+		return err
+	}
+	s, c, err := p.client(a.Srv.Name, a.ID)
+	if err != nil {
+		return err
+	}
+	return out.encode(adminClientOf(s, c))
+}
+
+func (p *adminProgram) clientGetInfo(ctx context.Context, cl *call, out *packet) error {
+	c, err := p.clientArg(cl.payload, "adminClientGetInfo")
+	if err != nil {
+		return err
+	}
+	return out.encode(clientInfo(c))
+}
+
+func (p *adminProgram) clientClose(ctx context.Context, cl *call, out *packet) error {
+	c, err := p.clientArg(cl.payload, "adminClientClose")
+	if err != nil {
+		return err
+	}
+	c.Close()
+	return nil
+}
+
+func (p *adminProgram) serverGetClientLimits(ctx context.Context, cl *call, out *packet) error {
+	s, err := p.serverArg(cl.payload, "adminServerGetClientLimits")
+	if err != nil {
+		return err
+	}
+	l := s.ClientLimits()
+	return out.encode([]typedParam{
+		uintParam("nclients_max", l.MaxClients),
+		uintParam("nclients", l.Clients),
+		uintParam("nclients_unauth_max", l.MaxUnauthClients),
+		uintParam("nclients_unauth", l.UnauthClients),
+	})
+}
+
+func (p *adminProgram) serverSetClientLimits(ctx context.Context, cl *call, out *packet) error {
+	s, v, err := p.setParamsArgs(cl.payload, "adminServerSetClientLimits", adminClientLimitsMax, "nclients_max", "nclients_unauth_max")
+	if err != nil {
+		return err
+	}
+	return s.SetClientLimits(optUint(v, "nclients_max"), optUint(v, "nclients_unauth_max"))
+}
+
+func (p *adminProgram) connectGetLoggingOutputs(ctx context.Context, cl *call, out *packet) error {
+	var a adminFlagsArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	if err := noFlags(a.Flags, "adminConnectGetLoggingOutputs"); err != nil {
+		return err
+	}
+	o := p.b.LoggingOutputs()
+	return out.encode(adminGetLoggingOutputsRet{Outputs: o, NOutputs: countEntries(o)})
+}
+
+func (p *adminProgram) connectGetLoggingFilters(ctx context.Context, cl *call, out *packet) error {
+	var a adminFlagsArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	if err := noFlags(a.Flags, "adminConnectGetLoggingFilters"); err != nil {
+		return err
+	}
+	f := p.b.LoggingFilters()
+	r := adminGetLoggingFiltersRet{NFilters: countEntries(f)}
+	if f != "" {
+		r.Filters = []string{f}
+	}
+	return out.encode(r)
+}
+
+func (p *adminProgram) connectSetLoggingOutputs(ctx context.Context, cl *call, out *packet) error {
+	return setLogging(cl, "adminConnectSetLoggingOutputs", p.b.SetLoggingOutputs)
+}
+
+func (p *adminProgram) connectSetLoggingFilters(ctx context.Context, cl *call, out *packet) error {
+	return setLogging(cl, "adminConnectSetLoggingFilters", p.b.SetLoggingFilters)
+}
+
+// setLogging decodes admin_connect_set_logging_{outputs,filters}_args and
+// applies the value with set.
+func setLogging(cl *call, api string, set func(string) error) error {
+	var a adminSetLoggingArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	var v string
+	if len(a.Value) > 0 {
+		v = a.Value[0]
+	}
+	if err := noFlags(a.Flags, api); err != nil {
+		return err
+	}
+	if err := set(v); err != nil {
+		return toWire(err, fromNone)
+	}
+	return nil
+}
+
+func (p *adminProgram) serverUpdateTLSFiles(ctx context.Context, cl *call, out *packet) error {
+	// UNIX sockets only: like libvirt for a server without a TLS
+	// context, there is nothing to reload.
+	_, err := p.serverArg(cl.payload, "adminServerUpdateTlsFiles")
+	return err
+}
+
+func (p *adminProgram) connectSetDaemonTimeout(ctx context.Context, cl *call, out *packet) error {
+	var a adminSetDaemonTimeoutArgs
+	if err := decodeArgs(cl.payload, &a); err != nil {
+		return err
+	}
+	if err := noFlags(a.Flags, "adminConnectSetDaemonTimeout"); err != nil {
+		return err
+	}
+	if err := p.b.SetDaemonTimeout(a.Timeout); err != nil {
+		return toWire(err, fromNone)
+	}
+	return nil
 }
 
 func optUint(m map[string]uint, k string) *uint {

@@ -10,32 +10,12 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 )
 
-// ADMIN procedure numbers (src/admin/admin_protocol.x, libvirt 9.0).
+// admin_protocol.x's list limits.
 const (
-	adminProcConnectOpen               = 1
-	adminProcConnectClose              = 2
-	adminProcConnectGetLibVersion      = 3
-	adminProcConnectListServers        = 4
-	adminProcConnectLookupServer       = 5
-	adminProcServerGetThreadpoolParams = 6
-	adminProcServerSetThreadpoolParams = 7
-	adminProcServerListClients         = 8
-	adminProcServerLookupClient        = 9
-	adminProcClientGetInfo             = 10
-	adminProcClientClose               = 11
-	adminProcServerGetClientLimits     = 12
-	adminProcServerSetClientLimits     = 13
-	adminProcConnectGetLoggingOutputs  = 14
-	adminProcConnectGetLoggingFilters  = 15
-	adminProcConnectSetLoggingOutputs  = 16
-	adminProcConnectSetLoggingFilters  = 17
-	adminProcServerUpdateTLSFiles      = 18
-	adminProcConnectSetDaemonTimeout   = 19
-	adminProcMax                       = 19
-	adminServerListMax                 = 16384 // ADMIN_SERVER_LIST_MAX
-	adminClientListMax                 = 16384 // ADMIN_CLIENT_LIST_MAX
-	adminThreadpoolParamsMax           = 32    // ADMIN_SERVER_THREADPOOL_PARAMETERS_MAX
-	adminClientLimitsMax               = 32    // ADMIN_SERVER_CLIENT_LIMITS_MAX
+	adminServerListMax       = 16384 // ADMIN_SERVER_LIST_MAX
+	adminClientListMax       = 16384 // ADMIN_CLIENT_LIST_MAX
+	adminThreadpoolParamsMax = 32    // ADMIN_SERVER_THREADPOOL_PARAMETERS_MAX
+	adminClientLimitsMax     = 32    // ADMIN_SERVER_CLIENT_LIMITS_MAX
 )
 
 // The admin_protocol.x types. go-libvirt has none; field order is the
@@ -121,17 +101,6 @@ type adminSetDaemonTimeoutArgs struct {
 // typedParam is admin_typed_param (the same layout as remote_typed_param).
 type typedParam = libvirt.TypedParam
 
-// Typed parameter types (virTypedParameterType).
-const (
-	paramInt     = 1
-	paramUint    = 2
-	paramLLong   = 3
-	paramULLong  = 4
-	paramDouble  = 5
-	paramBoolean = 6
-	paramString  = 7
-)
-
 func uintParam(field string, v uint) typedParam {
 	return typedParam{Field: field, Value: *libvirt.NewTypedParamValueUint(uint32(v))}
 }
@@ -141,7 +110,7 @@ func intParam(field string, v int32) typedParam {
 }
 
 func boolParam(field string, v bool) typedParam {
-	return typedParam{Field: field, Value: libvirt.TypedParamValue{D: paramBoolean, I: b2i(v)}}
+	return typedParam{Field: field, Value: libvirt.TypedParamValue{D: typedParamBoolean, I: b2i(v)}}
 }
 
 func stringParam(field, v string) typedParam {
@@ -204,17 +173,17 @@ func decodeSetParamsArgs(payload []byte, max int) (adminSetParamsArgs, error) {
 		p := typedParam{Field: r.str()}
 		p.Value.D = r.u32()
 		switch p.Value.D {
-		case paramInt, paramBoolean:
+		case typedParamInt, typedParamBoolean:
 			p.Value.I = int32(r.u32())
-		case paramUint:
+		case typedParamUint:
 			p.Value.I = r.u32()
-		case paramLLong:
+		case typedParamLlong:
 			p.Value.I = int64(r.u64())
-		case paramULLong:
+		case typedParamUllong:
 			p.Value.I = r.u64()
-		case paramDouble:
+		case typedParamDouble:
 			p.Value.I = math.Float64frombits(r.u64())
-		case paramString:
+		case typedParamString:
 			p.Value.I = r.str()
 		default:
 			r.fail()
@@ -225,8 +194,8 @@ func decodeSetParamsArgs(payload []byte, max int) (adminSetParamsArgs, error) {
 	return a, r.err
 }
 
-var paramTypeNames = map[uint32]string{paramInt: "int", paramUint: "uint", paramLLong: "llong",
-	paramULLong: "ullong", paramDouble: "double", paramBoolean: "boolean", paramString: "string"}
+var paramTypeNames = map[uint32]string{typedParamInt: "int", typedParamUint: "uint", typedParamLlong: "llong",
+	typedParamUllong: "ullong", typedParamDouble: "double", typedParamBoolean: "boolean", typedParamString: "string"}
 
 // uintParams validates params against the allowed UINT fields as
 // virTypedParamsValidate does, in field name order: the first param that is
@@ -246,7 +215,7 @@ func uintParams(params []typedParam, allowed ...string) (map[string]uint, error)
 				fmt.Sprintf("parameter '%s' occurs multiple times", p.Field))
 		}
 		v, isUint := p.Value.I.(uint32)
-		if p.Value.D != paramUint || !isUint {
+		if p.Value.D != typedParamUint || !isUint {
 			return nil, newError(errInvalidArg, fromNone, fmt.Sprintf(
 				"invalid type '%s' for parameter '%s', expected 'uint'", paramTypeNames[p.Value.D], p.Field))
 		}

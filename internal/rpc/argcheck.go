@@ -15,8 +15,6 @@ const (
 	// memoryMaxKiB is virMemoryMaxValue(true)/1024 on 64-bit hosts
 	// (LLONG_MAX bytes): virDomainSetMemory* refuse memory at or above it.
 	memoryMaxKiB = (1<<63 - 1) / 1024
-	// nodeMemoryStatsAllCells is VIR_NODE_MEMORY_STATS_ALL_CELLS.
-	nodeMemoryStatsAllCells = -1
 )
 
 // argNonNegative is virCheckNonNegativeArgGoto in api (object domain).
@@ -53,7 +51,7 @@ func argMemory(api string, kib uint64) error {
 func argNodeMemoryStats(nparams, cellNum int32) error {
 	const api = "virNodeGetMemoryStats"
 	if nparams > nodeMemoryStatsMax {
-		return newError(errInternal, fromRPC, "nparams too large")
+		return newError(errInternalError, fromRPC, "nparams too large")
 	}
 	if err := argNonNegative(api, "*nparams", nparams); err != nil {
 		return err

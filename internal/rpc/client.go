@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/callctx"
 )
 
 // PeerCred are a UNIX peer's credentials (SO_PEERCRED) at connect time.
@@ -30,6 +33,11 @@ type Client struct {
 	haveCred  bool
 	connected time.Time
 	log       *logrus.Entry
+	// ctx is cancelled when the client goes away: its connection fails or
+	// is closed (or the server's shutdown runs out of time); calls run
+	// under it, see callContext.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	authenticated atomic.Bool
 
@@ -52,6 +60,7 @@ type Client struct {
 	draining bool // the server is shutting down: stop reading once idle
 	closed   bool // conn is closed
 	progData map[uint32]any
+	streams  map[uint32]*stream // open streams by their call's serial
 
 	// keepalive, once the client asked for it (feature 10).
 	lastRx    atomic.Int64 // clock nanoseconds of the last packet received
@@ -94,7 +103,8 @@ type call struct {
 	client     *Client
 	hdr        Header
 	payload    []byte
-	closeAfter bool // close the connection once the reply is sent
+	closeAfter bool    // close the connection once the reply is sent
+	stream     *stream // opened by the handler: its data follows the reply
 }
 
 // bufPool holds the read buffers of calls; putBuf returns one.
@@ -224,6 +234,15 @@ func (c *Client) serve() {
 		h, payload, buf, err := readPacket(br, *bp, c.grow)
 		*bp = buf
 		if err != nil {
+			// The client went away (or sent what ends its connection):
+			// cancel its calls but the state changes (callContext). When
+			// the server stopped reading (shutdown), calls finish.
+			c.mu.Lock()
+			stopped := c.stopping
+			c.mu.Unlock()
+			if !stopped {
+				c.cancel()
+			}
 			c.release()
 			c.putBuf(bp)
 			c.logReadError(err)
@@ -305,6 +324,12 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 		}
 		return false
 	}
+	if h.Type == TypeStream {
+		if take := c.streamPacket(h); take != nil {
+			take(payload)
+		}
+		return false
+	}
 	if h.Type != TypeCall && h.Type != TypeCallWithFDs {
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "type": h.Type, "serial": h.Serial}).
 			Debug("dropping non-CALL message")
@@ -365,7 +390,8 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 	rh := Header{Program: h.Program, Version: h.Version, Procedure: h.Procedure,
 		Type: TypeReply, Serial: h.Serial, Status: StatusOK}
 	out.reset(&rh)
-	if err := c.dispatch(prog, cl, out); err != nil {
+	err := c.dispatch(prog, cl, out)
+	if err != nil {
 		we := toWire(err, fromRPC)
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial,
 			"code": we.Code}).Debug(we.Message())
@@ -381,6 +407,15 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 		}
 		sent()
 	}, fromLoop)
+	if st := cl.stream; st != nil {
+		// The stream's packets may follow the reply now; a failed call
+		// opened none.
+		if err != nil {
+			st.end()
+		} else {
+			close(st.ready)
+		}
+	}
 }
 
 // dispatch runs the program's handler. A panic in a handler or a driver is
@@ -393,10 +428,26 @@ func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
 		if r := recover(); r != nil {
 			c.srv.panics.log(c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}),
 				r, debug.Stack())
-			err = newError(errInternal, fromRPC, "unexpected failure while serving the call")
+			err = newError(errInternalError, fromRPC, "unexpected failure while serving the call")
 		}
 	}()
-	return prog.dispatch(c.srv.baseCtx, cl, out)
+	return prog.dispatch(c.callContext(prog, cl), cl, out)
+}
+
+// callContext is the context a call runs under: it carries the call's
+// identity and log entry (internal/callctx), and is cancelled when the
+// client goes away, except for the procedures the program says finish
+// anyway (state changes: a domain started, defined or destroyed must not be
+// left half done because virsh was interrupted), which are cancelled only
+// when the server's shutdown runs out of time.
+func (c *Client) callContext(prog Program, cl *call) context.Context {
+	parent := c.ctx
+	if prog.finishesAnyway(cl.hdr.Procedure) {
+		parent = c.srv.baseCtx
+	}
+	return callctx.With(parent, callctx.Call{Client: c.id, PID: c.cred.PID, UID: c.cred.UID,
+		Program: cl.hdr.Program, Procedure: cl.hdr.Procedure, Proc: prog.procName(cl.hdr.Procedure),
+		Serial: cl.hdr.Serial}, c.log)
 }
 
 // panicLogInterval is how often a recovered panic's stack may be logged.
@@ -516,6 +567,7 @@ func (c *Client) drain() {
 	c.draining = true
 	idle := c.busy == 0
 	c.mu.Unlock()
+	c.log.WithField("idle", idle).Debug("draining the client for shutdown")
 	_ = c.conn.SetWriteDeadline(time.Now().Add(drainWrite))
 	if idle {
 		c.armDrain()
@@ -577,6 +629,8 @@ func (c *Client) close() {
 	}
 	c.kaMu.Unlock()
 	c.conn.Close()
+	c.cancel()
+	c.streamsClosed()
 }
 
 func (c *Client) isClosed() bool {

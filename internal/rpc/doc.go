@@ -8,4 +8,4 @@
 // which carry plain Go values; nothing outside this package sees XDR.
 package rpc
 
-//go:generate go run ./internal/genprocs
+//go:generate go run ./internal/genfacts

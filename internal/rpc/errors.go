@@ -11,60 +11,18 @@ import (
 // errdefs class picks the virErrorNumber and its message template (libvirt's
 // src/util/virerror.c table), the caller's context picks the virErrorDomain.
 
-// virErrorNumber values (include/libvirt/virterror.h).
-const (
-	errInternal            int32 = 1
-	errNoSupport           int32 = 3
-	errNoConnect           int32 = 5
-	errInvalidArg          int32 = 8
-	errOperationFailed     int32 = 9
-	errXML                 int32 = 27
-	errDomExist            int32 = 28
-	errOperationDenied     int32 = 29
-	errSystem              int32 = 38
-	errRPC                 int32 = 39
-	errAuthFailed          int32 = 45
-	errNoDomain            int32 = 42
-	errOperationInvalid    int32 = 55
-	errConfigUnsupported   int32 = 67
-	errOperationTimeout    int32 = 68
-	errNoDomainSnapshot    int32 = 72
-	errArgumentUnsupported int32 = 74
-	errNoServer            int32 = 95
-	errNoClient            int32 = 96
-	errOverflow            int32 = 82
-)
-
-// virErrorDomain values (include/libvirt/virterror.h).
-const (
-	fromNone           int32 = 0
-	fromRPC            int32 = 7
-	fromStorage        int32 = 18
-	fromNetwork        int32 = 19
-	fromDomain         int32 = 20
-	fromNodedev        int32 = 22
-	fromVBox           int32 = 25
-	fromInterface      int32 = 26
-	fromSecret         int32 = 30
-	fromNWFilter       int32 = 33
-	fromAuth           int32 = 46
-	fromDomainSnapshot int32 = 35
-	fromAdmin          int32 = 62
-	fromCheckpoint     int32 = 69
-)
-
 // templates holds virerror.c's "msginfo" template for each code we send: the
 // message is the template with the detail in place of %s.
 var templates = map[int32]string{
-	errInternal:            "internal error: %s",
+	errInternalError:       "internal error: %s",
 	errNoSupport:           "this function is not supported by the connection driver: %s",
 	errNoConnect:           "no connection driver available for %s",
 	errInvalidArg:          "invalid argument: %s",
 	errOperationFailed:     "operation failed: %s",
-	errXML:                 "XML error: %s",
+	errXMLError:            "XML error: %s",
 	errDomExist:            "domain %s exists already",
 	errOperationDenied:     "operation forbidden: %s",
-	errSystem:              "%s",
+	errSystemError:         "%s",
 	errRPC:                 "%s",
 	errNoDomain:            "Domain not found: %s",
 	errAuthFailed:          "authentication failed: %s",
@@ -80,12 +38,12 @@ var templates = map[int32]string{
 
 // classCodes maps each errdefs class to its virErrorNumber.
 var classCodes = map[error]int32{
-	errdefs.ErrInternal:          errInternal,
+	errdefs.ErrInternal:          errInternalError,
 	errdefs.ErrNoSupport:         errNoSupport,
 	errdefs.ErrNoConnect:         errNoConnect,
 	errdefs.ErrInvalidArg:        errInvalidArg,
 	errdefs.ErrOperationFailed:   errOperationFailed,
-	errdefs.ErrXML:               errXML,
+	errdefs.ErrXML:               errXMLError,
 	errdefs.ErrDomainExists:      errDomExist,
 	errdefs.ErrOperationDenied:   errOperationDenied,
 	errdefs.ErrNoDomain:          errNoDomain,
@@ -94,7 +52,7 @@ var classCodes = map[error]int32{
 	errdefs.ErrOperationTimeout:  errOperationTimeout,
 	errdefs.ErrNoDomainSnapshot:  errNoDomainSnapshot,
 	errdefs.ErrArgUnsupported:    errArgumentUnsupported,
-	errdefs.ErrSystem:            errSystem,
+	errdefs.ErrSystem:            errSystemError,
 }
 
 // wireError is a libvirt error ready for remote_error: code, domain, the
@@ -139,7 +97,7 @@ func toWire(err error, domain int32) *wireError {
 	}
 	code, ok := classCodes[errdefs.ClassOf(err)]
 	if !ok {
-		code = errInternal
+		code = errInternalError
 	}
 	return &wireError{Code: code, Domain: domain, Detail: errdefs.Detail(err)}
 }

@@ -1,21 +1,5 @@
 package rpc
 
-import (
-	_ "embed"
-	"fmt"
-	"strconv"
-	"strings"
-)
-
-// remoteFactsText is libvirt 9.0's facts for every REMOTE procedure, one a
-// line: number, REMOTE_PROC_ name, API, the file defining the API, priority
-// (remote_protocol.x's @priority) and read-only rule (the API's
-// virCheckReadOnly sites). scripts/libvirt-facts.py writes it from a
-// libvirt source tree.
-//
-//go:embed remote_procs-9.0.txt
-var remoteFactsText string
-
 // roRule is a procedure's read-only rule.
 type roRule uint8
 
@@ -25,7 +9,9 @@ const (
 	roConditional        // for some arguments: see readOnlyArgRules
 )
 
-// procFacts are the protocol facts of one REMOTE procedure.
+// procFacts are the protocol facts of one REMOTE procedure, as
+// scripts/libvirt-facts.py read them from libvirt 9.0's sources into
+// libvirt-9.0-facts.txt; protocol.gen.go holds them (remoteFacts).
 type procFacts struct {
 	name     string // REMOTE_PROC_ name without the prefix
 	api      string // "-" for events and auth
@@ -33,38 +19,4 @@ type procFacts struct {
 	high     bool   // @priority: high
 	readOnly roRule
 	guard    string // for roConditional, libvirt's guarding condition
-}
-
-// remoteFacts[proc] are procedure proc's facts.
-var remoteFacts = parseFacts(remoteFactsText)
-
-func parseFacts(text string) *[remoteProcMax + 1]procFacts {
-	var facts [remoteProcMax + 1]procFacts
-	seen := 0
-	for _, line := range strings.Split(text, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.SplitN(line, " ", 6)
-		n, err := strconv.Atoi(f[0])
-		if err != nil || len(f) != 6 || n < 1 || n > remoteProcMax || (f[4] != "high" && f[4] != "low") {
-			panic(fmt.Sprintf("rpc: bad protocol facts line %q", line))
-		}
-		pf := procFacts{name: f[1], api: f[2], file: f[3], high: f[4] == "high"}
-		switch rule := f[5]; {
-		case rule == "allowed":
-		case rule == "denied":
-			pf.readOnly = roDenied
-		case strings.HasPrefix(rule, "conditional: "):
-			pf.readOnly, pf.guard = roConditional, strings.TrimPrefix(rule, "conditional: ")
-		default:
-			panic(fmt.Sprintf("rpc: bad read-only rule in %q", line))
-		}
-		facts[n] = pf
-		seen++
-	}
-	if seen != remoteProcMax {
-		panic(fmt.Sprintf("rpc: protocol facts for %d procedures, want %d", seen, remoteProcMax))
-	}
-	return &facts
 }

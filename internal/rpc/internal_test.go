@@ -167,7 +167,7 @@ func TestProcTable(t *testing.T) {
 }
 
 // TestReadOnlyTable sweeps every REMOTE procedure of libvirt 9.0 against
-// the protocol facts extracted from libvirt's sources (remote_procs-9.0.txt,
+// the protocol facts extracted from libvirt's sources (libvirt-9.0-facts.txt,
 // scripts/libvirt-facts.py): the API names agree with ours, denied
 // procedures answer OPERATION_DENIED in the error domain of the file that
 // defines their API, allowed ones pass, and the argument-dependent ones pass
@@ -177,7 +177,7 @@ func TestReadOnlyTable(t *testing.T) {
 	// open and close, never reach objectDomain).
 	fileDomains := map[string]int32{
 		"libvirt-domain.c": fromDomain, "libvirt-host.c": fromDomain,
-		"libvirt-domain-snapshot.c": fromDomainSnapshot, "libvirt-domain-checkpoint.c": fromCheckpoint,
+		"libvirt-domain-snapshot.c": fromDomainSnapshot, "libvirt-domain-checkpoint.c": fromDomainCheckpoint,
 		"libvirt-network.c": fromNetwork, "libvirt-storage.c": fromStorage, "libvirt-nodedev.c": fromNodedev,
 		"libvirt-secret.c": fromSecret, "libvirt-interface.c": fromInterface, "libvirt-nwfilter.c": fromNWFilter,
 	}
@@ -195,7 +195,7 @@ func TestReadOnlyTable(t *testing.T) {
 	}
 	guarded := map[int32][2][]byte{ // allowed payload, denied payload
 		procDomainGetVcpusFlags:         {word(dom, 0), word(dom, domainVcpuGuest)},
-		procDomainInterfaceAddresses:    {word(dom, 0, 0), word(dom, interfaceAddrsSrcAgent, 0)},
+		procDomainInterfaceAddresses:    {word(dom, 0, 0), word(dom, domainInterfaceAddressesSrcAgent, 0)},
 		procDomainGetXMLDesc:            {word(dom, 0), word(dom, domainXMLMigratable)},
 		procDomainManagedSaveGetXMLDesc: {word(dom, 0), word(dom, domainXMLSecure)},
 		procDomainSnapshotGetXMLDesc:    {word(named, 0), word(named, domainXMLSecure)},
@@ -284,7 +284,7 @@ func TestObjectDomain(t *testing.T) {
 		want int32
 	}{
 		{"virDomainSnapshotDelete", fromDomainSnapshot},
-		{"virDomainCheckpointCreateXML", fromCheckpoint},
+		{"virDomainCheckpointCreateXML", fromDomainCheckpoint},
 		{"virDomainDefineXML", fromDomain},
 		{"virNWFilterBindingDelete", fromNWFilter},
 		{"virNetworkPortDelete", fromNetwork},

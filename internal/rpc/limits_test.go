@@ -21,6 +21,8 @@ import (
 
 const procConnectGetHostname = 59
 
+// waitFor polls cond, for the conditions no event announces (goroutine and
+// descriptor counts, the job queue); awaitDriver and awaitLog await events.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second) // guards against a hang only
@@ -29,6 +31,23 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// awaitDriver waits for cond over the fake driver's counters, re-checking
+// it at each of their changes.
+func awaitDriver(t testing.TB, h *rpctest.Harness, what string, cond func() bool) {
+	t.Helper()
+	if !h.Driver.Await(cond, 10*time.Second) { // guards against a hang only
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// awaitLog waits until the servers logged s.
+func awaitLog(t testing.TB, h *rpctest.Harness, s string) {
+	t.Helper()
+	if !h.Log.Await(s, 10*time.Second) { // guards against a hang only
+		t.Fatalf("timed out waiting for the log line %q", s)
 	}
 }
 
@@ -46,9 +65,10 @@ func TestMaxClientRequests(t *testing.T) {
 		r.send(call(remote, procConnectGetHostname, s, nil))
 	}
 	r.send(call(remote, procAuthList, 4, nil))
-	waitFor(t, "two calls in the driver", func() bool { return h.Driver.HostnameWaiting() == 2 })
-	// The third call and the AUTH_LIST stay unread while two are in flight.
-	time.Sleep(50 * time.Millisecond)
+	awaitDriver(t, h, "two calls in the driver", func() bool { return h.Driver.HostnameWaiting() == 2 })
+	// The third call and the AUTH_LIST stay unread while two are in flight:
+	// the server says when it stops reading.
+	awaitLog(t, h, "client hit max requests limit")
 	if n := h.Driver.HostnameWaiting(); n != 2 {
 		t.Fatalf("%d calls in the driver, want 2", n)
 	}
@@ -83,7 +103,7 @@ func TestMaxClients(t *testing.T) {
 	first.authList(0)
 	second := dial(t, h.Socket) // waits in the backlog
 	second.send(call(remote, procAuthList, 0, nil))
-	time.Sleep(50 * time.Millisecond)
+	awaitLog(t, h, "at the client limit")
 	if n := h.Server.NumClients(); n != 1 {
 		t.Fatalf("%d clients accepted with max_clients 1", n)
 	}
@@ -118,7 +138,7 @@ func TestCloseReplyThenEOF(t *testing.T) {
 		t.Fatalf("close reply: proc %d serial %d status %d", proc, serial, status)
 	}
 	r.expectEOF()
-	waitFor(t, "driver connection closed", func() bool { _, c, _ := h.Driver.Stats(); return c == 1 })
+	awaitDriver(t, h, "driver connection closed", func() bool { _, c, _ := h.Driver.Stats(); return c == 1 })
 }
 
 func TestOpenRequest(t *testing.T) {
@@ -308,11 +328,10 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	r := dial(t, h.Socket)
 	r.open(0)
 	r.send(call(remote, procConnectGetHostname, 1, nil))
-	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	awaitDriver(t, h, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
 	done := shutdownInBackground(h.Server)
-	// Give Shutdown time to stop the reader first; the assertion below holds
-	// either way, this only makes the interesting order the likely one.
-	time.Sleep(20 * time.Millisecond)
+	// Shutdown has begun draining the client (the interesting order).
+	awaitLog(t, h, "draining the client for shutdown")
 	close(gate)
 	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 0 {
 		t.Fatalf("in-flight reply: serial %d status %d", serial, status)
@@ -333,7 +352,7 @@ func TestShutdownDeadline(t *testing.T) {
 	r := dial(t, h.Socket)
 	r.open(0)
 	r.send(call(remote, procConnectGetHostname, 1, nil))
-	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	awaitDriver(t, h, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := h.Server.Shutdown(ctx); err != context.DeadlineExceeded {
@@ -358,10 +377,10 @@ func TestSetLimitsReload(t *testing.T) {
 	r.open(0)
 	r.send(call(remote, procConnectGetHostname, 1, nil))
 	r.send(call(remote, procConnectGetHostname, 2, nil))
-	waitFor(t, "one call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	awaitDriver(t, h, "one call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
 	cfg.MaxClientRequests = 2
 	h.Server.SetLimits(cfg)
-	waitFor(t, "two calls in the driver", func() bool { return h.Driver.HostnameWaiting() == 2 })
+	awaitDriver(t, h, "two calls in the driver", func() bool { return h.Driver.HostnameWaiting() == 2 })
 	if got := h.Server.Config().MaxClientRequests; got != 2 {
 		t.Errorf("MaxClientRequests = %d", got)
 	}
@@ -382,7 +401,7 @@ func TestPriorityWorkers(t *testing.T) {
 	blocked := dial(t, h.Socket)
 	blocked.open(0)
 	blocked.send(call(remote, 14 /* DOMAIN_GET_XML_DESC */, 1, dom))
-	waitFor(t, "the only worker in the driver", func() bool { return h.Driver.XMLWaiting() == 1 })
+	awaitDriver(t, h, "the only worker in the driver", func() bool { return h.Driver.XMLWaiting() == 1 })
 
 	r := dial(t, h.Socket)
 	r.open(0) // high priority: the priority worker
@@ -464,11 +483,10 @@ func TestShutdownIsNotAKeepaliveTimeout(t *testing.T) {
 	r.recv()
 	r.open(1)
 	r.send(call(remote, procConnectGetHostname, 2, nil))
-	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	awaitDriver(t, h, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
 	done := shutdownInBackground(h.Server)
-	// Give Shutdown time to stop the reader (the interesting order; the
-	// assertions hold either way).
-	time.Sleep(20 * time.Millisecond)
+	// Shutdown has begun draining the client (the interesting order).
+	awaitLog(t, h, "draining the client for shutdown")
 	for range 4 { // interval x (count+1) and more, with nothing read
 		clock.Advance(5 * time.Second)
 	}
@@ -515,15 +533,10 @@ func TestShutdownServesFollowUp(t *testing.T) {
 	r := dial(t, h.Socket)
 	r.open(0)
 	r.send(call(remote, procConnectGetHostname, 1, nil))
-	waitFor(t, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	awaitDriver(t, h, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
 	done := shutdownInBackground(h.Server)
-	waitFor(t, "the server to stop accepting", func() bool {
-		c, err := net.Dial("unix", h.Socket)
-		if err == nil {
-			c.Close()
-		}
-		return err != nil
-	})
+	// Shutdown closes the listeners, then drains the clients.
+	awaitLog(t, h, "draining the client for shutdown")
 	close(gate)
 	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 0 {
 		t.Fatalf("in-flight reply: serial %d status %d", serial, status)

@@ -26,14 +26,6 @@ func init() {
 	}
 }
 
-// Flags and values behind the argument-dependent denials.
-const (
-	domainXMLSecure        = 1 // VIR_DOMAIN_XML_SECURE (and _SAVE_IMAGE_, _SNAPSHOT_, _CHECKPOINT_XML_SECURE)
-	domainXMLMigratable    = 8 // VIR_DOMAIN_XML_MIGRATABLE
-	domainVcpuGuest        = 8 // VIR_DOMAIN_VCPU_GUEST
-	interfaceAddrsSrcAgent = 1 // VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT
-)
-
 // roArgRule is a denial that depends on the arguments: decode them into
 // args, and the call is refused when denied reports true. msg is libvirt's
 // message for it, or "" for "read only access prevents <api>".
@@ -53,7 +45,7 @@ var readOnlyArgRules = map[int32]roArgRule{
 	procDomainInterfaceAddresses: {
 		args: func() any { return new(libvirt.DomainInterfaceAddressesArgs) },
 		denied: func(a any) bool {
-			return a.(*libvirt.DomainInterfaceAddressesArgs).Source == interfaceAddrsSrcAgent
+			return a.(*libvirt.DomainInterfaceAddressesArgs).Source == domainInterfaceAddressesSrcAgent
 		},
 	},
 	procDomainGetXMLDesc: {
@@ -139,7 +131,7 @@ func objectDomain(api string) int32 {
 var misfiledAPIs = map[string]int32{
 	"virNodeNumOfDevices": fromNodedev, "virNodeListDevices": fromNodedev,
 	"virDomainHasCurrentSnapshot": fromDomainSnapshot, "virDomainRevertToSnapshot": fromDomainSnapshot,
-	"virDomainListAllSnapshots": fromDomainSnapshot, "virDomainListAllCheckpoints": fromCheckpoint,
+	"virDomainListAllSnapshots": fromDomainSnapshot, "virDomainListAllCheckpoints": fromDomainCheckpoint,
 }
 
 type objectWord struct {
@@ -150,7 +142,7 @@ type objectWord struct {
 // objectFiles are the API name prefixes (after "vir") of the
 // libvirt-<object>.c files, the longer before those they begin with.
 var objectFiles = []objectWord{
-	{"DomainSnapshot", fromDomainSnapshot}, {"DomainCheckpoint", fromCheckpoint},
+	{"DomainSnapshot", fromDomainSnapshot}, {"DomainCheckpoint", fromDomainCheckpoint},
 	{"NWFilter", fromNWFilter}, {"Domain", fromDomain}, {"Network", fromNetwork},
 	{"Storage", fromStorage}, {"NodeDevice", fromNodedev}, {"Secret", fromSecret},
 	{"Interface", fromInterface},

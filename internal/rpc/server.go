@@ -73,6 +73,12 @@ type Program interface {
 	// clientClosed releases what the program holds for c, once c's last call
 	// has finished.
 	clientClosed(c *Client)
+	// procName is proc's name without the program's prefix (DOMAIN_GET_INFO),
+	// for the call's log entry.
+	procName(proc int32) string
+	// finishesAnyway reports whether proc runs to its end when its client
+	// goes away (a state change), rather than being cancelled.
+	finishesAnyway(proc int32) bool
 }
 
 // Server is one libvirt RPC server (virNetServer): a set of listeners, their
@@ -87,6 +93,7 @@ type Server struct {
 
 	panics panicLog   // recovered panics, logged rate-limited
 	budget *memBudget // read buffer memory (MaxBufferMemory)
+	events *EventSink // server-sent messages to subscribed clients
 
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
@@ -130,6 +137,7 @@ func NewServer(cfg ServerConfig, log *logrus.Entry) *Server {
 	s.cfg.Store(&c)
 	s.pool = newWorkerPool(int(cfg.MinWorkers), int(cfg.MaxWorkers), int(cfg.PrioWorkers))
 	s.budget = newMemBudget(cfg.MaxBufferMemory)
+	s.events = newEventSink()
 	return s
 }
 
@@ -258,6 +266,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, svc Service) error 
 	)
 	for {
 		s.mu.Lock()
+		if !s.closing && !stopped.Load() && s.fullLocked(svc) {
+			s.log.WithField("listener", ln.Addr().String()).Debug("at the client limit: accepting again when a client leaves")
+		}
 		for !s.closing && !stopped.Load() && s.fullLocked(svc) {
 			s.cond.Wait()
 		}
@@ -555,14 +566,20 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	s.mu.Unlock()
 
 	c.log = s.log.WithFields(logrus.Fields{"client": c.id, "uid": cred.UID, "pid": cred.PID})
+	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	c.log.WithField("readonly", svc.ReadOnly).Debug("client connected")
 	s.clientsChanged()
 	go c.writeLoop()
 	go c.serve()
 }
 
+// Events returns the server's event sink, through which the programs and
+// the driver send VIR_NET_MESSAGE events to subscribed clients.
+func (s *Server) Events() *EventSink { return s.events }
+
 // removeClient forgets c once its connection loop and calls are over.
 func (s *Server) removeClient(c *Client) {
+	s.events.clientGone(c)
 	for _, p := range *s.programs.Load() {
 		p.clientClosed(c)
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 	"github.com/virtvboxd/virtvboxd/internal/rpc"
@@ -33,6 +34,12 @@ type FakeDriver struct {
 	// XMLGate does the same for DomainGetXMLDesc, a low-priority call;
 	// XMLWaiting counts them.
 	XMLGate chan struct{}
+	// Hook, when set before the first call, runs at the start of every
+	// DomainGetInfo and DomainDestroy with the call's context and the
+	// method's name, so a test can see and hold the contexts calls run under.
+	Hook func(ctx context.Context, method string)
+
+	changed signal // waiting, xmlWait, opened or closed changed
 
 	mu      sync.Mutex
 	doms    map[string]*FakeDomain
@@ -77,6 +84,7 @@ func (d *FakeDriver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, e
 	d.opened++
 	d.lastReq = req
 	d.mu.Unlock()
+	d.changed.notify()
 	return &fakeConn{d: d, uri: uri}, nil
 }
 
@@ -98,6 +106,7 @@ func (c *fakeConn) Close() error {
 	c.d.mu.Lock()
 	c.d.closed++
 	c.d.mu.Unlock()
+	c.d.changed.notify()
 	return nil
 }
 
@@ -110,10 +119,12 @@ func (c *fakeConn) Hostname(ctx context.Context) (string, error) {
 		c.d.mu.Lock()
 		c.d.waiting++
 		c.d.mu.Unlock()
+		c.d.changed.notify()
 		defer func() {
 			c.d.mu.Lock()
 			c.d.waiting--
 			c.d.mu.Unlock()
+			c.d.changed.notify()
 		}()
 		select {
 		case <-c.d.HostnameGate:
@@ -122,6 +133,13 @@ func (c *fakeConn) Hostname(ctx context.Context) (string, error) {
 		}
 	}
 	return c.d.Hostname, nil
+}
+
+// Await returns once cond, a predicate over the driver's counters
+// (HostnameWaiting, XMLWaiting, Stats), holds: it is re-checked at each
+// change of them. It gives up after timeout and returns false.
+func (d *FakeDriver) Await(cond func() bool, timeout time.Duration) bool {
+	return d.changed.await(cond, timeout)
 }
 
 // HostnameWaiting returns how many Hostname calls wait on HostnameGate.
@@ -224,7 +242,10 @@ func (c *fakeConn) DomainGetState(_ context.Context, d rpc.Domain, _ uint32) (rp
 	return dom.State, 1, nil
 }
 
-func (c *fakeConn) DomainGetInfo(_ context.Context, d rpc.Domain) (rpc.DomainInfo, error) {
+func (c *fakeConn) DomainGetInfo(ctx context.Context, d rpc.Domain) (rpc.DomainInfo, error) {
+	if c.d.Hook != nil {
+		c.d.Hook(ctx, "DomainGetInfo")
+	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
@@ -240,10 +261,12 @@ func (c *fakeConn) DomainGetXMLDesc(ctx context.Context, d rpc.Domain, _ uint32)
 		c.d.mu.Lock()
 		c.d.xmlWait++
 		c.d.mu.Unlock()
+		c.d.changed.notify()
 		defer func() {
 			c.d.mu.Lock()
 			c.d.xmlWait--
 			c.d.mu.Unlock()
+			c.d.changed.notify()
 		}()
 		select {
 		case <-c.d.XMLGate:
@@ -300,7 +323,10 @@ func (c *fakeConn) DomainCreate(_ context.Context, d rpc.Domain, _ uint32) (rpc.
 	return c.value(dom), nil
 }
 
-func (c *fakeConn) DomainDestroy(_ context.Context, d rpc.Domain, _ uint32) error {
+func (c *fakeConn) DomainDestroy(ctx context.Context, d rpc.Domain, _ uint32) error {
+	if c.d.Hook != nil {
+		c.d.Hook(ctx, "DomainDestroy")
+	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,6 +142,8 @@ func NewServer(t testing.TB, opts ...Option) *Harness {
 
 // LogBuffer collects log output safely across goroutines.
 type LogBuffer struct {
+	written signal
+
 	mu     sync.Mutex
 	buf    []byte
 	errors int
@@ -156,7 +159,14 @@ func (l *LogBuffer) Write(p []byte) (int, error) {
 		l.errors++
 	}
 	l.mu.Unlock()
+	l.written.notify()
 	return len(p), nil
+}
+
+// Await returns once the log holds s, re-checking at each write; it gives
+// up after timeout and returns false.
+func (l *LogBuffer) Await(s string, timeout time.Duration) bool {
+	return l.written.await(func() bool { return strings.Contains(l.String(), s) }, timeout)
 }
 
 // Errors returns how many error-level entries were logged.
