@@ -118,11 +118,13 @@ def header_constants(src):
     """Maps each VIR_ enum member of libvirt's public and internal headers to
     (value, header)."""
     res = {}
+    # A source tree has libvirt-common.h only as its template, libvirt-common.h.in.
     paths = glob.glob(os.path.join(src, "include", "libvirt", "*.h"))
+    paths += glob.glob(os.path.join(src, "include", "libvirt", "*.h.in"))
     paths.append(os.path.join(src, "src", "libvirt_internal.h"))
     for path in sorted(paths):
         for name, value in enum_values(path):
-            res.setdefault(name, (value, os.path.basename(path)))
+            res.setdefault(name, (value, os.path.basename(path).removesuffix(".in")))
     return res
 
 
