@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -26,7 +27,6 @@ import (
 
 	virtualbox "github.com/terra-farm/go-virtualbox"
 
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/vbox"
 )
 
@@ -129,13 +129,13 @@ func failedInvocations(tb testing.TB) string {
 
 // openDriver returns a fresh (cold) driver connection; the one-time version
 // check of the first open is done before the caller starts counting.
-func openDriver(tb testing.TB) rpc.Conn {
+func openDriver(tb testing.TB) driver.Conn {
 	tb.Helper()
 	d, err := vbox.NewDriver(vbox.Options{VBoxManagePath: filepath.Join(simDir, "VBoxManage"), Timeout: time.Minute})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	c, err := d.Open(context.Background(), driver.OpenRequest{URI: "vbox:///session"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func measure(b *testing.B, prepare func(), fn func()) {
 func BenchmarkListAll(b *testing.B) {
 	ctx := context.Background()
 	b.Run("virtvboxd-cold", func(b *testing.B) {
-		var c rpc.Conn
+		var c driver.Conn
 		measure(b, func() { c = openDriver(b) }, func() {
 			ds, err := c.ListAllDomains(ctx, 0)
 			if err != nil || len(ds) != nVMs {
@@ -197,7 +197,7 @@ func BenchmarkDominfoEveryVM(b *testing.B) {
 	ctx := context.Background()
 	names := machineNames(b)
 	b.Run("virtvboxd", func(b *testing.B) {
-		var c rpc.Conn
+		var c driver.Conn
 		measure(b, func() { c = openDriver(b) }, func() {
 			// What `virsh dominfo NAME` asks, for every machine.
 			for _, n := range names {
@@ -267,7 +267,7 @@ func BenchmarkMixed8(b *testing.B) {
 	names := machineNames(b)
 	own := poweredOff(b, 8)
 	b.Run("virtvboxd", func(b *testing.B) {
-		var c rpc.Conn
+		var c driver.Conn
 		measure(b, func() { c = openDriver(b) }, func() {
 			parallel(b, func(i int, rng *rand.Rand) error {
 				if _, err := c.ListAllDomains(ctx, 0); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"path/filepath"
 	"time"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/virtvboxd/virtvboxd/internal/config"
 	"github.com/virtvboxd/virtvboxd/internal/daemon"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/vbox"
 )
 
@@ -18,7 +18,7 @@ import (
 // seam, the count of running domains that keeps --timeout from firing,
 // new VBoxManage settings on reload, and Close at exit.
 type hypervisor interface {
-	rpc.Driver
+	driver.Driver
 	ActiveDomains() int
 	Reconfigure(path string, timeout time.Duration) error
 	Close() error

@@ -1,9 +1,9 @@
 package rpc_test
 
 import (
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"testing"
 
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/rpc/rpctest"
 )
 
@@ -12,7 +12,7 @@ import (
 // each gets libvirt's error reply, nothing is allocated from the hostile
 // value, nothing panics and the connection keeps serving.
 func TestArgumentLimits(t *testing.T) {
-	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning}))
 	dom := append(xdrString("alpine"), make([]byte, 16)...)
 	dom = append(dom, be32(1)...)
 	u64 := func(v uint64) []byte { return be32(uint32(v>>32), uint32(v)) }

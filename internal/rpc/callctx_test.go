@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func domainArg(name string, id uint32) []byte {
 // carries them; when the client goes away a read is cancelled, a state
 // change (DOMAIN_DESTROY) is not and finishes.
 func TestCallContext(t *testing.T) {
-	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "vm1", State: rpc.StateRunning}))
+	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "vm1", State: driver.StateRunning}))
 	type started struct {
 		method string
 		ctx    context.Context

@@ -4,7 +4,7 @@
 // and the one mapping from errdefs classes to libvirt errors.
 //
 // Stock clients (virsh, virt-admin, python3-libvirt, go-libvirt) talk to it
-// unmodified. The hypervisor is reached through Driver and Conn (driver.go),
+// unmodified. The hypervisor is reached through driver.Driver and driver.Conn (internal/driver),
 // which carry plain Go values; nothing outside this package sees XDR.
 package rpc
 

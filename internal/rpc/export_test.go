@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"time"
 )
 
@@ -35,7 +36,7 @@ func SetDrainTimes(idle, write time.Duration) (restore func()) {
 func InstallRemoteHandler(proc int32, f func(ctx context.Context, c *Client, open func() Stream,
 	reply func(v any) error) error) (restore func()) {
 	old := remoteHandlers[proc]
-	remoteHandlers[proc] = func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+	remoteHandlers[proc] = func(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 		return f(ctx, cl.client, func() Stream { return openStream(cl) }, out.encode)
 	}
 	return func() { remoteHandlers[proc] = old }

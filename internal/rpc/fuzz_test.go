@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"encoding/binary"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"io"
 	"net"
 	"testing"
@@ -32,7 +33,7 @@ func FuzzDispatch(f *testing.F) {
 	seed(0, rpc.KeepaliveProgram, 1, 2, 0, nil)
 	seed(0, 0x12345678, 1, 0, 0, nil)
 
-	h := rpctest.NewServer(f, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+	h := rpctest.NewServer(f, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning}))
 	socks := []string{h.Socket, h.ROSocket, h.AdminSocket}
 	f.Fuzz(func(t *testing.T, sock uint8, prog, vers uint32, proc int32, typ, status uint32, payload []byte) {
 		if len(payload) > 1<<16 {
@@ -86,7 +87,7 @@ func FuzzProcedures(f *testing.F) {
 		f.Add(uint16(i), false, append(append([]byte{}, dom...), be32(0, 0, 0)...))
 		f.Add(uint16(i), true, be32(0xffffffff, 0xffffffff, 0xffffffff))
 	}
-	h := rpctest.NewServer(f, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+	h := rpctest.NewServer(f, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning}))
 	f.Fuzz(func(t *testing.T, idx uint16, ro bool, payload []byte) {
 		if len(payload) > 1<<16 {
 			return

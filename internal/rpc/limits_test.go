@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"io"
 	"net"
 	"os"
@@ -395,7 +396,7 @@ func TestPriorityWorkers(t *testing.T) {
 	cfg.MinWorkers, cfg.MaxWorkers, cfg.PrioWorkers = 1, 1, 1
 	gate := make(chan struct{})
 	h := rpctest.NewServer(t, rpctest.WithConfig(cfg),
-		rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+		rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning}))
 	h.Driver.XMLGate = gate
 	dom := append(append(xdrString("alpine"), make([]byte, 16)...), be32(1, 0)...)
 	blocked := dial(t, h.Socket)

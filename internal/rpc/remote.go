@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"sync"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -11,15 +12,15 @@ import (
 	"github.com/virtvboxd/virtvboxd/internal/buildinfo"
 )
 
-// remoteProgram is the REMOTE program (remote_protocol.x) over a Driver.
+// remoteProgram is the REMOTE program (remote_protocol.x) over a driver.Driver.
 type remoteProgram struct {
-	drv Driver
+	drv driver.Driver
 	log *logrus.Entry
 }
 
 // NewRemoteProgram returns the REMOTE program serving d. Register it on the
 // main server, whose listeners are the rw and ro sockets.
-func NewRemoteProgram(d Driver, log *logrus.Entry) Program {
+func NewRemoteProgram(d driver.Driver, log *logrus.Entry) Program {
 	if log == nil {
 		log = logrus.NewEntry(logrus.StandardLogger())
 	}
@@ -31,11 +32,11 @@ func (p *remoteProgram) Number() uint32 { return RemoteProgram }
 // remoteClient is the REMOTE program's per-client state.
 type remoteClient struct {
 	mu       sync.Mutex
-	conn     Conn // nil until CONNECT_OPEN
+	conn     driver.Conn // nil until CONNECT_OPEN
 	readOnly bool
 }
 
-func (rc *remoteClient) get() (Conn, bool) {
+func (rc *remoteClient) get() (driver.Conn, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return rc.conn, rc.readOnly
@@ -94,7 +95,7 @@ func (p *remoteProgram) highPriority(proc int32) bool {
 }
 
 // remoteHandler serves one procedure on an open connection.
-type remoteHandler func(ctx context.Context, cn Conn, cl *call, out *packet) error
+type remoteHandler func(ctx context.Context, cn driver.Conn, cl *call, out *packet) error
 
 // preOpen are the procedures that run before CONNECT_OPEN.
 func preOpen(proc int32) bool {
@@ -208,7 +209,7 @@ func (p *remoteProgram) dispatchPreOpen(ctx context.Context, rc *remoteClient, c
 			// keep it, which no client can tell from the reply.
 			return newError(errInternalError, fromRPC, "connection already open")
 		}
-		req := OpenRequest{ReadOnly: c.svc.ReadOnly || a.Flags&connectRO != 0}
+		req := driver.OpenRequest{ReadOnly: c.svc.ReadOnly || a.Flags&connectRO != 0}
 		if len(a.Name) > 0 {
 			req.URI = a.Name[0]
 		}
@@ -234,12 +235,14 @@ func (p *remoteProgram) dispatchPreOpen(ctx context.Context, rc *remoteClient, c
 }
 
 // void is for handlers that answer nothing.
-func void(ctx context.Context, cn Conn, cl *call, out *packet) error { return nil }
+func void(ctx context.Context, cn driver.Conn, cl *call, out *packet) error { return nil }
 
 // toDomain and fromDomainValue convert remote_nonnull_domain.
-func toDomain(d libvirt.Domain) Domain { return Domain{Name: d.Name, UUID: d.UUID, ID: d.ID} }
+func toDomain(d libvirt.Domain) driver.Domain {
+	return driver.Domain{Name: d.Name, UUID: d.UUID, ID: d.ID}
+}
 
-func fromDomainValue(d Domain) libvirt.Domain {
+func fromDomainValue(d driver.Domain) libvirt.Domain {
 	return libvirt.Domain{Name: d.Name, UUID: libvirt.UUID(d.UUID), ID: d.ID}
 }
 
@@ -251,8 +254,8 @@ func b2i(b bool) int32 {
 }
 
 // withArgs returns a handler that decodes A and calls f.
-func withArgs[A any](f func(ctx context.Context, cn Conn, a *A, out *packet) error) remoteHandler {
-	return func(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func withArgs[A any](f func(ctx context.Context, cn driver.Conn, a *A, out *packet) error) remoteHandler {
+	return func(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 		var a A
 		if err := decodeArgs(cl.payload, &a); err != nil {
 			return err
@@ -261,7 +264,7 @@ func withArgs[A any](f func(ctx context.Context, cn Conn, a *A, out *packet) err
 	}
 }
 
-func listDomains(ctx context.Context, cn Conn, flags uint32) ([]Domain, error) {
+func listDomains(ctx context.Context, cn driver.Conn, flags uint32) ([]driver.Domain, error) {
 	doms, err := cn.ListAllDomains(ctx, flags)
 	if err != nil {
 		return nil, err
@@ -352,12 +355,12 @@ var remoteHandlers = [remoteProcMax + 1]remoteHandler{
 	procDomainSetAutostart:   withArgs(domainSetAutostart),
 }
 
-func connectGetType(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectGetType(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	out.putString(cn.Type())
 	return nil
 }
 
-func connectGetVersion(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectGetVersion(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	v, err := cn.Version(ctx)
 	if err != nil {
 		return err
@@ -366,12 +369,12 @@ func connectGetVersion(ctx context.Context, cn Conn, cl *call, out *packet) erro
 	return nil
 }
 
-func connectGetLibVersion(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectGetLibVersion(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	out.putU64(buildinfo.LibVersion)
 	return nil
 }
 
-func connectGetHostname(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectGetHostname(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	name, err := cn.Hostname(ctx)
 	if err != nil {
 		return err
@@ -380,17 +383,17 @@ func connectGetHostname(ctx context.Context, cn Conn, cl *call, out *packet) err
 	return nil
 }
 
-func connectGetURI(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectGetURI(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	out.putString(cn.URI())
 	return nil
 }
 
-func connectIsSecure(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectIsSecure(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	out.putU32(1) // UNIX sockets are secure
 	return nil
 }
 
-func connectGetCapabilities(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectGetCapabilities(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	caps, err := cn.Capabilities(ctx)
 	if err != nil {
 		return err
@@ -398,7 +401,7 @@ func connectGetCapabilities(ctx context.Context, cn Conn, cl *call, out *packet)
 	return out.encode(libvirt.ConnectGetCapabilitiesRet{Capabilities: caps})
 }
 
-func connectGetSysinfo(ctx context.Context, cn Conn, a *libvirt.ConnectGetSysinfoArgs, out *packet) error {
+func connectGetSysinfo(ctx context.Context, cn driver.Conn, a *libvirt.ConnectGetSysinfoArgs, out *packet) error {
 	s, err := cn.Sysinfo(ctx, a.Flags)
 	if err != nil {
 		return err
@@ -406,7 +409,7 @@ func connectGetSysinfo(ctx context.Context, cn Conn, a *libvirt.ConnectGetSysinf
 	return out.encode(libvirt.ConnectGetSysinfoRet{Sysinfo: s})
 }
 
-func connectGetMaxVcpus(ctx context.Context, cn Conn, a *libvirt.ConnectGetMaxVcpusArgs, out *packet) error {
+func connectGetMaxVcpus(ctx context.Context, cn driver.Conn, a *libvirt.ConnectGetMaxVcpusArgs, out *packet) error {
 	var typ string
 	if len(a.Type) > 0 {
 		typ = a.Type[0]
@@ -418,7 +421,7 @@ func connectGetMaxVcpus(ctx context.Context, cn Conn, a *libvirt.ConnectGetMaxVc
 	return out.encode(libvirt.ConnectGetMaxVcpusRet{MaxVcpus: n})
 }
 
-func nodeGetInfo(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func nodeGetInfo(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	ni, err := cn.NodeInfo(ctx)
 	if err != nil {
 		return err
@@ -431,7 +434,7 @@ func nodeGetInfo(ctx context.Context, cn Conn, cl *call, out *packet) error {
 	return out.encode(r)
 }
 
-func nodeGetFreeMemory(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func nodeGetFreeMemory(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	m, err := cn.NodeFreeMemory(ctx)
 	if err != nil {
 		return err
@@ -439,7 +442,7 @@ func nodeGetFreeMemory(ctx context.Context, cn Conn, cl *call, out *packet) erro
 	return out.encode(libvirt.NodeGetFreeMemoryRet{FreeMem: m})
 }
 
-func nodeGetMemoryStats(ctx context.Context, cn Conn, a *libvirt.NodeGetMemoryStatsArgs, out *packet) error {
+func nodeGetMemoryStats(ctx context.Context, cn driver.Conn, a *libvirt.NodeGetMemoryStatsArgs, out *packet) error {
 	if err := argNodeMemoryStats(a.Nparams, a.CellNum); err != nil {
 		return err
 	}
@@ -460,12 +463,12 @@ func nodeGetMemoryStats(ctx context.Context, cn Conn, a *libvirt.NodeGetMemorySt
 	return out.encode(r)
 }
 
-func nodeGetSecurityModel(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func nodeGetSecurityModel(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	// No security driver: an empty model and DOI, as libvirt's "none".
 	return out.encode(libvirt.NodeGetSecurityModelRet{})
 }
 
-func connectListAllDomains(ctx context.Context, cn Conn, a *libvirt.ConnectListAllDomainsArgs, out *packet) error {
+func connectListAllDomains(ctx context.Context, cn driver.Conn, a *libvirt.ConnectListAllDomainsArgs, out *packet) error {
 	doms, err := listDomains(ctx, cn, uint32(a.Flags))
 	if err != nil {
 		return err
@@ -480,7 +483,7 @@ func connectListAllDomains(ctx context.Context, cn Conn, a *libvirt.ConnectListA
 	return out.encode(r)
 }
 
-func connectNumOfDomains(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectNumOfDomains(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	doms, err := listDomains(ctx, cn, connectListDomainsActive)
 	if err != nil {
 		return err
@@ -488,7 +491,7 @@ func connectNumOfDomains(ctx context.Context, cn Conn, cl *call, out *packet) er
 	return out.encode(libvirt.ConnectNumOfDomainsRet{Num: int32(len(doms))})
 }
 
-func connectListDomains(ctx context.Context, cn Conn, a *libvirt.ConnectListDomainsArgs, out *packet) error {
+func connectListDomains(ctx context.Context, cn driver.Conn, a *libvirt.ConnectListDomainsArgs, out *packet) error {
 	if err := argListMax("virConnectListDomains", "maxids", a.Maxids); err != nil {
 		return err
 	}
@@ -506,7 +509,7 @@ func connectListDomains(ctx context.Context, cn Conn, a *libvirt.ConnectListDoma
 	return out.encode(r)
 }
 
-func connectNumOfDefinedDomains(ctx context.Context, cn Conn, cl *call, out *packet) error {
+func connectNumOfDefinedDomains(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	doms, err := listDomains(ctx, cn, connectListDomainsInactive)
 	if err != nil {
 		return err
@@ -514,7 +517,7 @@ func connectNumOfDefinedDomains(ctx context.Context, cn Conn, cl *call, out *pac
 	return out.encode(libvirt.ConnectNumOfDefinedDomainsRet{Num: int32(len(doms))})
 }
 
-func connectListDefinedDomains(ctx context.Context, cn Conn, a *libvirt.ConnectListDefinedDomainsArgs, out *packet) error {
+func connectListDefinedDomains(ctx context.Context, cn driver.Conn, a *libvirt.ConnectListDefinedDomainsArgs, out *packet) error {
 	if err := argListMax("virConnectListDefinedDomains", "maxnames", a.Maxnames); err != nil {
 		return err
 	}
@@ -532,7 +535,7 @@ func connectListDefinedDomains(ctx context.Context, cn Conn, a *libvirt.ConnectL
 	return out.encode(r)
 }
 
-func domainLookupByID(ctx context.Context, cn Conn, a *libvirt.DomainLookupByIDArgs, out *packet) error {
+func domainLookupByID(ctx context.Context, cn driver.Conn, a *libvirt.DomainLookupByIDArgs, out *packet) error {
 	if err := argNonNegative("virDomainLookupByID", "id", a.ID); err != nil {
 		return err
 	}
@@ -543,7 +546,7 @@ func domainLookupByID(ctx context.Context, cn Conn, a *libvirt.DomainLookupByIDA
 	return out.encode(libvirt.DomainLookupByIDRet{Dom: fromDomainValue(d)})
 }
 
-func domainLookupByName(ctx context.Context, cn Conn, a *libvirt.DomainLookupByNameArgs, out *packet) error {
+func domainLookupByName(ctx context.Context, cn driver.Conn, a *libvirt.DomainLookupByNameArgs, out *packet) error {
 	d, err := cn.LookupByName(ctx, a.Name)
 	if err != nil {
 		return err
@@ -551,7 +554,7 @@ func domainLookupByName(ctx context.Context, cn Conn, a *libvirt.DomainLookupByN
 	return out.encode(libvirt.DomainLookupByNameRet{Dom: fromDomainValue(d)})
 }
 
-func domainLookupByUUID(ctx context.Context, cn Conn, a *libvirt.DomainLookupByUUIDArgs, out *packet) error {
+func domainLookupByUUID(ctx context.Context, cn driver.Conn, a *libvirt.DomainLookupByUUIDArgs, out *packet) error {
 	d, err := cn.LookupByUUID(ctx, a.UUID)
 	if err != nil {
 		return err

@@ -6,25 +6,25 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"runtime"
 	"strings"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
 
 // conn is one client's connection. It holds no state of its own beyond the
 // URI: every cache lives in the Driver.
 // The read-only rule is enforced by the RPC layer before a call gets here.
 type conn struct {
-	rpc.Unsupported
+	driver.Unsupported
 	d       *Driver
 	uri     string
 	unwatch func() // ends this connection's share of the inventory's watcher
 }
 
-var _ rpc.Conn = (*conn)(nil)
+var _ driver.Conn = (*conn)(nil)
 
 // libvirt flag values used below (include/libvirt/libvirt-domain.h).
 const (
@@ -76,20 +76,20 @@ func unsupportedFlags(flags uint32, fn string) error {
 	return errdefs.Newf(errdefs.ErrInvalidArg, "unsupported flags (0x%x) in function %s", flags, fn)
 }
 
-// URI implements rpc.Conn.
+// URI implements driver.Conn.
 func (c *conn) URI() string { return c.uri }
 
-// Type implements rpc.Conn.
+// Type implements driver.Conn.
 func (c *conn) Type() string { return "VBOX" }
 
-// Close implements rpc.Conn: the inventory stops watching when the last
+// Close implements driver.Conn: the inventory stops watching when the last
 // connection has closed (after its linger).
 func (c *conn) Close() error {
 	c.unwatch()
 	return nil
 }
 
-// Version implements rpc.Conn: major*1e6 + minor*1e3 + micro.
+// Version implements driver.Conn: major*1e6 + minor*1e3 + micro.
 func (c *conn) Version(ctx context.Context) (uint64, error) {
 	v, err := c.d.Version(ctx)
 	if err != nil {
@@ -98,7 +98,7 @@ func (c *conn) Version(ctx context.Context) (uint64, error) {
 	return v.Number(), nil
 }
 
-// Hostname implements rpc.Conn.
+// Hostname implements driver.Conn.
 func (c *conn) Hostname(ctx context.Context) (string, error) {
 	h, err := os.Hostname()
 	if err != nil {
@@ -120,7 +120,7 @@ func hostArch() string {
 	return runtime.GOARCH
 }
 
-// Capabilities implements rpc.Conn: the host arch and hvm guests of type
+// Capabilities implements driver.Conn: the host arch and hvm guests of type
 // vbox for x86_64 and i686, formatted as libvirt formats capabilities.
 func (c *conn) Capabilities(ctx context.Context) (string, error) {
 	var b strings.Builder
@@ -141,7 +141,7 @@ func xmlText(s string) string {
 	return b.String()
 }
 
-// MaxVcpus implements rpc.Conn: VirtualBox's "Maximum guest CPU count".
+// MaxVcpus implements driver.Conn: VirtualBox's "Maximum guest CPU count".
 func (c *conn) MaxVcpus(ctx context.Context, typ string) (int32, error) {
 	if typ != "" && !strings.EqualFold(typ, "vbox") {
 		return 0, errdefs.Newf(errdefs.ErrInvalidArg, "unknown type '%s'", typ)
@@ -157,11 +157,11 @@ func (c *conn) MaxVcpus(ctx context.Context, typ string) (int32, error) {
 	return int32(n), nil
 }
 
-// NodeInfo implements rpc.Conn from `list hostinfo`.
-func (c *conn) NodeInfo(ctx context.Context) (rpc.NodeInfo, error) {
+// NodeInfo implements driver.Conn from `list hostinfo`.
+func (c *conn) NodeInfo(ctx context.Context) (driver.NodeInfo, error) {
 	hi, err := c.d.hostInformation(ctx)
 	if err != nil {
-		return rpc.NodeInfo{}, err
+		return driver.NodeInfo{}, err
 	}
 	cpus := hi.LeadingInt("Processor online count", 0)
 	if cpus <= 0 {
@@ -178,7 +178,7 @@ func (c *conn) NodeInfo(ctx context.Context) (rpc.NodeInfo, error) {
 	if threads < 1 || threads*cores != cpus {
 		cores, threads = cpus, 1
 	}
-	return rpc.NodeInfo{
+	return driver.NodeInfo{
 		Model:     hostArch(),
 		MemoryKiB: uint64(hi.LeadingInt("Memory size", 0)) * 1024,
 		CPUs:      int32(cpus),
@@ -190,7 +190,7 @@ func (c *conn) NodeInfo(ctx context.Context) (rpc.NodeInfo, error) {
 	}, nil
 }
 
-// NodeFreeMemory implements rpc.Conn: "Memory available", in bytes.
+// NodeFreeMemory implements driver.Conn: "Memory available", in bytes.
 func (c *conn) NodeFreeMemory(ctx context.Context) (uint64, error) {
 	hi, err := c.d.hostInformation(ctx)
 	if err != nil {
@@ -199,8 +199,8 @@ func (c *conn) NodeFreeMemory(ctx context.Context) (uint64, error) {
 	return uint64(hi.LeadingInt("Memory available", 0)) * 1024 * 1024, nil
 }
 
-// NodeMemoryStats implements rpc.Conn: total and free for the one cell.
-func (c *conn) NodeMemoryStats(ctx context.Context, cell int32, flags uint32) ([]rpc.MemoryStat, error) {
+// NodeMemoryStats implements driver.Conn: total and free for the one cell.
+func (c *conn) NodeMemoryStats(ctx context.Context, cell int32, flags uint32) ([]driver.MemoryStat, error) {
 	if flags != 0 {
 		return nil, unsupportedFlags(flags, "virNodeGetMemoryStats")
 	}
@@ -211,13 +211,13 @@ func (c *conn) NodeMemoryStats(ctx context.Context, cell int32, flags uint32) ([
 	if err != nil {
 		return nil, err
 	}
-	return []rpc.MemoryStat{
+	return []driver.MemoryStat{
 		{Field: "total", Value: uint64(hi.LeadingInt("Memory size", 0)) * 1024},
 		{Field: "free", Value: uint64(hi.LeadingInt("Memory available", 0)) * 1024},
 	}, nil
 }
 
-// Sysinfo implements rpc.Conn: an SMBIOS-style description of the host from
+// Sysinfo implements driver.Conn: an SMBIOS-style description of the host from
 // /sys/class/dmi/id and `list hostinfo`, as `virsh sysinfo` prints it.
 func (c *conn) Sysinfo(ctx context.Context, flags uint32) (string, error) {
 	if flags != 0 {
@@ -230,9 +230,9 @@ func (c *conn) Sysinfo(ctx context.Context, flags uint32) (string, error) {
 	return hostSysinfo(hi, "/sys/class/dmi/id")
 }
 
-// ListAllDomains implements rpc.Conn with every VIR_CONNECT_LIST_DOMAINS_*
+// ListAllDomains implements driver.Conn with every VIR_CONNECT_LIST_DOMAINS_*
 // filter, from the inventory (one VBoxManage process at most).
-func (c *conn) ListAllDomains(ctx context.Context, flags uint32) ([]rpc.Domain, error) {
+func (c *conn) ListAllDomains(ctx context.Context, flags uint32) ([]driver.Domain, error) {
 	if flags&^listAll != 0 {
 		return nil, unsupportedFlags(flags, "virConnectListAllDomains")
 	}
@@ -240,7 +240,7 @@ func (c *conn) ListAllDomains(ctx context.Context, flags uint32) ([]rpc.Domain, 
 	if err != nil {
 		return nil, vboxError("cannot list machines", err)
 	}
-	out := make([]rpc.Domain, 0, len(ms))
+	out := make([]driver.Domain, 0, len(ms))
 	for _, m := range ms {
 		if c.d.matches(m, flags) {
 			out = append(out, c.d.domainOf(m))
@@ -270,11 +270,11 @@ func (d *Driver) matches(m Machine, flags uint32) bool {
 	if sf := flags & (listRunning | listPaused | listShutoff | listOther); sf != 0 {
 		st, _ := d.states.State(m)
 		switch st {
-		case rpc.StateRunning:
+		case driver.StateRunning:
 			return sf&listRunning != 0
-		case rpc.StatePaused:
+		case driver.StatePaused:
 			return sf&listPaused != 0
-		case rpc.StateShutoff:
+		case driver.StateShutoff:
 			return sf&listShutoff != 0
 		default:
 			return sf&listOther != 0
@@ -283,62 +283,62 @@ func (d *Driver) matches(m Machine, flags uint32) bool {
 	return true
 }
 
-func (d *Driver) domainOf(m Machine) rpc.Domain {
+func (d *Driver) domainOf(m Machine) driver.Domain {
 	u, _ := parseUUID(m.UUID)
 	id := int32(-1)
 	if IsOnline(m.State) {
 		id = d.states.ID(m.UUID)
 	}
-	return rpc.Domain{Name: m.Name, UUID: u, ID: id}
+	return driver.Domain{Name: m.Name, UUID: u, ID: id}
 }
 
-// LookupByName implements rpc.Conn (exact, case-sensitive).
-func (c *conn) LookupByName(ctx context.Context, name string) (rpc.Domain, error) {
+// LookupByName implements driver.Conn (exact, case-sensitive).
+func (c *conn) LookupByName(ctx context.Context, name string) (driver.Domain, error) {
 	m, err := c.d.inv.Find(ctx, func(m Machine) bool { return m.Name == name })
 	if errors.Is(err, errNotFound) {
-		return rpc.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching name '%s'", name)
+		return driver.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching name '%s'", name)
 	}
 	if err != nil {
-		return rpc.Domain{}, vboxError("cannot look up machines", err)
+		return driver.Domain{}, vboxError("cannot look up machines", err)
 	}
 	return c.d.domainOf(m), nil
 }
 
-// LookupByUUID implements rpc.Conn.
-func (c *conn) LookupByUUID(ctx context.Context, uuid [16]byte) (rpc.Domain, error) {
+// LookupByUUID implements driver.Conn.
+func (c *conn) LookupByUUID(ctx context.Context, uuid [16]byte) (driver.Domain, error) {
 	m, err := c.d.inv.Get(ctx, uuidString(uuid))
 	if errors.Is(err, errNotFound) {
-		return rpc.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%s'", uuidString(uuid))
+		return driver.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%s'", uuidString(uuid))
 	}
 	if err != nil {
-		return rpc.Domain{}, vboxError("cannot look up machines", err)
+		return driver.Domain{}, vboxError("cannot look up machines", err)
 	}
 	return c.d.domainOf(m), nil
 }
 
-// LookupByID implements rpc.Conn with the stable IDs.
-func (c *conn) LookupByID(ctx context.Context, id int32) (rpc.Domain, error) {
+// LookupByID implements driver.Conn with the stable IDs.
+func (c *conn) LookupByID(ctx context.Context, id int32) (driver.Domain, error) {
 	notFound := errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching id %d", id)
 	if id <= 0 {
-		return rpc.Domain{}, notFound
+		return driver.Domain{}, notFound
 	}
 	// Refresh (if stale) first, so that the ID table reflects the machines.
 	if _, err := c.d.inv.List(ctx); err != nil {
-		return rpc.Domain{}, vboxError("cannot look up machines", err)
+		return driver.Domain{}, vboxError("cannot look up machines", err)
 	}
 	u, ok := c.d.states.ByID(id)
 	if !ok {
-		return rpc.Domain{}, notFound
+		return driver.Domain{}, notFound
 	}
 	m, err := c.d.inv.Get(ctx, u)
 	if err != nil || !IsOnline(m.State) {
-		return rpc.Domain{}, notFound
+		return driver.Domain{}, notFound
 	}
 	return c.d.domainOf(m), nil
 }
 
 // machine resolves a domain handle to the cached machine.
-func (d *Driver) machine(ctx context.Context, dom rpc.Domain) (Machine, error) {
+func (d *Driver) machine(ctx context.Context, dom driver.Domain) (Machine, error) {
 	u := uuidString(dom.UUID)
 	m, err := d.inv.Get(ctx, u)
 	if errors.Is(err, errNotFound) {
@@ -350,20 +350,20 @@ func (d *Driver) machine(ctx context.Context, dom rpc.Domain) (Machine, error) {
 	return m, nil
 }
 
-// DomainGetInfo implements rpc.Conn. VirtualBox has one memory size, so
+// DomainGetInfo implements driver.Conn. VirtualBox has one memory size, so
 // maximum and current memory are equal; CPU time is not available (0).
-func (c *conn) DomainGetInfo(ctx context.Context, dom rpc.Domain) (rpc.DomainInfo, error) {
+func (c *conn) DomainGetInfo(ctx context.Context, dom driver.Domain) (driver.DomainInfo, error) {
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
-		return rpc.DomainInfo{}, err
+		return driver.DomainInfo{}, err
 	}
 	st, _ := c.d.states.State(m)
 	kib := uint64(m.MemoryMB) * 1024
-	return rpc.DomainInfo{State: st, MaxMemKiB: kib, MemoryKiB: kib, NrVirtCPU: uint16(m.CPUs)}, nil
+	return driver.DomainInfo{State: st, MaxMemKiB: kib, MemoryKiB: kib, NrVirtCPU: uint16(m.CPUs)}, nil
 }
 
-// DomainGetState implements rpc.Conn with real reasons.
-func (c *conn) DomainGetState(ctx context.Context, dom rpc.Domain, flags uint32) (rpc.DomainState, int32, error) {
+// DomainGetState implements driver.Conn with real reasons.
+func (c *conn) DomainGetState(ctx context.Context, dom driver.Domain, flags uint32) (driver.DomainState, int32, error) {
 	if flags != 0 {
 		return 0, 0, unsupportedFlags(flags, "virDomainGetState")
 	}
@@ -375,16 +375,16 @@ func (c *conn) DomainGetState(ctx context.Context, dom rpc.Domain, flags uint32)
 	return st, reason, nil
 }
 
-// DomainGetOSType implements rpc.Conn: always hvm.
-func (c *conn) DomainGetOSType(ctx context.Context, dom rpc.Domain) (string, error) {
+// DomainGetOSType implements driver.Conn: always hvm.
+func (c *conn) DomainGetOSType(ctx context.Context, dom driver.Domain) (string, error) {
 	if _, err := c.d.machine(ctx, dom); err != nil {
 		return "", err
 	}
 	return "hvm", nil
 }
 
-// DomainIsActive implements rpc.Conn.
-func (c *conn) DomainIsActive(ctx context.Context, dom rpc.Domain) (bool, error) {
+// DomainIsActive implements driver.Conn.
+func (c *conn) DomainIsActive(ctx context.Context, dom driver.Domain) (bool, error) {
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
 		return false, err
@@ -392,24 +392,24 @@ func (c *conn) DomainIsActive(ctx context.Context, dom rpc.Domain) (bool, error)
 	return IsOnline(m.State), nil
 }
 
-// DomainIsPersistent implements rpc.Conn: every VirtualBox machine is.
-func (c *conn) DomainIsPersistent(ctx context.Context, dom rpc.Domain) (bool, error) {
+// DomainIsPersistent implements driver.Conn: every VirtualBox machine is.
+func (c *conn) DomainIsPersistent(ctx context.Context, dom driver.Domain) (bool, error) {
 	if _, err := c.d.machine(ctx, dom); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
-// DomainIsUpdated implements rpc.Conn: never (no live-only changes exist).
-func (c *conn) DomainIsUpdated(ctx context.Context, dom rpc.Domain) (bool, error) {
+// DomainIsUpdated implements driver.Conn: never (no live-only changes exist).
+func (c *conn) DomainIsUpdated(ctx context.Context, dom driver.Domain) (bool, error) {
 	if _, err := c.d.machine(ctx, dom); err != nil {
 		return false, err
 	}
 	return false, nil
 }
 
-// DomainGetAutostart implements rpc.Conn from VirtualBox's autostart setting.
-func (c *conn) DomainGetAutostart(ctx context.Context, dom rpc.Domain) (bool, error) {
+// DomainGetAutostart implements driver.Conn from VirtualBox's autostart setting.
+func (c *conn) DomainGetAutostart(ctx context.Context, dom driver.Domain) (bool, error) {
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
 		return false, err
@@ -417,8 +417,8 @@ func (c *conn) DomainGetAutostart(ctx context.Context, dom rpc.Domain) (bool, er
 	return m.Autostart, nil
 }
 
-// DomainHasManagedSaveImage implements rpc.Conn: a VirtualBox saved state.
-func (c *conn) DomainHasManagedSaveImage(ctx context.Context, dom rpc.Domain, flags uint32) (bool, error) {
+// DomainHasManagedSaveImage implements driver.Conn: a VirtualBox saved state.
+func (c *conn) DomainHasManagedSaveImage(ctx context.Context, dom driver.Domain, flags uint32) (bool, error) {
 	if flags != 0 {
 		return false, unsupportedFlags(flags, "virDomainHasManagedSaveImage")
 	}
@@ -429,9 +429,9 @@ func (c *conn) DomainHasManagedSaveImage(ctx context.Context, dom rpc.Domain, fl
 	return HasSavedState(m.State), nil
 }
 
-// DomainGetMaxVcpus implements rpc.Conn: the machine's CPU count (VirtualBox
+// DomainGetMaxVcpus implements driver.Conn: the machine's CPU count (VirtualBox
 // has no separate maximum).
-func (c *conn) DomainGetMaxVcpus(ctx context.Context, dom rpc.Domain) (int32, error) {
+func (c *conn) DomainGetMaxVcpus(ctx context.Context, dom driver.Domain) (int32, error) {
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
 		return 0, err
@@ -439,9 +439,9 @@ func (c *conn) DomainGetMaxVcpus(ctx context.Context, dom rpc.Domain) (int32, er
 	return int32(m.CPUs), nil
 }
 
-// DomainGetVcpusFlags implements rpc.Conn: current and maximum are the
+// DomainGetVcpusFlags implements driver.Conn: current and maximum are the
 // machine's CPU count; AFFECT_LIVE needs an active domain.
-func (c *conn) DomainGetVcpusFlags(ctx context.Context, dom rpc.Domain, flags uint32) (int32, error) {
+func (c *conn) DomainGetVcpusFlags(ctx context.Context, dom driver.Domain, flags uint32) (int32, error) {
 	if flags&^(affectLive|affectConfig|vcpuMaximum|vcpuGuest) != 0 {
 		return 0, unsupportedFlags(flags, "virDomainGetVcpusFlags")
 	}
@@ -461,8 +461,8 @@ func (c *conn) DomainGetVcpusFlags(ctx context.Context, dom rpc.Domain, flags ui
 	return int32(m.CPUs), nil
 }
 
-// DomainGetMaxMemory implements rpc.Conn (KiB).
-func (c *conn) DomainGetMaxMemory(ctx context.Context, dom rpc.Domain) (uint64, error) {
+// DomainGetMaxMemory implements driver.Conn (KiB).
+func (c *conn) DomainGetMaxMemory(ctx context.Context, dom driver.Domain) (uint64, error) {
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
 		return 0, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,11 +14,10 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/vbox/domxml"
 )
 
-// DomainDefineXML implements rpc.Conn. The XML is parsed and validated
+// DomainDefineXML implements driver.Conn. The XML is parsed and validated
 // completely and turned into a plan before anything runs, so a bad document
 // changes nothing. A domain whose UUID (or, without a UUID, whose name)
 // matches a registered machine updates that machine in place — libvirt's own
@@ -26,13 +26,13 @@ import (
 // (define never renames), as is a registered name under another UUID.
 // Define is atomic: a failed creation removes the new machine again and a
 // failed update restores the old settings (see create and restore).
-func (c *conn) DomainDefineXML(ctx context.Context, doc string, flags uint32) (rpc.Domain, error) {
+func (c *conn) DomainDefineXML(ctx context.Context, doc string, flags uint32) (driver.Domain, error) {
 	if flags&^defineValidate != 0 {
-		return rpc.Domain{}, unsupportedFlags(flags, "virDomainDefineXMLFlags")
+		return driver.Domain{}, unsupportedFlags(flags, "virDomainDefineXMLFlags")
 	}
 	m, err := c.d.define(ctx, doc)
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	return c.d.domainOf(m), nil
 }
@@ -92,7 +92,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		return d.create(ctx, dom.Name, func() (*domxml.Plan, error) { return domxml.PlanDefine(dom, nil, opts) })
 	}
 	var out Machine
-	err = d.withVM(ctx, rpc.Domain{Name: existing.Name, UUID: mustUUID(existing.UUID)}, func(m Machine, op *vmOp) error {
+	err = d.withVM(ctx, driver.Domain{Name: existing.Name, UUID: mustUUID(existing.UUID)}, func(m Machine, op *vmOp) error {
 		info, err := d.inv.Reload(ctx, m.UUID)
 		if err != nil {
 			return vboxError("cannot read machine "+m.Name, err)
@@ -403,17 +403,17 @@ func stepList(steps []domxml.Step) string {
 	return strings.Join(q, "; ")
 }
 
-// DomainCreateXML implements rpc.Conn (virsh create): define, then start.
+// DomainCreateXML implements driver.Conn (virsh create): define, then start.
 // VirtualBox has no transient machines, so the machine stays defined, as
 // with libvirt's driver; if the start fails, a machine this call created is
 // removed again.
-func (c *conn) DomainCreateXML(ctx context.Context, doc string, flags uint32) (rpc.Domain, error) {
+func (c *conn) DomainCreateXML(ctx context.Context, doc string, flags uint32) (driver.Domain, error) {
 	if flags&^(startPaused|startValidate) != 0 {
-		return rpc.Domain{}, unsupportedFlags(flags, "virDomainCreateXML")
+		return driver.Domain{}, unsupportedFlags(flags, "virDomainCreateXML")
 	}
 	dom, err := domxml.ParseDomain(doc)
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	existed := false
 	if _, err := c.LookupByName(ctx, dom.Name); err == nil {
@@ -421,7 +421,7 @@ func (c *conn) DomainCreateXML(ctx context.Context, doc string, flags uint32) (r
 	}
 	m, err := c.d.define(ctx, doc)
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	dd := c.d.domainOf(m)
 	if err := c.d.withVM(ctx, dd, func(m Machine, op *vmOp) error { return c.d.start(ctx, m, op, flags&startPaused) }); err != nil {
@@ -430,30 +430,30 @@ func (c *conn) DomainCreateXML(ctx context.Context, doc string, flags uint32) (r
 				c.d.log.WithError(uerr).WithField("vm", m.Name).Warn("removing a domain whose start failed")
 			}
 		}
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	m, err = c.d.machine(ctx, dd)
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	return c.d.domainOf(m), nil
 }
 
-// DomainUndefine implements rpc.Conn: `unregistervm` (never --delete, which
+// DomainUndefine implements driver.Conn: `unregistervm` (never --delete, which
 // would delete the disks), then the machine's own settings file and logs
 // are removed, as libvirt's driver does, so that the name can be defined
 // again. A running machine is refused; a saved state needs
 // VIR_DOMAIN_UNDEFINE_MANAGED_SAVE; snapshots need
 // VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA, and then the settings file is
 // kept (it holds the snapshot tree).
-func (c *conn) DomainUndefine(ctx context.Context, dom rpc.Domain, flags uint32) error {
+func (c *conn) DomainUndefine(ctx context.Context, dom driver.Domain, flags uint32) error {
 	if flags&^(undefineManagedSave|undefineSnapshotsMetadata|undefineNVRAM|undefineKeepNVRAM|undefineCheckpoints) != 0 {
 		return unsupportedFlags(flags, "virDomainUndefineFlags")
 	}
 	return c.d.undefine(ctx, dom, flags)
 }
 
-func (d *Driver) undefine(ctx context.Context, dom rpc.Domain, flags uint32) error {
+func (d *Driver) undefine(ctx context.Context, dom driver.Domain, flags uint32) error {
 	var cfg, logs string
 	err := d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if IsOnline(m.State) {

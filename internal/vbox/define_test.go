@@ -3,13 +3,13 @@ package vbox
 import (
 	"context"
 	"encoding/xml"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
 
 func escapeXML(s string) string {
@@ -116,7 +116,7 @@ func TestSimDefineRoundTripAndEdit(t *testing.T) {
 			st, _ := s.state(d)
 			edited := replaceMemory(t, doc, 3145728)
 			if _, err := s.conn.DomainDefineXML(ctx, edited, 0); err != nil {
-				if st == rpc.StateShutoff {
+				if st == driver.StateShutoff {
 					t.Fatalf("edit: %v", err)
 				}
 				return
@@ -199,7 +199,7 @@ func TestSimCreateXML(t *testing.T) {
 	if d.ID <= 0 {
 		t.Errorf("created domain has id %d", d.ID)
 	}
-	if st, _ := s.state(d); st != rpc.StateRunning {
+	if st, _ := s.state(d); st != driver.StateRunning {
 		t.Errorf("state %d after create", st)
 	}
 	if err := s.conn.DomainManagedSave(ctx, d, 0); err != nil {
@@ -209,7 +209,7 @@ func TestSimCreateXML(t *testing.T) {
 	if err := s.conn.DomainManagedSaveRemove(ctx, d, 0); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := s.state(d); st != rpc.StateShutoff {
+	if st, _ := s.state(d); st != driver.StateShutoff {
 		t.Errorf("state %d after managedsave-remove", st)
 	}
 	if err := s.conn.DomainUndefine(ctx, d, 0); err != nil {

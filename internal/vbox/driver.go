@@ -1,5 +1,5 @@
-// Package vbox is virtvboxd's VirtualBox driver: it implements rpc.Driver
-// and rpc.Conn by running VBoxManage. It owns the runner (timeouts, error
+// Package vbox is virtvboxd's VirtualBox driver: it implements driver.Driver
+// and driver.Conn by running VBoxManage. It owns the runner (timeouts, error
 // classification, retries), the output parsers for VirtualBox 6.1, 7.0 and
 // 7.1, an inventory cache that keeps `virsh list --all` at one VBoxManage
 // process, stable domain IDs and state reasons, and per-machine ordering of
@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"net/url"
 	"os"
 	"os/exec"
@@ -21,7 +22,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
 
 // Options configure a Driver.
@@ -180,11 +180,11 @@ func (d *Driver) Close() error {
 	return nil
 }
 
-// Open implements rpc.Driver with libvirt's vbox URI rules: vbox:///session
+// Open implements driver.Driver with libvirt's vbox URI rules: vbox:///session
 // for everyone, vbox:///system too when privileged, an empty URI meaning
 // the default for the daemon's user; URIs with a host or another scheme are
 // not ours. Opening runs nothing (see ensureWorking).
-func (d *Driver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, error) {
+func (d *Driver) Open(ctx context.Context, req driver.OpenRequest) (driver.Conn, error) {
 	uri, err := d.checkURI(req.URI)
 	if err != nil {
 		return nil, err

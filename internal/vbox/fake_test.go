@@ -3,6 +3,7 @@ package vbox
 import (
 	"context"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,7 +16,6 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
 
 // fakeVBox is a stateful in-process VBoxManage for driver logic: a handful
@@ -189,7 +189,7 @@ func (f *fakeVBox) count(prefix string) int {
 	return n
 }
 
-func newFakeDriver(t *testing.T, f *fakeVBox, opts ...func(*Options)) (*Driver, rpc.Conn) {
+func newFakeDriver(t *testing.T, f *fakeVBox, opts ...func(*Options)) (*Driver, driver.Conn) {
 	t.Helper()
 	o := Options{Runner: f, VBoxManagePath: "/nonexistent/VBoxManage"}
 	for _, fn := range opts {
@@ -199,7 +199,7 @@ func newFakeDriver(t *testing.T, f *fakeVBox, opts ...func(*Options)) (*Driver, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	c, err := d.Open(context.Background(), driver.OpenRequest{URI: "vbox:///session"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestOpenURIRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := d.Open(context.Background(), rpc.OpenRequest{URI: tc.uri})
+		c, err := d.Open(context.Background(), driver.OpenRequest{URI: tc.uri})
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("Open(%q, priv=%v) = %v, want %q", tc.uri, tc.priv, err, tc.err)
@@ -260,7 +260,7 @@ func TestOpenVBoxManageMissingOrBroken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	_, err = d.Open(context.Background(), driver.OpenRequest{URI: "vbox:///session"})
 	wantClass(t, err, errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
 
 	// Present but not executable.
@@ -269,7 +269,7 @@ func TestOpenVBoxManageMissingOrBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ = NewDriver(Options{VBoxManagePath: p})
-	_, err = d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	_, err = d.Open(context.Background(), driver.OpenRequest{URI: "vbox:///session"})
 	wantClass(t, err, errdefs.ErrInternal, "unable to initialize VirtualBox driver API")
 
 	// Working binary, broken output: the open runs nothing and succeeds;
@@ -277,7 +277,7 @@ func TestOpenVBoxManageMissingOrBroken(t *testing.T) {
 	f := newFakeVBox()
 	f.version = "garbage output"
 	d, _ = NewDriver(Options{Runner: f})
-	c, err := d.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	c, err := d.Open(context.Background(), driver.OpenRequest{URI: "vbox:///session"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,15 +399,15 @@ func TestFakeListFilters(t *testing.T) {
 	if p, _ := c.LookupByName(ctx, "pause"); p.ID != 2 {
 		t.Errorf("pause id changed to %d", p.ID)
 	}
-	if st, r, _ := c.DomainGetState(ctx, mustDom(c, "crashed"), 0); st != rpc.StateCrashed || r != 0 {
+	if st, r, _ := c.DomainGetState(ctx, mustDom(c, "crashed"), 0); st != driver.StateCrashed || r != 0 {
 		t.Errorf("aborted: %d/%d", st, r)
 	}
-	if st, _, _ := c.DomainGetState(ctx, mustDom(c, "stuck"), 0); st != rpc.StateBlocked {
+	if st, _, _ := c.DomainGetState(ctx, mustDom(c, "stuck"), 0); st != driver.StateBlocked {
 		t.Errorf("gurumeditation: %d", st)
 	}
 }
 
-func mustDom(c rpc.Conn, name string) rpc.Domain {
+func mustDom(c driver.Conn, name string) driver.Domain {
 	d, _ := c.LookupByName(context.Background(), name)
 	return d
 }

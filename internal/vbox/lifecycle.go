@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"math"
 	"reflect"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"unsafe"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/vbox/domxml"
 )
 
@@ -32,7 +32,7 @@ func (op *vmOp) known(change func(*Machine)) { op.change = change }
 // result recorded with op.known is applied to the cached machine (no
 // process); a success without one re-reads the machine; a failed command
 // marks it dirty, so its next lookup re-reads it.
-func (d *Driver) withVM(ctx context.Context, dom rpc.Domain, fn func(m Machine, op *vmOp) error) error {
+func (d *Driver) withVM(ctx context.Context, dom driver.Domain, fn func(m Machine, op *vmOp) error) error {
 	m, err := d.machine(ctx, dom)
 	if err != nil {
 		return err
@@ -143,22 +143,22 @@ func mapStrings(in []string, f func(string) string) []string {
 	return out
 }
 
-// DomainCreate implements rpc.Conn (virsh start): `startvm --type headless`
+// DomainCreate implements driver.Conn (virsh start): `startvm --type headless`
 // unless the machine asks for a GUI front end. START_PAUSED starts and
 // pauses at once; FORCE_BOOT discards a saved state first.
-func (c *conn) DomainCreate(ctx context.Context, dom rpc.Domain, flags uint32) (rpc.Domain, error) {
+func (c *conn) DomainCreate(ctx context.Context, dom driver.Domain, flags uint32) (driver.Domain, error) {
 	if flags&^(startPaused|startForceBoot) != 0 {
-		return rpc.Domain{}, unsupportedFlags(flags, "virDomainCreateWithFlags")
+		return driver.Domain{}, unsupportedFlags(flags, "virDomainCreateWithFlags")
 	}
 	err := c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		return c.d.start(ctx, m, op, flags)
 	})
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	return c.d.domainOf(m), nil
 }
@@ -247,10 +247,10 @@ func extraDataValue(out []byte) string {
 	return ""
 }
 
-// DomainShutdown implements rpc.Conn: the ACPI power button. Shutdown is
+// DomainShutdown implements driver.Conn: the ACPI power button. Shutdown is
 // asynchronous (the guest decides whether and when to power off), so only
 // VBoxManage's exit status and error lines are checked, not the state.
-func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32) error {
+func (c *conn) DomainShutdown(ctx context.Context, dom driver.Domain, flags uint32) error {
 	if flags&^shutdownACPI != 0 {
 		return unsupportedFlags(flags, "virDomainShutdownFlags")
 	}
@@ -273,11 +273,11 @@ func (c *conn) DomainShutdown(ctx context.Context, dom rpc.Domain, flags uint32)
 	})
 }
 
-// DomainReboot implements rpc.Conn as libvirt's driver does: a hard reset
+// DomainReboot implements driver.Conn as libvirt's driver does: a hard reset
 // (VirtualBox has no ACPI reboot without Guest Additions). A reset leaves
 // the machine running either way: only the exit status and error lines
 // are checked.
-func (c *conn) DomainReboot(ctx context.Context, dom rpc.Domain, flags uint32) error {
+func (c *conn) DomainReboot(ctx context.Context, dom driver.Domain, flags uint32) error {
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainReboot")
 	}
@@ -293,8 +293,8 @@ func (c *conn) DomainReboot(ctx context.Context, dom rpc.Domain, flags uint32) e
 	})
 }
 
-// DomainReset implements rpc.Conn.
-func (c *conn) DomainReset(ctx context.Context, dom rpc.Domain, flags uint32) error {
+// DomainReset implements driver.Conn.
+func (c *conn) DomainReset(ctx context.Context, dom driver.Domain, flags uint32) error {
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainReset")
 	}
@@ -310,8 +310,8 @@ func (c *conn) DomainReset(ctx context.Context, dom rpc.Domain, flags uint32) er
 	})
 }
 
-// DomainDestroy implements rpc.Conn: `controlvm poweroff`.
-func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) error {
+// DomainDestroy implements driver.Conn: `controlvm poweroff`.
+func (c *conn) DomainDestroy(ctx context.Context, dom driver.Domain, flags uint32) error {
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainDestroyFlags")
 	}
@@ -335,8 +335,8 @@ func (c *conn) DomainDestroy(ctx context.Context, dom rpc.Domain, flags uint32) 
 	})
 }
 
-// DomainSuspend implements rpc.Conn.
-func (c *conn) DomainSuspend(ctx context.Context, dom rpc.Domain) error {
+// DomainSuspend implements driver.Conn.
+func (c *conn) DomainSuspend(ctx context.Context, dom driver.Domain) error {
 	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if m.State != "running" {
 			return errdefs.New(errdefs.ErrOperationFailed, "machine not in running state to suspend it")
@@ -352,8 +352,8 @@ func (c *conn) DomainSuspend(ctx context.Context, dom rpc.Domain) error {
 	})
 }
 
-// DomainResume implements rpc.Conn.
-func (c *conn) DomainResume(ctx context.Context, dom rpc.Domain) error {
+// DomainResume implements driver.Conn.
+func (c *conn) DomainResume(ctx context.Context, dom driver.Domain) error {
 	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if m.State != "paused" {
 			return errdefs.New(errdefs.ErrOperationFailed, "machine not paused, so can't resume it")
@@ -371,7 +371,7 @@ func (c *conn) DomainResume(ctx context.Context, dom rpc.Domain) error {
 
 // saveState runs `controlvm savestate`: the VM's state goes into its own
 // folder; VirtualBox takes no file name.
-func (c *conn) saveState(ctx context.Context, dom rpc.Domain) error {
+func (c *conn) saveState(ctx context.Context, dom driver.Domain) error {
 	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if !IsOnline(m.State) {
 			return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
@@ -387,11 +387,11 @@ func (c *conn) saveState(ctx context.Context, dom rpc.Domain) error {
 	})
 }
 
-// DomainSave implements rpc.Conn (virsh save). VirtualBox cannot save into
+// DomainSave implements driver.Conn (virsh save). VirtualBox cannot save into
 // a file of the caller's choosing: like libvirt's driver, the state is saved
 // in the machine's folder and `to` is ignored (logged); `virsh start`
 // restores it. An XML replacement cannot be applied and is refused.
-func (c *conn) DomainSave(ctx context.Context, dom rpc.Domain, to string, dxml string, flags uint32) error {
+func (c *conn) DomainSave(ctx context.Context, dom driver.Domain, to string, dxml string, flags uint32) error {
 	if flags&^(1|2|4) != 0 { // BYPASS_CACHE, RUNNING, PAUSED
 		return unsupportedFlags(flags, "virDomainSaveFlags")
 	}
@@ -403,17 +403,17 @@ func (c *conn) DomainSave(ctx context.Context, dom rpc.Domain, to string, dxml s
 	return c.saveState(ctx, dom)
 }
 
-// DomainManagedSave implements rpc.Conn: `controlvm savestate`.
-func (c *conn) DomainManagedSave(ctx context.Context, dom rpc.Domain, flags uint32) error {
+// DomainManagedSave implements driver.Conn: `controlvm savestate`.
+func (c *conn) DomainManagedSave(ctx context.Context, dom driver.Domain, flags uint32) error {
 	if flags&^(1|2|4) != 0 {
 		return unsupportedFlags(flags, "virDomainManagedSave")
 	}
 	return c.saveState(ctx, dom)
 }
 
-// DomainManagedSaveRemove implements rpc.Conn: `discardstate`; a machine
+// DomainManagedSaveRemove implements driver.Conn: `discardstate`; a machine
 // without a saved state is left alone, as libvirt's qemu driver does.
-func (c *conn) DomainManagedSaveRemove(ctx context.Context, dom rpc.Domain, flags uint32) error {
+func (c *conn) DomainManagedSaveRemove(ctx context.Context, dom driver.Domain, flags uint32) error {
 	if flags != 0 {
 		return unsupportedFlags(flags, "virDomainManagedSaveRemove")
 	}
@@ -433,10 +433,10 @@ func (c *conn) DomainManagedSaveRemove(ctx context.Context, dom rpc.Domain, flag
 	})
 }
 
-// DomainSetMemory implements rpc.Conn. VirtualBox has one memory size, so
+// DomainSetMemory implements driver.Conn. VirtualBox has one memory size, so
 // MEM_MAXIMUM changes the same setting, and it can only change while the
 // machine is powered off: a live change is refused with libvirt's text.
-func (c *conn) DomainSetMemory(ctx context.Context, dom rpc.Domain, kib uint64, flags uint32) error {
+func (c *conn) DomainSetMemory(ctx context.Context, dom driver.Domain, kib uint64, flags uint32) error {
 	if flags&^(affectLive|affectConfig|memMaximum) != 0 {
 		return unsupportedFlags(flags, "virDomainSetMemoryFlags")
 	}
@@ -467,9 +467,9 @@ func offline(state string) bool {
 	return state == "poweroff" || state == "aborted"
 }
 
-// DomainSetVcpus implements rpc.Conn: `modifyvm --cpus`, only while powered
+// DomainSetVcpus implements driver.Conn: `modifyvm --cpus`, only while powered
 // off (current and maximum are one setting in VirtualBox).
-func (c *conn) DomainSetVcpus(ctx context.Context, dom rpc.Domain, n uint32, flags uint32) error {
+func (c *conn) DomainSetVcpus(ctx context.Context, dom driver.Domain, n uint32, flags uint32) error {
 	if flags&^(affectLive|affectConfig|vcpuMaximum|vcpuGuest) != 0 {
 		return unsupportedFlags(flags, "virDomainSetVcpusFlags")
 	}
@@ -499,8 +499,8 @@ func (c *conn) DomainSetVcpus(ctx context.Context, dom rpc.Domain, n uint32, fla
 	})
 }
 
-// DomainSetAutostart implements rpc.Conn with VirtualBox's autostart.
-func (c *conn) DomainSetAutostart(ctx context.Context, dom rpc.Domain, autostart bool) error {
+// DomainSetAutostart implements driver.Conn with VirtualBox's autostart.
+func (c *conn) DomainSetAutostart(ctx context.Context, dom driver.Domain, autostart bool) error {
 	return c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
 		if m.Autostart == autostart {
 			op.known(func(*Machine) {})
@@ -518,8 +518,8 @@ func (c *conn) DomainSetAutostart(ctx context.Context, dom rpc.Domain, autostart
 	})
 }
 
-// DomainGetXMLDesc implements rpc.Conn through domxml.
-func (c *conn) DomainGetXMLDesc(ctx context.Context, dom rpc.Domain, flags uint32) (string, error) {
+// DomainGetXMLDesc implements driver.Conn through domxml.
+func (c *conn) DomainGetXMLDesc(ctx context.Context, dom driver.Domain, flags uint32) (string, error) {
 	if flags&^(xmlSecure|xmlInactive|xmlUpdateCPU|xmlMigratable) != 0 {
 		return "", unsupportedFlags(flags, "virDomainGetXMLDesc")
 	}

@@ -2,16 +2,16 @@ package vbox
 
 import (
 	"context"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"strings"
 	"testing"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
 
 // vmState is the machine's VMState as VirtualBox (the simulator) has it,
 // read behind the driver's back.
-func (s *simEnv) vmState(d rpc.Domain) string {
+func (s *simEnv) vmState(d driver.Domain) string {
 	s.t.Helper()
 	for _, l := range strings.Split(s.vbm("showvminfo", uuidString(d.UUID), "--machinereadable"), "\n") {
 		if v, ok := strings.CutPrefix(l, "VMState="); ok {

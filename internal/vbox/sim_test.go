@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
 
 // simBin is the simulator executable, named VBoxManage; vboxsimBin is the
@@ -139,7 +139,7 @@ type simEnv struct {
 	env    []string
 	runner *countingRunner
 	drv    *Driver
-	conn   rpc.Conn
+	conn   driver.Conn
 }
 
 type simOpt func(*simConfig)
@@ -206,7 +206,7 @@ func newSim(t testing.TB, opts ...simOpt) *simEnv {
 		t.Fatal(err)
 	}
 	s := &simEnv{t: t, home: home, env: env, runner: cr, drv: drv}
-	c, err := drv.Open(context.Background(), rpc.OpenRequest{URI: "vbox:///session"})
+	c, err := drv.Open(context.Background(), driver.OpenRequest{URI: "vbox:///session"})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -246,7 +246,7 @@ func (s *simEnv) seed(n, running int) {
 }
 
 // create registers a powered-off machine behind the daemon's back.
-func (s *simEnv) create(name string) rpc.Domain {
+func (s *simEnv) create(name string) driver.Domain {
 	s.t.Helper()
 	out := s.vbm("createvm", "--name", name, "--ostype", "Ubuntu_64", "--register")
 	var uuid string
@@ -264,7 +264,7 @@ func (s *simEnv) create(name string) rpc.Domain {
 	return d
 }
 
-func (s *simEnv) state(d rpc.Domain) (rpc.DomainState, int32) {
+func (s *simEnv) state(d driver.Domain) (driver.DomainState, int32) {
 	s.t.Helper()
 	st, r, err := s.conn.DomainGetState(context.Background(), d, 0)
 	if err != nil {
@@ -392,14 +392,14 @@ func TestSimBehindOurBack(t *testing.T) {
 	s := newSim(t, withMaxAge(200*time.Millisecond))
 	ctx := context.Background()
 	d := s.create("outside")
-	if st, _ := s.state(d); st != rpc.StateShutoff {
+	if st, _ := s.state(d); st != driver.StateShutoff {
 		t.Fatalf("state %d", st)
 	}
 	s.vbm("startvm", uuidString(d.UUID), "--type", "headless")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, _ := s.state(d)
-		if st == rpc.StateRunning {
+		if st == driver.StateRunning {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -432,7 +432,7 @@ func TestSimLookupErrors(t *testing.T) {
 	wantClass(t, err, errdefs.ErrNoDomain, "no domain with matching id 42")
 	_, err = s.conn.LookupByID(ctx, 0)
 	wantClass(t, err, errdefs.ErrNoDomain, "no domain with matching id 0")
-	_, err = s.conn.DomainGetInfo(ctx, rpc.Domain{Name: "ghost", UUID: [16]byte{9}})
+	_, err = s.conn.DomainGetInfo(ctx, driver.Domain{Name: "ghost", UUID: [16]byte{9}})
 	wantClass(t, err, errdefs.ErrNoDomain, "(ghost)")
 	_, err = s.conn.ListAllDomains(ctx, 1<<20)
 	wantClass(t, err, errdefs.ErrInvalidArg, "unsupported flags")
@@ -444,7 +444,7 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			s := newSim(t, withVersion(ver))
 			ctx := context.Background()
 			d := s.create("web01")
-			if st, r := s.state(d); st != rpc.StateShutoff || r != reasonUnknown {
+			if st, r := s.state(d); st != driver.StateShutoff || r != reasonUnknown {
 				t.Fatalf("new VM: state %d/%d", st, r)
 			}
 			wantClass(t, s.conn.DomainSuspend(ctx, d), errdefs.ErrOperationFailed, "machine not in running state to suspend it")
@@ -459,7 +459,7 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			if nd.ID <= 0 {
 				t.Fatalf("started domain has id %d", nd.ID)
 			}
-			if st, r := s.state(d); st != rpc.StateRunning || r != RunningBooted {
+			if st, r := s.state(d); st != driver.StateRunning || r != RunningBooted {
 				t.Fatalf("after start: %d/%d", st, r)
 			}
 			_, err = s.conn.DomainCreate(ctx, d, 0)
@@ -471,14 +471,14 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			if err := s.conn.DomainSuspend(ctx, d); err != nil {
 				t.Fatal(err)
 			}
-			if st, r := s.state(d); st != rpc.StatePaused || r != PausedUser {
+			if st, r := s.state(d); st != driver.StatePaused || r != PausedUser {
 				t.Fatalf("after suspend: %d/%d", st, r)
 			}
 			wantClass(t, s.conn.DomainShutdown(ctx, d, 0), errdefs.ErrOperationFailed, "machine paused, so can't power it down")
 			if err := s.conn.DomainResume(ctx, d); err != nil {
 				t.Fatal(err)
 			}
-			if st, r := s.state(d); st != rpc.StateRunning || r != RunningUnpaused {
+			if st, r := s.state(d); st != driver.StateRunning || r != RunningUnpaused {
 				t.Fatalf("after resume: %d/%d", st, r)
 			}
 			if err := s.conn.DomainReboot(ctx, d, 0); err != nil {
@@ -496,7 +496,7 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			if err := s.conn.DomainManagedSave(ctx, d, 0); err != nil {
 				t.Fatal(err)
 			}
-			if st, r := s.state(d); st != rpc.StateShutoff || r != ShutoffSaved {
+			if st, r := s.state(d); st != driver.StateShutoff || r != ShutoffSaved {
 				t.Fatalf("after managedsave: %d/%d", st, r)
 			}
 			if ok, _ := s.conn.DomainHasManagedSaveImage(ctx, d, 0); !ok {
@@ -508,7 +508,7 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			if _, err := s.conn.DomainCreate(ctx, d, 0); err != nil {
 				t.Fatal(err)
 			}
-			if st, r := s.state(d); st != rpc.StateRunning || r != RunningRestored {
+			if st, r := s.state(d); st != driver.StateRunning || r != RunningRestored {
 				t.Fatalf("after restore: %d/%d", st, r)
 			}
 
@@ -517,7 +517,7 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			if err := s.conn.DomainDestroy(ctx, d, 0); err != nil {
 				t.Fatal(err)
 			}
-			if st, r := s.state(d); st != rpc.StateShutoff || r != ShutoffDestroyed {
+			if st, r := s.state(d); st != driver.StateShutoff || r != ShutoffDestroyed {
 				t.Fatalf("after destroy: %d/%d", st, r)
 			}
 			if err := s.conn.DomainSetMemory(ctx, d, 1024*1024, 0); err != nil {
@@ -551,7 +551,7 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			if _, err := s.conn.DomainCreate(ctx, d, startPaused); err != nil {
 				t.Fatal(err)
 			}
-			if st, _ := s.state(d); st != rpc.StatePaused {
+			if st, _ := s.state(d); st != driver.StatePaused {
 				t.Fatalf("start --paused: state %d", st)
 			}
 			if err := s.conn.DomainResume(ctx, d); err != nil {
@@ -564,7 +564,7 @@ func TestSimLifecycleAndReasons(t *testing.T) {
 			for {
 				s.drv.inv.MarkDirty(uuidString(d.UUID))
 				st, r := s.state(d)
-				if st == rpc.StateShutoff {
+				if st == driver.StateShutoff {
 					if r != ShutoffShutdown {
 						t.Errorf("after shutdown: reason %d", r)
 					}
@@ -704,7 +704,7 @@ func TestSimLockLinger(t *testing.T) {
 func TestSimStartFrontend(t *testing.T) {
 	s := newSim(t)
 	ctx := context.Background()
-	startType := func(d rpc.Domain) string {
+	startType := func(d driver.Domain) string {
 		t.Helper()
 		s.runner.mu.Lock()
 		s.runner.cmds = nil
@@ -784,16 +784,16 @@ func TestSimForcedStates(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		state   string
-		want    rpc.DomainState
+		want    driver.DomainState
 		reason  int32
 		active  bool
 		managed bool
 	}{
-		{"aborted", rpc.StateCrashed, reasonUnknown, false, false},
-		{"aborted-saved", rpc.StateShutoff, ShutoffCrashed, false, true},
-		{"gurumeditation", rpc.StateBlocked, reasonUnknown, true, false},
-		{"saved", rpc.StateShutoff, ShutoffSaved, false, true},
-		{"paused", rpc.StatePaused, PausedUser, true, false},
+		{"aborted", driver.StateCrashed, reasonUnknown, false, false},
+		{"aborted-saved", driver.StateShutoff, ShutoffCrashed, false, true},
+		{"gurumeditation", driver.StateBlocked, reasonUnknown, true, false},
+		{"saved", driver.StateShutoff, ShutoffSaved, false, true},
+		{"paused", driver.StatePaused, PausedUser, true, false},
 	} {
 		t.Run(tc.state, func(t *testing.T) {
 			d := s.create("forced-" + tc.state)

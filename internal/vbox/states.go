@@ -3,11 +3,10 @@ package vbox
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"path/filepath"
 	"sync"
-
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 )
 
 // libvirt's virDomain*Reason values (include/libvirt/libvirt-domain.h).
@@ -67,40 +66,40 @@ func HasSavedState(state string) bool { return state == "saved" || state == "abo
 //	teleporting*         PAUSED    MIGRATION
 //	restoringsnapshot, deletingsnapshot, snapshotting  SHUTOFF  FROM_SNAPSHOT/UNKNOWN
 //	settingup, unknown   NOSTATE   UNKNOWN
-func baseState(state string) (rpc.DomainState, int32) {
+func baseState(state string) (driver.DomainState, int32) {
 	switch state {
 	case "running":
-		return rpc.StateRunning, RunningBooted
+		return driver.StateRunning, RunningBooted
 	case "paused":
-		return rpc.StatePaused, PausedUser
+		return driver.StatePaused, PausedUser
 	case "gurumeditation":
-		return rpc.StateBlocked, reasonUnknown
+		return driver.StateBlocked, reasonUnknown
 	case "stopping":
-		return rpc.StateShutdown, ShutdownUser
+		return driver.StateShutdown, ShutdownUser
 	case "poweroff":
-		return rpc.StateShutoff, reasonUnknown
+		return driver.StateShutoff, reasonUnknown
 	case "saved":
-		return rpc.StateShutoff, ShutoffSaved
+		return driver.StateShutoff, ShutoffSaved
 	case "aborted":
-		return rpc.StateCrashed, reasonUnknown
+		return driver.StateCrashed, reasonUnknown
 	case "aborted-saved":
-		return rpc.StateShutoff, ShutoffCrashed
+		return driver.StateShutoff, ShutoffCrashed
 	case "teleported":
-		return rpc.StateShutoff, ShutoffMigrated
+		return driver.StateShutoff, ShutoffMigrated
 	case "starting", "restoring":
-		return rpc.StatePaused, PausedStartingUp
+		return driver.StatePaused, PausedStartingUp
 	case "saving":
-		return rpc.StatePaused, PausedSave
+		return driver.StatePaused, PausedSave
 	case "livesnapshotting", "onlinesnapshotting", "deletingsnapshotlive", "deletingsnapshotlivepaused":
-		return rpc.StatePaused, PausedSnapshot
+		return driver.StatePaused, PausedSnapshot
 	case "teleporting", "teleportingpausedvm", "teleportingin":
-		return rpc.StatePaused, PausedMigration
+		return driver.StatePaused, PausedMigration
 	case "restoringsnapshot":
-		return rpc.StateShutoff, ShutoffFromSnapshot
+		return driver.StateShutoff, ShutoffFromSnapshot
 	case "deletingsnapshot", "snapshotting":
-		return rpc.StateShutoff, reasonUnknown
+		return driver.StateShutoff, reasonUnknown
 	}
-	return rpc.StateNoState, reasonUnknown
+	return driver.StateNoState, reasonUnknown
 }
 
 // States keeps what VBoxManage cannot say: stable domain IDs for online
@@ -260,7 +259,7 @@ func (s *States) Release(uuid string) {
 }
 
 // State returns libvirt's state and reason for m.
-func (s *States) State(m Machine) (rpc.DomainState, int32) {
+func (s *States) State(m Machine) (driver.DomainState, int32) {
 	st, reason := baseState(m.State)
 	s.mu.Lock()
 	c, ok := s.causes[m.UUID]

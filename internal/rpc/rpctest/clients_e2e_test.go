@@ -1,6 +1,7 @@
 package rpctest_test
 
 import (
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"strings"
 	"testing"
@@ -9,7 +10,6 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/rpc/rpctest"
 )
 
@@ -49,7 +49,7 @@ r.close()
 func TestPythonLibvirt(t *testing.T) {
 	py := python(t)
 	h := rpctest.NewServer(t, rpctest.WithDomains(
-		rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning},
+		rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning},
 		rpctest.FakeDomain{Name: "debian"},
 	))
 	out := mustRun(t, py, "-c", pyScript, uri(h.Socket), uri(h.ROSocket))
@@ -69,7 +69,7 @@ func TestPythonLibvirt(t *testing.T) {
 }
 
 func TestGoLibvirt(t *testing.T) {
-	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning,
+	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning,
 		MemoryKiB: 1 << 20, VCPUs: 2}))
 	l := libvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(h.Socket), dialers.WithLocalTimeout(5*time.Second)))
 	if err := l.ConnectToURI("vbox:///session"); err != nil {
@@ -88,7 +88,7 @@ func TestGoLibvirt(t *testing.T) {
 		t.Fatal(err)
 	}
 	state, maxMem, mem, ncpu, _, err := l.DomainGetInfo(dom)
-	if err != nil || state != uint8(rpc.StateRunning) || maxMem != 1<<20 || mem != 1<<20 || ncpu != 2 {
+	if err != nil || state != uint8(driver.StateRunning) || maxMem != 1<<20 || mem != 1<<20 || ncpu != 2 {
 		t.Errorf("info = %d %d %d %d, %v", state, maxMem, mem, ncpu, err)
 	}
 	_, err = l.DomainLookupByName("nosuch")
@@ -116,7 +116,7 @@ func asLibvirtError(err error, target *libvirt.Error) bool {
 // fake driver implements through go-libvirt.
 func TestGoLibvirtDomainProcedures(t *testing.T) {
 	h := rpctest.NewServer(t, rpctest.WithDomains(
-		rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning, UUID: [16]byte{1}, MemoryKiB: 1 << 20, VCPUs: 2},
+		rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning, UUID: [16]byte{1}, MemoryKiB: 1 << 20, VCPUs: 2},
 		rpctest.FakeDomain{Name: "debian", UUID: [16]byte{2}},
 	))
 	dialRW := func(path string) *libvirt.Libvirt {
@@ -165,7 +165,7 @@ func TestGoLibvirtDomainProcedures(t *testing.T) {
 	if err := l.DomainCreate(debian); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, err := l.DomainGetState(debian, 0); err != nil || st != int32(rpc.StateRunning) {
+	if st, _, err := l.DomainGetState(debian, 0); err != nil || st != int32(driver.StateRunning) {
 		t.Errorf("state after create %d %v", st, err)
 	}
 	if active, err := l.DomainIsActive(debian); err != nil || active != 1 {

@@ -2,13 +2,13 @@ package rpctest_test
 
 import (
 	"context"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/virtvboxd/virtvboxd/internal/rpc"
 	"github.com/virtvboxd/virtvboxd/internal/rpc/rpctest"
 )
 
@@ -86,7 +86,7 @@ func TestVirshList(t *testing.T) {
 	}
 
 	h := rpctest.NewServer(t, rpctest.WithDomains(
-		rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning, UUID: [16]byte{1}},
+		rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning, UUID: [16]byte{1}},
 		rpctest.FakeDomain{Name: "debian", UUID: [16]byte{2}},
 	))
 	out = mustRun(t, virsh, "-c", uri(h.Socket), "list", "--all")
@@ -111,7 +111,7 @@ func TestVirshList(t *testing.T) {
 
 func TestVirshReadOnlyDenied(t *testing.T) {
 	virsh := tool(t, "virsh")
-	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: rpc.StateRunning}))
+	h := rpctest.NewServer(t, rpctest.WithDomains(rpctest.FakeDomain{Name: "alpine", State: driver.StateRunning}))
 	for _, c := range []struct {
 		name string
 		args []string

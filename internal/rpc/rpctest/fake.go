@@ -3,6 +3,7 @@ package rpctest
 import (
 	"context"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"sort"
 	"strings"
 	"sync"
@@ -17,13 +18,13 @@ type FakeDomain struct {
 	Name      string
 	UUID      [16]byte
 	ID        int32 // >0 while running; set by the driver
-	State     rpc.DomainState
+	State     driver.DomainState
 	MemoryKiB uint64
 	VCPUs     uint16
 	Autostart bool
 }
 
-// FakeDriver is an in-memory rpc.Driver holding a few domains. It accepts
+// FakeDriver is an in-memory driver.Driver holding a few domains. It accepts
 // the vbox driver's URIs ("", vbox:///session, vbox:///system).
 type FakeDriver struct {
 	Hostname string
@@ -48,7 +49,7 @@ type FakeDriver struct {
 	closed  int
 	waiting int
 	xmlWait int
-	lastReq rpc.OpenRequest
+	lastReq driver.OpenRequest
 }
 
 // NewFakeDriver returns a driver with doms.
@@ -56,13 +57,13 @@ func NewFakeDriver(doms ...FakeDomain) *FakeDriver {
 	d := &FakeDriver{Hostname: "fakehost.example", Version: 7000014, doms: map[string]*FakeDomain{}, nextID: 1}
 	for _, dom := range doms {
 		dom := dom
-		if dom.State == rpc.StateRunning {
+		if dom.State == driver.StateRunning {
 			dom.ID = d.nextID
 			d.nextID++
 		} else {
 			dom.ID = -1
-			if dom.State == rpc.StateNoState {
-				dom.State = rpc.StateShutoff
+			if dom.State == driver.StateNoState {
+				dom.State = driver.StateShutoff
 			}
 		}
 		d.doms[dom.Name] = &dom
@@ -70,8 +71,8 @@ func NewFakeDriver(doms ...FakeDomain) *FakeDriver {
 	return d
 }
 
-// Open implements rpc.Driver.
-func (d *FakeDriver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, error) {
+// Open implements driver.Driver.
+func (d *FakeDriver) Open(ctx context.Context, req driver.OpenRequest) (driver.Conn, error) {
 	uri := req.URI
 	switch uri {
 	case "", "vbox:///session":
@@ -90,14 +91,14 @@ func (d *FakeDriver) Open(ctx context.Context, req rpc.OpenRequest) (rpc.Conn, e
 
 // Stats returns how many connections were opened and closed, and the last
 // open request.
-func (d *FakeDriver) Stats() (opened, closed int, last rpc.OpenRequest) {
+func (d *FakeDriver) Stats() (opened, closed int, last driver.OpenRequest) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.opened, d.closed, d.lastReq
 }
 
 type fakeConn struct {
-	rpc.Unsupported
+	driver.Unsupported
 	d   *FakeDriver
 	uri string
 }
@@ -156,23 +157,23 @@ func (d *FakeDriver) XMLWaiting() int {
 	return d.xmlWait
 }
 
-func (c *fakeConn) NodeInfo(context.Context) (rpc.NodeInfo, error) {
-	return rpc.NodeInfo{Model: "x86_64", MemoryKiB: 8 << 20, CPUs: 4, MHz: 2000, Nodes: 1, Sockets: 1,
+func (c *fakeConn) NodeInfo(context.Context) (driver.NodeInfo, error) {
+	return driver.NodeInfo{Model: "x86_64", MemoryKiB: 8 << 20, CPUs: 4, MHz: 2000, Nodes: 1, Sockets: 1,
 		Cores: 4, Threads: 1}, nil
 }
 
-func (c *fakeConn) value(dom *FakeDomain) rpc.Domain {
-	return rpc.Domain{Name: dom.Name, UUID: dom.UUID, ID: dom.ID}
+func (c *fakeConn) value(dom *FakeDomain) driver.Domain {
+	return driver.Domain{Name: dom.Name, UUID: dom.UUID, ID: dom.ID}
 }
 
-func (c *fakeConn) ListAllDomains(_ context.Context, flags uint32) ([]rpc.Domain, error) {
+func (c *fakeConn) ListAllDomains(_ context.Context, flags uint32) ([]driver.Domain, error) {
 	const active, inactive = 1, 2
 	if flags&^uint32(active|inactive) != 0 {
 		return nil, errdefs.Newf(errdefs.ErrInvalidArg, "unsupported flags (0x%x) in function fakeConnectListAllDomains", flags)
 	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
-	var out []rpc.Domain
+	var out []driver.Domain
 	for _, dom := range c.d.doms {
 		running := dom.ID > 0
 		if flags == 0 || (running && flags&active != 0) || (!running && flags&inactive != 0) {
@@ -193,24 +194,24 @@ func (c *fakeConn) ListAllDomains(_ context.Context, flags uint32) ([]rpc.Domain
 	return out, nil
 }
 
-func (c *fakeConn) find(d rpc.Domain) (*FakeDomain, error) {
+func (c *fakeConn) find(d driver.Domain) (*FakeDomain, error) {
 	if dom, ok := c.d.doms[d.Name]; ok {
 		return dom, nil
 	}
 	return nil, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching name '%s'", d.Name)
 }
 
-func (c *fakeConn) LookupByName(_ context.Context, name string) (rpc.Domain, error) {
+func (c *fakeConn) LookupByName(_ context.Context, name string) (driver.Domain, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
-	dom, err := c.find(rpc.Domain{Name: name})
+	dom, err := c.find(driver.Domain{Name: name})
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	return c.value(dom), nil
 }
 
-func (c *fakeConn) LookupByID(_ context.Context, id int32) (rpc.Domain, error) {
+func (c *fakeConn) LookupByID(_ context.Context, id int32) (driver.Domain, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	for _, dom := range c.d.doms {
@@ -218,10 +219,10 @@ func (c *fakeConn) LookupByID(_ context.Context, id int32) (rpc.Domain, error) {
 			return c.value(dom), nil
 		}
 	}
-	return rpc.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching id %d", id)
+	return driver.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching id %d", id)
 }
 
-func (c *fakeConn) LookupByUUID(_ context.Context, uuid [16]byte) (rpc.Domain, error) {
+func (c *fakeConn) LookupByUUID(_ context.Context, uuid [16]byte) (driver.Domain, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	for _, dom := range c.d.doms {
@@ -229,10 +230,10 @@ func (c *fakeConn) LookupByUUID(_ context.Context, uuid [16]byte) (rpc.Domain, e
 			return c.value(dom), nil
 		}
 	}
-	return rpc.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%x'", uuid)
+	return driver.Domain{}, errdefs.Newf(errdefs.ErrNoDomain, "no domain with matching uuid '%x'", uuid)
 }
 
-func (c *fakeConn) DomainGetState(_ context.Context, d rpc.Domain, _ uint32) (rpc.DomainState, int32, error) {
+func (c *fakeConn) DomainGetState(_ context.Context, d driver.Domain, _ uint32) (driver.DomainState, int32, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
@@ -242,7 +243,7 @@ func (c *fakeConn) DomainGetState(_ context.Context, d rpc.Domain, _ uint32) (rp
 	return dom.State, 1, nil
 }
 
-func (c *fakeConn) DomainGetInfo(ctx context.Context, d rpc.Domain) (rpc.DomainInfo, error) {
+func (c *fakeConn) DomainGetInfo(ctx context.Context, d driver.Domain) (driver.DomainInfo, error) {
 	if c.d.Hook != nil {
 		c.d.Hook(ctx, "DomainGetInfo")
 	}
@@ -250,13 +251,13 @@ func (c *fakeConn) DomainGetInfo(ctx context.Context, d rpc.Domain) (rpc.DomainI
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
 	if err != nil {
-		return rpc.DomainInfo{}, err
+		return driver.DomainInfo{}, err
 	}
-	return rpc.DomainInfo{State: dom.State, MaxMemKiB: dom.MemoryKiB, MemoryKiB: dom.MemoryKiB,
+	return driver.DomainInfo{State: dom.State, MaxMemKiB: dom.MemoryKiB, MemoryKiB: dom.MemoryKiB,
 		NrVirtCPU: dom.VCPUs}, nil
 }
 
-func (c *fakeConn) DomainGetXMLDesc(ctx context.Context, d rpc.Domain, _ uint32) (string, error) {
+func (c *fakeConn) DomainGetXMLDesc(ctx context.Context, d driver.Domain, _ uint32) (string, error) {
 	if c.d.XMLGate != nil {
 		c.d.mu.Lock()
 		c.d.xmlWait++
@@ -284,9 +285,9 @@ func (c *fakeConn) DomainGetXMLDesc(ctx context.Context, d rpc.Domain, _ uint32)
 		"  <vcpu>%d</vcpu>\n</domain>\n", dom.Name, dom.MemoryKiB, dom.VCPUs), nil
 }
 
-func (c *fakeConn) DomainGetOSType(context.Context, rpc.Domain) (string, error) { return "hvm", nil }
+func (c *fakeConn) DomainGetOSType(context.Context, driver.Domain) (string, error) { return "hvm", nil }
 
-func (c *fakeConn) DomainIsActive(_ context.Context, d rpc.Domain) (bool, error) {
+func (c *fakeConn) DomainIsActive(_ context.Context, d driver.Domain) (bool, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
@@ -296,9 +297,9 @@ func (c *fakeConn) DomainIsActive(_ context.Context, d rpc.Domain) (bool, error)
 	return dom.ID > 0, nil
 }
 
-func (c *fakeConn) DomainIsPersistent(context.Context, rpc.Domain) (bool, error) { return true, nil }
+func (c *fakeConn) DomainIsPersistent(context.Context, driver.Domain) (bool, error) { return true, nil }
 
-func (c *fakeConn) DomainGetAutostart(_ context.Context, d rpc.Domain) (bool, error) {
+func (c *fakeConn) DomainGetAutostart(_ context.Context, d driver.Domain) (bool, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
@@ -308,22 +309,22 @@ func (c *fakeConn) DomainGetAutostart(_ context.Context, d rpc.Domain) (bool, er
 	return dom.Autostart, nil
 }
 
-func (c *fakeConn) DomainCreate(_ context.Context, d rpc.Domain, _ uint32) (rpc.Domain, error) {
+func (c *fakeConn) DomainCreate(_ context.Context, d driver.Domain, _ uint32) (driver.Domain, error) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	dom, err := c.find(d)
 	if err != nil {
-		return rpc.Domain{}, err
+		return driver.Domain{}, err
 	}
 	if dom.ID > 0 {
-		return rpc.Domain{}, errdefs.New(errdefs.ErrOperationInvalid, "domain is already running")
+		return driver.Domain{}, errdefs.New(errdefs.ErrOperationInvalid, "domain is already running")
 	}
-	dom.ID, dom.State = c.d.nextID, rpc.StateRunning
+	dom.ID, dom.State = c.d.nextID, driver.StateRunning
 	c.d.nextID++
 	return c.value(dom), nil
 }
 
-func (c *fakeConn) DomainDestroy(ctx context.Context, d rpc.Domain, _ uint32) error {
+func (c *fakeConn) DomainDestroy(ctx context.Context, d driver.Domain, _ uint32) error {
 	if c.d.Hook != nil {
 		c.d.Hook(ctx, "DomainDestroy")
 	}
@@ -336,7 +337,7 @@ func (c *fakeConn) DomainDestroy(ctx context.Context, d rpc.Domain, _ uint32) er
 	if dom.ID <= 0 {
 		return errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
 	}
-	dom.ID, dom.State = -1, rpc.StateShutoff
+	dom.ID, dom.State = -1, driver.StateShutoff
 	return nil
 }
 

@@ -1,4 +1,8 @@
-package rpc
+// Package driver is the contract between the RPC layer (internal/rpc) and a
+// hypervisor driver (internal/vbox): the connection interface in libvirt's
+// terms and the plain values it passes. It imports nothing of the project but
+// internal/errdefs, so neither side links the other.
+package driver
 
 import (
 	"context"
