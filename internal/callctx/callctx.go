@@ -56,3 +56,15 @@ func Log(ctx context.Context) *logrus.Entry {
 	}
 	return logrus.NewEntry(logrus.StandardLogger())
 }
+
+// Fields returns the fields that tie a log line to the call ctx belongs to
+// (client, pid, uid, proc, serial), or nil outside a call, for a package
+// that logs through its own entry (with its own module field).
+func Fields(ctx context.Context) logrus.Fields {
+	v, ok := ctx.Value(key{}).(*value)
+	if !ok {
+		return nil
+	}
+	return logrus.Fields{"client": v.call.Client, "pid": v.call.PID, "uid": v.call.UID,
+		"proc": v.call.Proc, "serial": v.call.Serial}
+}

@@ -36,3 +36,20 @@ func TestOutsideACall(t *testing.T) {
 		t.Errorf("Log outside a call = %+v, want a field-less entry", e)
 	}
 }
+
+func TestFields(t *testing.T) {
+	if f := Fields(context.Background()); f != nil {
+		t.Errorf("Fields outside a call = %v", f)
+	}
+	call := Call{Client: 3, PID: 99, UID: 0, Proc: "DOMAIN_CREATE", Serial: 5}
+	f := Fields(With(context.Background(), call, nil))
+	want := logrus.Fields{"client": uint64(3), "pid": int32(99), "uid": uint32(0), "proc": "DOMAIN_CREATE", "serial": uint32(5)}
+	if len(f) != len(want) {
+		t.Fatalf("Fields = %v, want %v", f, want)
+	}
+	for k, v := range want {
+		if f[k] != v {
+			t.Errorf("Fields[%s] = %v (%T), want %v", k, f[k], f[k], v)
+		}
+	}
+}

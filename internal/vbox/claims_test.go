@@ -1,6 +1,7 @@
 package vbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"go/ast"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sirupsen/logrus"
+
+	"github.com/virtvboxd/virtvboxd/internal/callctx"
 	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
@@ -121,6 +125,40 @@ func TestClaimedMethodsAnswer(t *testing.T) {
 			t.Errorf("%s is implemented but answers %v", name, err)
 		case !claimed[name] && !unsupported && name != "Close" && name != "URI" && name != "Type":
 			t.Errorf("%s is not implemented but answers %v instead of not supported", name, err)
+		}
+	}
+}
+
+// TestLogLinesNameTheCall: the VBoxManage run a call causes is logged with
+// the call's client, pid, uid, procedure and serial.
+func TestLogLinesNameTheCall(t *testing.T) {
+	s := newSim(t)
+	s.seed(1, 0)
+	var buf bytes.Buffer
+	l := logrus.New()
+	l.SetOutput(&buf)
+	l.SetLevel(logrus.DebugLevel)
+	l.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
+	s.drv.log = logrus.NewEntry(l).WithField("module", "vbox")
+	s.drv.inv.Invalidate()
+	call := callctx.Call{Client: 12, PID: 345, UID: 1000, Proc: "CONNECT_LIST_ALL_DOMAINS", Serial: 77}
+	ctx := callctx.With(context.Background(), call, nil)
+	if _, err := s.conn.ListAllDomains(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "msg=VBoxManage") && strings.Contains(l, "list") {
+			line = l
+			break
+		}
+	}
+	if line == "" {
+		t.Fatalf("no VBoxManage line logged:\n%s", buf.String())
+	}
+	for _, want := range []string{"client=12", "pid=345", "uid=1000", "proc=CONNECT_LIST_ALL_DOMAINS", "serial=77", "module=vbox"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line %q lacks %q", line, want)
 		}
 	}
 }

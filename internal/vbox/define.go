@@ -105,7 +105,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		if err != nil {
 			return err
 		}
-		d.logNotes(m.Name, plan)
+		d.logNotes(ctx, m.Name, plan)
 		if plan.Empty() {
 			out = m
 			op.known(func(*Machine) {})
@@ -140,7 +140,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 			e := vboxError("cannot read machine "+m.Name+" back after updating it", err)
 			return errdefs.Wrap(errdefs.ClassOf(e), err, errdefs.Detail(e)+"; "+d.restore(ctx, m, cur, plan.Steps, opts))
 		}
-		d.log.WithFields(map[string]any{"vm": m.Name, "steps": len(plan.Steps)}).Info("domain updated in place")
+		d.logFor(ctx).WithFields(map[string]any{"vm": m.Name, "steps": len(plan.Steps)}).Info("domain updated in place")
 		op.known(func(*Machine) {})
 		return nil
 	})
@@ -160,7 +160,7 @@ func (d *Driver) create(ctx context.Context, name string, mkPlan func() (*domxml
 	if err != nil {
 		return Machine{}, err
 	}
-	d.logNotes(name, plan)
+	d.logNotes(ctx, name, plan)
 	unlock, err := d.locks.lock(ctx, plan.UUID)
 	if err != nil {
 		return Machine{}, errdefs.Wrap(errdefs.ErrOperationTimeout, err, "cannot acquire the machine's lock: "+err.Error())
@@ -204,7 +204,7 @@ func (d *Driver) create(ctx context.Context, name string, mkPlan func() (*domxml
 		e := vboxError("cannot read the new machine "+name, err)
 		return Machine{}, errdefs.Wrap(errdefs.ClassOf(e), err, errdefs.Detail(e)+"; "+d.removeNew(ctx, plan.UUID, cfg))
 	}
-	d.log.WithFields(map[string]any{"vm": name, "uuid": plan.UUID, "steps": len(plan.Steps)}).Info("domain defined")
+	d.logFor(ctx).WithFields(map[string]any{"vm": name, "uuid": plan.UUID, "steps": len(plan.Steps)}).Info("domain defined")
 	return m, nil
 }
 
@@ -347,7 +347,7 @@ func (d *Driver) restore(ctx context.Context, m Machine, before domxml.Info, app
 				d.leftOver(ctx, m.UUID, old, audioAfter(rev.Steps[:j], audio), opts))
 		}
 	}
-	d.log.WithFields(map[string]any{"vm": m.Name, "steps": len(rev.Steps)}).Warn("a failed update was undone")
+	d.logFor(ctx).WithFields(map[string]any{"vm": m.Name, "steps": len(rev.Steps)}).Warn("a failed update was undone")
 	if left, err := d.diffFrom(ctx, m.UUID, old, audioAfter(rev.Steps, audio), opts); err != nil || !left.Empty() {
 		return "the old settings were restored, but " + d.leftOver(ctx, m.UUID, old, audioAfter(rev.Steps, audio), opts)
 	}
@@ -427,7 +427,7 @@ func (c *conn) DomainCreateXML(ctx context.Context, doc string, flags uint32) (d
 	if err := c.d.withVM(ctx, dd, func(m Machine, op *vmOp) error { return c.d.start(ctx, m, op, flags&startPaused) }); err != nil {
 		if !existed {
 			if uerr := c.d.undefine(ctx, dd, undefineManagedSave); uerr != nil {
-				c.d.log.WithError(uerr).WithField("vm", m.Name).Warn("removing a domain whose start failed")
+				c.d.logFor(ctx).WithError(uerr).WithField("vm", m.Name).Warn("removing a domain whose start failed")
 			}
 		}
 		return driver.Domain{}, err
@@ -543,7 +543,7 @@ func stateWord(state string) string {
 func (d *Driver) guestLimits(ctx context.Context) *domxml.Limits {
 	sp, err := d.systemProperties(ctx)
 	if err != nil {
-		d.log.WithError(err).Debug("defining without the host's guest limits")
+		d.logFor(ctx).WithError(err).Debug("defining without the host's guest limits")
 		return nil
 	}
 	return &domxml.Limits{

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/virtvboxd/virtvboxd/internal/callctx"
 	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"net/url"
 	"os"
@@ -322,7 +323,7 @@ func (d *Driver) runPolicy(ctx context.Context, policy RetryPolicy, args ...stri
 	start := time.Now()
 	out, errOut, err := runRetry(ctx, r, b, policy, args...)
 	if d.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
-		e := d.log.WithFields(logrus.Fields{"args": args, "elapsed": time.Since(start).Round(time.Millisecond)})
+		e := d.logFor(ctx).WithFields(logrus.Fields{"args": args, "elapsed": time.Since(start).Round(time.Millisecond)})
 		if err != nil {
 			e = e.WithError(err)
 		}
@@ -370,4 +371,14 @@ func vboxError(op string, err error) error {
 		return errdefs.Wrap(errdefs.ErrInternal, err, fmt.Sprintf("%s: VirtualBox service unavailable: %s", op, msg))
 	}
 	return errdefs.Wrap(errdefs.ErrInternal, err, fmt.Sprintf("%s: %s", op, msg))
+}
+
+// logFor returns the driver's log entry with the fields of the RPC call ctx
+// belongs to (client, pid, uid, proc, serial), so that each line, VBoxManage
+// runs included, can be tied to the call that caused it.
+func (d *Driver) logFor(ctx context.Context) *logrus.Entry {
+	if f := callctx.Fields(ctx); f != nil {
+		return d.log.WithFields(f)
+	}
+	return d.log
 }

@@ -63,7 +63,7 @@ func (d *Driver) natNetworkLookup(ctx context.Context) func(string) bool {
 			names = map[string]bool{}
 			out, _, err := d.runPolicy(ctx, RetryTransient, "list", "natnets")
 			if err != nil {
-				d.log.WithError(err).Info("cannot list NAT networks; <interface type='network'> means host-only adapters")
+				d.logFor(ctx).WithError(err).Info("cannot list NAT networks; <interface type='network'> means host-only adapters")
 				return false
 			}
 			for _, r := range ParseRecords(out) {
@@ -81,8 +81,8 @@ func (d *Driver) natNetworkLookup(ctx context.Context) func(string) bool {
 }
 
 // logNotes logs what a define ignored or took as its nearest equivalent.
-func (d *Driver) logNotes(name string, plan *domxml.Plan) {
+func (d *Driver) logNotes(ctx context.Context, name string, plan *domxml.Plan) {
 	for _, n := range plan.Notes {
-		d.log.WithField("vm", name).Info(n)
+		d.logFor(ctx).WithField("vm", name).Info(n)
 	}
 }

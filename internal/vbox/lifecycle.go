@@ -68,7 +68,7 @@ func (d *Driver) withVM(ctx context.Context, dom driver.Domain, fn func(m Machin
 	default:
 		d.inv.MarkDirty(m.UUID)
 		if _, rerr := d.inv.Reload(ctx, m.UUID); rerr != nil && !errors.Is(rerr, errNotFound) {
-			d.log.WithError(rerr).WithField("vm", m.Name).Debug("re-reading the machine after a change failed")
+			d.logFor(ctx).WithError(rerr).WithField("vm", m.Name).Debug("re-reading the machine after a change failed")
 		}
 	}
 	return err
@@ -398,7 +398,7 @@ func (c *conn) DomainSave(ctx context.Context, dom driver.Domain, to string, dxm
 	if dxml != "" {
 		return errdefs.New(errdefs.ErrArgUnsupported, "changing the domain XML while saving is not supported by VirtualBox")
 	}
-	c.d.log.WithFields(map[string]any{"vm": dom.Name, "file": to}).
+	c.d.logFor(ctx).WithFields(map[string]any{"vm": dom.Name, "file": to}).
 		Warn("virsh save: VirtualBox keeps the saved state in the machine's folder; the file name is ignored")
 	return c.saveState(ctx, dom)
 }
