@@ -3,9 +3,8 @@ package vbox
 import (
 	"context"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
-	"fmt"
+
 	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"os"
 	"runtime"
@@ -121,24 +120,9 @@ func hostArch() string {
 }
 
 // Capabilities implements driver.Conn: the host arch and hvm guests of type
-// vbox for x86_64 and i686, formatted as libvirt formats capabilities.
+// vbox for x86_64 and i686.
 func (c *conn) Capabilities(ctx context.Context) (string, error) {
-	var b strings.Builder
-	b.WriteString("<capabilities>\n\n  <host>\n    <cpu>\n      <arch>" + xmlText(hostArch()) + "</arch>\n    </cpu>\n" +
-		"    <power_management/>\n    <iommu support='no'/>\n  </host>\n")
-	for _, g := range []struct{ arch, word string }{{"x86_64", "64"}, {"i686", "32"}} {
-		fmt.Fprintf(&b, "\n  <guest>\n    <os_type>hvm</os_type>\n    <arch name='%s'>\n      <wordsize>%s</wordsize>\n"+
-			"      <domain type='vbox'/>\n    </arch>\n  </guest>\n", g.arch, g.word)
-	}
-	b.WriteString("\n</capabilities>\n")
-	return b.String(), nil
-}
-
-// xmlText escapes s for XML character data and attribute values.
-func xmlText(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	return b.String()
+	return capabilitiesXML(hostArch())
 }
 
 // MaxVcpus implements driver.Conn: VirtualBox's "Maximum guest CPU count".
@@ -524,51 +508,4 @@ func (d *Driver) systemProperties(ctx context.Context) (Record, error) {
 	}
 	d.sysProps = &sp
 	return sp, nil
-}
-
-// hostSysinfo builds libvirt's <sysinfo type='smbios'> from DMI files and
-// the host processor line of `list hostinfo`, formatted as libvirt does.
-func hostSysinfo(hi Record, dmiDir string) (string, error) {
-	read := func(name string) string {
-		b, err := os.ReadFile(dmiDir + "/" + name)
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(b))
-	}
-	var b strings.Builder
-	section := func(tag string, pairs ...string) {
-		var entries []string
-		for i := 0; i+1 < len(pairs); i += 2 {
-			if v := pairs[i+1]; v != "" {
-				entries = append(entries, fmt.Sprintf("    <entry name='%s'>%s</entry>\n", pairs[i], xmlText(v)))
-			}
-		}
-		if len(entries) == 0 {
-			return
-		}
-		b.WriteString("  <" + tag + ">\n" + strings.Join(entries, "") + "  </" + tag + ">\n")
-	}
-	b.WriteString("<sysinfo type='smbios'>\n")
-	section("bios", "vendor", read("bios_vendor"), "version", read("bios_version"), "date", read("bios_date"),
-		"release", read("bios_release"))
-	section("system", "manufacturer", read("sys_vendor"), "product", read("product_name"),
-		"version", read("product_version"), "serial", read("product_serial"), "uuid", read("product_uuid"),
-		"sku", read("product_sku"), "family", read("product_family"))
-	section("baseBoard", "manufacturer", read("board_vendor"), "product", read("board_name"),
-		"version", read("board_version"), "serial", read("board_serial"), "asset", read("board_asset_tag"))
-	section("chassis", "manufacturer", read("chassis_vendor"), "version", read("chassis_version"),
-		"serial", read("chassis_serial"), "asset", read("chassis_asset_tag"))
-	speed := ""
-	if mhz := hi.LeadingInt("Processor#0 speed", 0); mhz > 0 {
-		speed = fmt.Sprintf("%d MHz", mhz)
-	}
-	section("processor", "version", hi.Str("Processor#0 description"), "max_speed", speed)
-	size := ""
-	if mb := hi.LeadingInt("Memory size", 0); mb > 0 {
-		size = fmt.Sprintf("%d MB", mb)
-	}
-	section("memory_device", "size", size)
-	b.WriteString("</sysinfo>\n")
-	return b.String(), nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"libvirt.org/go/libvirtxml"
 )
 
 // simVersions are the VirtualBox personalities the driver must handle.
@@ -172,8 +174,18 @@ func virshWorkflow(t *testing.T, version string) {
 	// host-level commands.
 	contains(t, "version", d.mustVirsh(t, "version"), "Using API: VBOX", "Running hypervisor: VBOX "+strings.Join(strings.Split(version, ".")[:2], "."))
 	contains(t, "nodeinfo", d.mustVirsh(t, "nodeinfo"), "CPU model:", "CPU(s):", "Memory size:")
-	contains(t, "capabilities", d.mustVirsh(t, "capabilities"), "<capabilities>", "<domain type='vbox'", "x86_64")
-	contains(t, "sysinfo", d.mustVirsh(t, "sysinfo"), "<sysinfo")
+	var caps libvirtxml.Caps
+	if err := caps.Unmarshal(d.mustVirsh(t, "capabilities")); err != nil || caps.Host.CPU == nil || caps.Host.CPU.Arch == "" ||
+		len(caps.Guests) == 0 || caps.Guests[0].OSType != "hvm" || caps.Guests[0].Arch.Name != "x86_64" ||
+		len(caps.Guests[0].Arch.Domains) != 1 || caps.Guests[0].Arch.Domains[0].Type != "vbox" {
+		t.Fatalf("virsh capabilities: %v %+v", err, caps)
+	}
+	var si libvirtxml.SysInfo
+	if err := si.Unmarshal(d.mustVirsh(t, "sysinfo")); err != nil || si.SMBIOS == nil || len(si.SMBIOS.Processor) != 1 {
+		t.Errorf("virsh sysinfo: %v %+v", err, si)
+	}
+	contains(t, "python3-libvirt capabilities and sysinfo", d.python(t, "host_docs.py"), "host arch "+caps.Host.CPU.Arch+"\n",
+		"guest hvm x86_64 64 vbox\n", "guest hvm i686 32 vbox\n", "sysinfo smbios processor Intel(R) Core(TM) i7-7700 CPU @ 3.60GHz\n")
 	contains(t, "uri", d.mustVirsh(t, "uri"), "vbox:///")
 	if h, _ := os.Hostname(); h != "" {
 		contains(t, "hostname", d.mustVirsh(t, "hostname"), h)
