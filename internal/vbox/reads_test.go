@@ -108,8 +108,11 @@ func TestSimOutsideChangeShowsWithoutReaders(t *testing.T) {
 		waitRefresh(t, s.drv.inv, deadline)
 	}
 	t.Logf("outside change seen after %v", time.Since(changed).Round(time.Millisecond))
-	if n := s.runner.count("showvminfo "+ua) - beforeA; n != 1 {
-		t.Errorf("the changed machine was read %d times, want 1", n)
+	// Once, or twice when the first re-read started within mtimeSlack of
+	// the settings file's write (it cannot be told from a read that
+	// preceded a write stamped by a coarse clock, so it is repeated once).
+	if n := s.runner.count("showvminfo "+ua) - beforeA; n != 1 && n != 2 {
+		t.Errorf("the changed machine was read %d times, want 1 (2 when the first read raced the write)", n)
 	}
 	if n := s.runner.count("showvminfo "+ub) - beforeB; n != 0 {
 		t.Errorf("the unchanged machine was read %d times, want 0", n)
