@@ -261,16 +261,7 @@ func (s *Sim) humanTail61(b *strings.Builder, vm *VM, console bool) {
 		b.WriteString("<none>\n\n")
 	}
 	for i, f := range hw.USBFilters {
-		l("Index", "%d", i)
-		l("Active", "%s", yesNoLower(f.Active))
-		l("Name", "%s", f.Name)
-		l("VendorId", "%s", f.VendorID)
-		l("ProductId", "%s", f.ProductID)
-		l("Revision", "%s", f.Revision)
-		l("Manufacturer", "%s", f.Manufacturer)
-		l("Product", "%s", f.Product)
-		l("Remote", "%s", f.Remote)
-		l("Serial Number", "%s", f.Serial)
+		usbFilterLines(l, i, f, "")
 		b.WriteString("\n")
 	}
 	if console {
@@ -334,16 +325,7 @@ func (s *Sim) humanTail7x(b *strings.Builder, vm *VM, console bool) {
 		b.WriteString("USB Device Filters:\n")
 	}
 	for i, f := range hw.USBFilters {
-		l("Index", "%d", i)
-		l("  Active", "%s", yesNoLower(f.Active))
-		l("  Name", "%s", f.Name)
-		l("  VendorId", "%s", f.VendorID)
-		l("  ProductId", "%s", f.ProductID)
-		l("  Revision", "%s", f.Revision)
-		l("  Manufacturer", "%s", f.Manufacturer)
-		l("  Product", "%s", f.Product)
-		l("  Remote", "%s", f.Remote)
-		l("  Serial Number", "%s", f.Serial)
+		usbFilterLines(l, i, f, "  ")
 	}
 	if console {
 		l("Available remote USB devices", "<none>")
@@ -520,4 +502,16 @@ func audioDriverHuman(d string) string {
 		return "Windows Audio Session (WAS)"
 	}
 	return d
+}
+
+// usbFilterLines prints one USB device filter of the human format: its
+// Index line, then its fields with their labels indented by indent (none in
+// 6.1, two spaces in 7.x).
+func usbFilterLines(l func(label, format string, args ...any), i int, f USBFilter, indent string) {
+	l("Index", "%d", i)
+	for _, kv := range [][2]string{{"Active", yesNoLower(f.Active)}, {"Name", f.Name}, {"VendorId", f.VendorID},
+		{"ProductId", f.ProductID}, {"Revision", f.Revision}, {"Manufacturer", f.Manufacturer}, {"Product", f.Product},
+		{"Remote", f.Remote}, {"Serial Number", f.Serial}} {
+		l(indent+kv[0], "%s", kv[1])
+	}
 }
