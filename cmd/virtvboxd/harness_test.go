@@ -18,10 +18,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/sdnotifytest"
 )
 
 const pkgPath = "github.com/virtvboxd/virtvboxd"
@@ -238,7 +239,7 @@ func (d *daemonProc) launch(t testing.TB, path string, env []string, args ...str
 	d.ready = nil
 	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") }) {
 		var addr string
-		addr, d.ready = listenNotify(t)
+		addr, d.ready = sdnotifytest.Listen(t)
 		d.cmd.Env = append(d.cmd.Env, "NOTIFY_SOCKET="+addr)
 	}
 	d.stderr = &syncBuffer{}
@@ -266,37 +267,6 @@ func (d *daemonProc) exited() bool {
 	default:
 		return false
 	}
-}
-
-// notifySeq numbers the NOTIFY_SOCKETs of a test binary.
-var notifySeq atomic.Int64
-
-// listenNotify opens a NOTIFY_SOCKET (an abstract datagram socket, so no path
-// is shared by daemons started in one directory) and returns its address and
-// a channel closed when READY=1 arrives. It closes at cleanup.
-func listenNotify(t testing.TB) (string, <-chan struct{}) {
-	t.Helper()
-	addr := fmt.Sprintf("@virtvboxd-test-%d-%d", os.Getpid(), notifySeq.Add(1))
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	ready := make(chan struct{})
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			if slices.Contains(strings.Split(string(buf[:n]), "\n"), "READY=1") {
-				close(ready)
-				return
-			}
-		}
-	}()
-	return addr, ready
 }
 
 // waitReady waits (bounded) until the daemon tells its NOTIFY_SOCKET it is

@@ -10,16 +10,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/sdnotifytest"
 )
 
 // binDir holds virtvboxd and vboxsim for the whole test binary.
@@ -246,7 +245,7 @@ func (d *daemon) start(t testing.TB) {
 	cmd.Env = append(os.Environ(), d.Sim.Env()...)
 	cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+filepath.Join(d.Dir, "xdg-run"), "XDG_CONFIG_HOME="+filepath.Join(d.Dir, "xdg-conf"))
 	cmd.Env = append(cmd.Env, d.env...)
-	notify, ready := listenNotify(t)
+	notify, ready := sdnotifytest.Listen(t)
 	cmd.Env = append(cmd.Env, "NOTIFY_SOCKET="+notify)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -265,38 +264,6 @@ func (d *daemon) start(t testing.TB) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("virtvboxd did not send READY=1 within 10s\n%s", stderr.String())
 	}
-}
-
-// notifySeq numbers the NOTIFY_SOCKETs of the test binary.
-var notifySeq atomic.Int64
-
-// listenNotify opens a NOTIFY_SOCKET (an abstract datagram socket: no path
-// length limit, nothing to remove) and returns its address and a channel
-// closed when READY=1 arrives, which the daemon sends once every socket
-// listens. It closes at cleanup.
-func listenNotify(t testing.TB) (string, <-chan struct{}) {
-	t.Helper()
-	addr := fmt.Sprintf("@virtvboxd-e2e-%d-%d", os.Getpid(), notifySeq.Add(1))
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	ready := make(chan struct{})
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			if slices.Contains(strings.Split(string(buf[:n]), "\n"), "READY=1") {
-				close(ready)
-				return
-			}
-		}
-	}()
-	return addr, ready
 }
 
 // stop sends SIGTERM and waits for a clean exit.
