@@ -79,21 +79,29 @@ func TestReadsWatcher(t *testing.T) {
 	if n := d.Sim.logCount(t, "showvminfo") - before; n != 0 {
 		t.Errorf("the read after the watcher saw the change ran %d showvminfo", n)
 	}
-	if n := d.Sim.logCount(t, "showvminfo", u) - reads; n != 1 {
-		t.Errorf("the change made by hand was read %d times, want 1", n)
+	// Once, or twice when the first re-read started within the inventory's
+	// mtime slack of the settings write (docs/vbox-driver.md).
+	if n := d.Sim.logCount(t, "showvminfo", u) - reads; n != 1 && n != 2 {
+		t.Errorf("the change made by hand was read %d times, want 1 (2 when the read raced the write)", n)
 	}
 	in.Close()
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	// Observation windows of 10 intervals each: the first may hold the
-	// watcher's listings during its 100 ms linger, the second nothing.
-	n := d.Sim.logCount(t)
-	time.Sleep(time.Second)
-	m := d.Sim.logCount(t)
-	if m-n > 2 {
-		t.Errorf("%d VBoxManage calls in the second after the last client left, want at most 2 (the linger)", m-n)
+	// The daemon sees the client go, lingers 100 ms, then stops listing:
+	// wait until the simulator's log has been quiet for 5 intervals (at
+	// most 3 s: the linger ended), then nothing may run for 10 intervals.
+	quietSince, last := time.Now(), d.Sim.logCount(t)
+	for limit := time.Now().Add(3 * time.Second); time.Since(quietSince) < 500*time.Millisecond; {
+		if time.Now().After(limit) {
+			t.Fatal("the watcher still lists 3 s after the last client left (linger 100 ms)")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the simulator's log
+		if n := d.Sim.logCount(t); n != last {
+			quietSince, last = time.Now(), n
+		}
 	}
+	m := d.Sim.logCount(t)
 	time.Sleep(time.Second)
 	if k := d.Sim.logCount(t) - m; k != 0 {
 		t.Errorf("%d VBoxManage calls with no client connected, want 0", k)
