@@ -152,6 +152,15 @@ type Conn interface {
 	DomainSetMemory(ctx context.Context, d Domain, kib uint64, flags uint32) error
 	DomainSetVcpus(ctx context.Context, d Domain, n uint32, flags uint32) error
 	DomainSetAutostart(ctx context.Context, d Domain, autostart bool) error
+
+	// The later areas, each declared in its own file.
+	SnapshotConn
+	DeviceConn
+	ConsoleConn
+	NetworkConn
+	StorageConn
+	EventConn
+	StatsConn
 }
 
 // Unsupported implements every Conn method with an ErrNoSupport error naming

@@ -279,8 +279,40 @@ func listDomains(ctx context.Context, cn driver.Conn, flags uint32) ([]driver.Do
 // remoteHandlers is the REMOTE program's dispatch table: the handler of each
 // procedure that needs an open connection, named after it
 // (REMOTE_PROC_DOMAIN_GET_INFO is domainGetInfo). A procedure without one
-// answers "not supported".
-var remoteHandlers = [remoteProcMax + 1]remoteHandler{
+// answers "not supported". Each area of the API declares its handlers in its
+// own file (remote_<area>.go) as a handlerSet; the table joins them.
+var remoteHandlers = joinHandlers(
+	coreHandlers,
+	snapshotHandlers,
+	deviceHandlers,
+	consoleHandlers,
+	networkHandlers,
+	storageHandlers,
+	eventHandlers,
+	statsHandlers,
+)
+
+// handlerSet is one area's handlers, keyed by procedure number.
+type handlerSet map[int32]remoteHandler
+
+// joinHandlers builds the dispatch table from the areas' sets. A procedure
+// claimed by two areas is a programming error caught by every test run.
+func joinHandlers(sets ...handlerSet) *[remoteProcMax + 1]remoteHandler {
+	var t [remoteProcMax + 1]remoteHandler
+	for _, set := range sets {
+		for proc, h := range set {
+			if proc <= 0 || int(proc) > remoteProcMax || t[proc] != nil {
+				panic(fmt.Sprintf("rpc: procedure %d has no slot or two handlers", proc))
+			}
+			t[proc] = h
+		}
+	}
+	return &t
+}
+
+// coreHandlers are the connection, host and domain procedures of the first
+// release: listing, lookup, query, definition, lifecycle and configuration.
+var coreHandlers = handlerSet{
 	// Connection and host.
 	procConnectGetType:                 connectGetType,
 	procConnectGetVersion:              connectGetVersion,

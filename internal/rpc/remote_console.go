@@ -1,0 +1,4 @@
+package rpc
+
+// consoleHandlers are the console procedures (see remoteHandlers).
+var consoleHandlers = handlerSet{}

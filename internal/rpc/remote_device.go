@@ -1,0 +1,4 @@
+package rpc
+
+// deviceHandlers are the device procedures (see remoteHandlers).
+var deviceHandlers = handlerSet{}

@@ -1,0 +1,4 @@
+package rpc
+
+// eventHandlers are the event procedures (see remoteHandlers).
+var eventHandlers = handlerSet{}

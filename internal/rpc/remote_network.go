@@ -1,0 +1,4 @@
+package rpc
+
+// networkHandlers are the network procedures (see remoteHandlers).
+var networkHandlers = handlerSet{}

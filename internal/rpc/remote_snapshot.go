@@ -1,0 +1,4 @@
+package rpc
+
+// snapshotHandlers are the snapshot procedures (see remoteHandlers).
+var snapshotHandlers = handlerSet{}

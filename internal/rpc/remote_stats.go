@@ -1,0 +1,4 @@
+package rpc
+
+// statsHandlers are the stats procedures (see remoteHandlers).
+var statsHandlers = handlerSet{}

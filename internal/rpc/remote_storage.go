@@ -1,0 +1,4 @@
+package rpc
+
+// storageHandlers are the storage procedures (see remoteHandlers).
+var storageHandlers = handlerSet{}
