@@ -84,6 +84,7 @@ func (c *conn) Type() string { return "VBOX" }
 // Close implements driver.Conn: the inventory stops watching when the last
 // connection has closed (after its linger).
 func (c *conn) Close() error {
+	c.d.events.dropConn(c)
 	c.unwatch()
 	return nil
 }

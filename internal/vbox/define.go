@@ -147,6 +147,7 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 	if err != nil {
 		return Machine{}, err
 	}
+	d.events.defined(out)
 	return out, nil
 }
 

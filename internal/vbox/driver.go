@@ -81,6 +81,7 @@ type Driver struct {
 	states *States
 	inv    *Inventory
 	locks  vmLocks
+	events eventHub // domain events (events.go)
 
 	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
 
@@ -134,6 +135,7 @@ func NewDriver(opts Options) (*Driver, error) {
 	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner,
 		backoff: DefaultBackoff, lockBackoff: lockBackoff}
 	d.life, d.endLife = context.WithCancel(context.Background())
+	d.events.d, d.locks.released = d, d.events.released
 	if opts.MaxAge == 0 {
 		opts.MaxAge = envDuration(EnvMaxAge, DefaultMaxAge, opts.Log)
 	}

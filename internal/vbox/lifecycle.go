@@ -289,6 +289,7 @@ func (c *conn) DomainReboot(ctx context.Context, dom driver.Domain, flags uint32
 			return err
 		}
 		op.known(func(*Machine) {})
+		c.d.events.reboot(m)
 		return nil
 	})
 }
@@ -306,6 +307,7 @@ func (c *conn) DomainReset(ctx context.Context, dom driver.Domain, flags uint32)
 			return err
 		}
 		op.known(func(*Machine) {})
+		c.d.events.reboot(m)
 		return nil
 	})
 }

@@ -12,6 +12,9 @@ import (
 type vmLocks struct {
 	mu sync.Mutex
 	m  map[string]*vmLock
+	// released, if set, runs when a holder releases key, before the next
+	// holder gets it (the event hub publishes the command's result).
+	released func(key string)
 }
 
 type vmLock struct {
@@ -43,6 +46,9 @@ func (l *vmLocks) lock(ctx context.Context, uuid string) (func(), error) {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			if l.released != nil {
+				l.released(uuid)
+			}
 			<-e.ch
 			l.put(uuid, e)
 		})
