@@ -187,7 +187,7 @@ func TestStreamAbort(t *testing.T) {
 	}
 }
 
-// TestEvents: Publish sends a VIR_NET_MESSAGE (serial 0) to the subscribed
+// TestEvents: Publish sends a VIR_NET_MESSAGE (serial 1, as libvirt 9.0) to the subscribed
 // clients only, and not after they unsubscribe.
 func TestEvents(t *testing.T) {
 	h := rpctest.NewServer(t)
@@ -207,7 +207,7 @@ func TestEvents(t *testing.T) {
 	if n, err := h.Server.Events().Publish(rpc.RemoteProgram, procDomainEventCallbackLifecycle, ev); n != 1 || err != nil {
 		t.Fatalf("Publish: %d clients, %v", n, err)
 	}
-	want := rpc.Fixture(t, "00000024 20008086 00000001 0000013e 00000002 00000000 00000000 00000001 00000005")
+	want := rpc.Fixture(t, "00000024 20008086 00000001 0000013e 00000002 00000001 00000000 00000001 00000005")
 	if got := a.recv(); !bytes.Equal(got, want) {
 		t.Fatalf("event\n got %x\nwant %x", got, want)
 	}
