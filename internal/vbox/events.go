@@ -130,12 +130,14 @@ func (h *eventHub) idleLocked() {
 }
 
 // follow compares the picture with every listing the inventory makes until
-// stop is closed.
+// stop is closed or the driver closes.
 func (h *eventHub) follow(stop chan struct{}) {
 	for {
 		next := h.d.inv.Refreshed()
 		select {
 		case <-stop:
+			return
+		case <-h.d.life.Done(): // the driver closed
 			return
 		case <-next:
 		}
