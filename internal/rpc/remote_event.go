@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"github.com/virtvboxd/virtvboxd/internal/driver"
+	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
 // eventHandlers are the domain event procedures (see remoteHandlers):
@@ -58,8 +60,10 @@ type clientEvents struct {
 type eventReg struct {
 	id      int32 // callback ID
 	eventID driver.DomainEventID
-	legacy  bool      // REGISTER or REGISTER_ANY: plain messages
-	dom     *[16]byte // CALLBACK_REGISTER_ANY's domain filter (UUID)
+	legacy  bool // REGISTER or REGISTER_ANY: plain messages
+	// viaRegister: made by the oldest REGISTER (for error messages).
+	viaRegister bool
+	dom         *[16]byte // CALLBACK_REGISTER_ANY's domain filter (UUID)
 }
 
 func eventsOf(c *Client) *clientEvents {
@@ -90,6 +94,15 @@ func (ce *clientEvents) add(ctx context.Context, cn driver.Conn, r *eventReg) (i
 	defer ce.mu.Unlock()
 	if ce.cancel == nil {
 		cancel, err := cn.DomainEventSubscribe(ctx, ce.deliver)
+		if errors.Is(err, errdefs.ErrNoSupport) {
+			// Named after the public API, which the callback procedures
+			// (no API of their own) share.
+			api := "virConnectDomainEventRegisterAny"
+			if r.legacy && r.eventID == driver.DomainEventIDLifecycle && r.viaRegister {
+				api = "virConnectDomainEventRegister"
+			}
+			return 0, newError(errNoSupport, objectDomain(api), api)
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -177,7 +190,7 @@ func eventMessage(r *eventReg, dom libvirt.Domain, ev driver.DomainEvent) (int32
 // domain. Its cb_registered is left 0, as libvirt's daemon leaves it.
 func connectDomainEventRegister(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {
 	ce := eventsOf(cl.client)
-	if _, err := ce.add(ctx, cn, &eventReg{eventID: driver.DomainEventIDLifecycle, legacy: true}); err != nil {
+	if _, err := ce.add(ctx, cn, &eventReg{eventID: driver.DomainEventIDLifecycle, legacy: true, viaRegister: true}); err != nil {
 		return err
 	}
 	return out.encode(libvirt.ConnectDomainEventRegisterRet{})
