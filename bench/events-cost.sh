@@ -11,7 +11,7 @@
 #   bench/events-cost.sh
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd); bin=${BIN_DIR:-$top/bin}; secs=${SECONDS_EACH:-60}
-w=$(mktemp -d /tmp/vvd-evcost.XXXXXX); trap 'kill $(cat $w/pid 2>/dev/null) 2>/dev/null || true; rm -rf $w' EXIT
+w=$(mktemp -d /tmp/vvd-evcost.XXXXXX); trap 'kill $(cat $w/pid 2>/dev/null) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf $w' EXIT
 mkdir -p $w/vbin $w/s; ln -s $bin/vboxsim $w/vbin/VBoxManage
 export VBOXSIM_HOME=$w/sim VBOXSIM_LATENCY=${LATENCY:-60ms} VBOXSIM_COLD_START=0 LC_ALL=C LIBVIRT_AUTOSTART=0
 VBOXSIM_LATENCY=0 $bin/vboxsim seed --count ${COUNT:-200} --running ${RUNNING:-20} >/dev/null
