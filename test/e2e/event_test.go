@@ -207,6 +207,10 @@ func TestEventListeners(t *testing.T) {
 	if l := virsh.next(t, 10*time.Second); l != "event 'lifecycle' for domain 'evt': Started Booted" {
 		t.Errorf("after deregistration: virsh printed %q", l)
 	}
+	d.mustVirsh(t, "destroy", "evt")
+	if l := virsh.next(t, 10*time.Second); l != "event 'lifecycle' for domain 'evt': Stopped Destroyed" {
+		t.Errorf("destroy: virsh printed %q", l)
+	}
 	pyIn.Close()
 	for l := range python.lines {
 		t.Errorf("events.py printed %q after deregistering", l)
