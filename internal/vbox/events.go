@@ -296,6 +296,14 @@ func stableState(state string) bool {
 // from state was to state now, reason being libvirt's state reason for now
 // (States: the daemon's cause when it caused it).
 func transition(was, now string, reason int32) [][2]int32 {
+	// A picture taken during a transition (the first subscription's) is
+	// where the transition started.
+	switch was {
+	case "starting":
+		was = "poweroff"
+	case "restoring":
+		was = "saved"
+	}
 	on, wasOn := IsOnline(now), IsOnline(was)
 	var out [][2]int32
 	add := func(ev, detail int32) { out = append(out, [2]int32{ev, detail}) }

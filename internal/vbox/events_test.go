@@ -158,6 +158,9 @@ func TestEventTransitions(t *testing.T) {
 		{"running", "gurumeditation", reasonUnknown, [][2]int32{E(driver.EventCrashed, driver.DetailCrashedPanicked)}},
 		{"running", "poweroff", ShutoffFromSnapshot, [][2]int32{E(driver.EventStopped, driver.DetailStoppedFromSnapshot)}},
 		{"saved", "poweroff", reasonUnknown, nil},
+		{"starting", "running", RunningBooted, [][2]int32{E(driver.EventStarted, driver.DetailStartedBooted)}},
+		{"restoring", "running", RunningBooted, [][2]int32{E(driver.EventStarted, driver.DetailStartedRestored)}},
+		{"stopping", "poweroff", ShutoffShutdown, [][2]int32{E(driver.EventShutdown, driver.DetailShutdownFinished), E(driver.EventStopped, driver.DetailStoppedShutdown)}},
 	}
 	for _, c := range cases {
 		got := transition(c.was, c.now, c.reason)
