@@ -143,13 +143,6 @@ func (e *EventSink) queue(c *Client, b []byte) {
 	}, false)
 }
 
-// Pending returns how many events wait to be written to c (for tests).
-func (e *EventSink) Pending(c *Client) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.pending[c]
-}
-
 // clientGone drops c's subscriptions.
 func (e *EventSink) clientGone(c *Client) {
 	e.mu.Lock()
