@@ -133,8 +133,10 @@ func (d *Device) Name() string {
 			return "filesystem '" + d.Filesystem.Target.Dir + "'"
 		}
 	case DeviceHostdev:
-		if v, p := hostdevIDs(d.Hostdev); v != "" {
+		if v, p := hostdevIDs(d.Hostdev); p != "" {
 			return "USB device " + v + ":" + p
+		} else if v != "" {
+			return "USB device " + v
 		}
 	}
 	return d.Kind
@@ -325,6 +327,9 @@ func DetachDevice(dom *libvirtxml.Domain, dev *Device) (*libvirtxml.Domain, *Dev
 // read-only flag. Anything else is errdefs.ErrArgUnsupported naming it, with
 // dom unchanged.
 func UpdateDevice(dom *libvirtxml.Domain, dev *Device) (*libvirtxml.Domain, *Device, error) {
+	if dev.Kind == DeviceHostdev {
+		return nil, nil, errdefs.New(errdefs.ErrArgUnsupported, "USB devices cannot be updated; detach and attach them")
+	}
 	out, devs, err := copyDomain(dom)
 	if err != nil {
 		return nil, nil, err
@@ -398,8 +403,6 @@ func UpdateDevice(dom *libvirtxml.Domain, dev *Device) (*libvirtxml.Domain, *Dev
 			return nil, nil, errdefs.Newf(errdefs.ErrArgUnsupported, "cannot change %s other than its read-only flag", dev.Name())
 		}
 		devs.Filesystems[i] = nf
-	case DeviceHostdev:
-		return nil, nil, errdefs.New(errdefs.ErrArgUnsupported, "USB devices cannot be updated; detach and attach them")
 	}
 	return out, old, nil
 }
