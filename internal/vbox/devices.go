@@ -164,6 +164,13 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, doc string
 		}
 		for _, st := range steps {
 			if err := d.vmCmd(ctx, m, fmt.Sprintf("cannot %s %s live", deviceVerb[op], dev.Name()), st...); err != nil {
+				// The slot's hot-plug flag is not in showvminfo (7.x prints
+				// it only for controllers named "SATA" or "USB"), so
+				// VBoxManage has the last word on it: nothing ran.
+				if strings.Contains(cmdMessage(err), "does not support hot-plugging") {
+					return errdefs.Wrap(errdefs.ErrArgUnsupported, err, fmt.Sprintf("live %s of %s is not supported: %s",
+						deviceVerb[op], dev.Name(), cmdMessage(err)))
+				}
 				return err
 			}
 		}
