@@ -261,6 +261,10 @@ func devicesLive(t *testing.T, d *daemon, f devFiles) {
 			"<filesystem type='mount'><source dir='"+f.share+"'/><target dir='live'/></filesystem>"), "--live"},
 			func(t *testing.T, info string) {
 				contains(t, "showvminfo", info, `SharedFolderNameTransientMapping1="live"`)
+				contains(t, "live dumpxml", d.mustVirsh(t, "dumpxml", "dev01"), "<target dir='live'/>", "<target dir='share'/>")
+				if x := d.mustVirsh(t, "dumpxml", "--inactive", "dev01"); strings.Contains(x, "<target dir='live'/>") {
+					t.Errorf("the inactive XML shows the transient folder:\n%s", x)
+				}
 			}},
 		{"remove it", []string{"detach-device", "dev01", filepath.Join(d.Dir, "tfs.xml"), "--live"},
 			func(t *testing.T, info string) {

@@ -198,3 +198,29 @@ func FuzzDevice(f *testing.F) {
 		}
 	})
 }
+
+// TestTransientFoldersLiveOnly: a running machine's transient shared
+// folders are in its live XML, not in the inactive one, and a define of the
+// live XML plans nothing for them.
+func TestTransientFoldersLiveOnly(t *testing.T) {
+	base := loadInfo(t, "showvminfo-6.1.txt")
+	pairs := append(append([]KV(nil), base.Pairs...), KV{"SharedFolderNameTransientMapping1", "live"},
+		KV{"SharedFolderPathTransientMapping1", "/srv/live"})
+	info := NewInfo(pairs)
+	for _, rt := range []Runtime{{ID: 3, Active: true}, {ID: -1}} {
+		d, err := ToDomain(info, rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := FormatXML(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(x, "<target dir='live'/>"); got != rt.Active {
+			t.Errorf("active %v: transient folder shown %v\n%s", rt.Active, got, x)
+		}
+		if !strings.Contains(x, "<target dir='vagrant'/>") {
+			t.Errorf("active %v: the permanent folder is missing", rt.Active)
+		}
+	}
+}
