@@ -41,13 +41,13 @@ type vmConfig struct {
 	Controllers []controller // VirtualBox order
 	Disks       []disk       // controller order, then port, then device
 	Folders     []folder
-	FoldersRO   bool         // info only: the folders' read-only flags are known
+	FoldersRO   bool // info only: the folders' read-only flags are known
 	// Transient (info only) are a running machine's transient shared
 	// folders: shown in its live XML, never planned.
 	Transient []folder
-	NICs        []nic        // managed adapters, slot order
-	NICSlots    int          // adapters the chipset offers
-	Unmanaged   map[int]bool // info only: enabled adapter slots with no XML form
+	NICs      []nic        // managed adapters, slot order
+	NICSlots  int          // adapters the chipset offers
+	Unmanaged map[int]bool // info only: enabled adapter slots with no XML form
 	// UnmanagedPorts (info only) are enabled ports ("uart2", "lpt1") whose
 	// configuration has no XML form (a relative path); they are kept.
 	UnmanagedPorts map[string]bool
