@@ -41,10 +41,8 @@ type vmConfig struct {
 	Controllers []controller // VirtualBox order
 	Disks       []disk       // controller order, then port, then device
 	Folders     []folder
-	FoldersRO   bool // info only: the folders' read-only flags are known
-	// Transient (info only) are a running machine's transient shared
-	// folders: shown in its live XML, never planned.
-	Transient []folder
+	FoldersRO   bool         // info only: the folders' read-only flags are known
+	Transient   []folder     // info only: a running machine's transient shared folders (live XML only)
 	NICs      []nic        // managed adapters, slot order
 	NICSlots  int          // adapters the chipset offers
 	Unmanaged map[int]bool // info only: enabled adapter slots with no XML form
