@@ -43,9 +43,9 @@ type vmConfig struct {
 	Folders     []folder
 	FoldersRO   bool         // info only: the folders' read-only flags are known
 	Transient   []folder     // info only: a running machine's transient shared folders (live XML only)
-	NICs      []nic        // managed adapters, slot order
-	NICSlots  int          // adapters the chipset offers
-	Unmanaged map[int]bool // info only: enabled adapter slots with no XML form
+	NICs        []nic        // managed adapters, slot order
+	NICSlots    int          // adapters the chipset offers
+	Unmanaged   map[int]bool // info only: enabled adapter slots with no XML form
 	// UnmanagedPorts (info only) are enabled ports ("uart2", "lpt1") whose
 	// configuration has no XML form (a relative path); they are kept.
 	UnmanagedPorts map[string]bool
