@@ -15,6 +15,9 @@ type DeviceConn interface {
 	DomainAttachDevice(ctx context.Context, d Domain, xml string, flags uint32) error
 	// DomainDetachDevice removes the device xml names.
 	DomainDetachDevice(ctx context.Context, d Domain, xml string, flags uint32) error
+	// DomainDetachDeviceAlias removes the device whose <alias name> is
+	// alias.
+	DomainDetachDeviceAlias(ctx context.Context, d Domain, alias string, flags uint32) error
 	// DomainUpdateDevice changes a device in place (CD/DVD and floppy
 	// media, an interface's link state).
 	DomainUpdateDevice(ctx context.Context, d Domain, xml string, flags uint32) error
@@ -35,6 +38,9 @@ func (Unsupported) DomainAttachDevice(context.Context, Domain, string, uint32) e
 }
 func (Unsupported) DomainDetachDevice(context.Context, Domain, string, uint32) error {
 	return noSupport("virDomainDetachDeviceFlags")
+}
+func (Unsupported) DomainDetachDeviceAlias(context.Context, Domain, string, uint32) error {
+	return noSupport("virDomainDetachDeviceAlias")
 }
 func (Unsupported) DomainUpdateDevice(context.Context, Domain, string, uint32) error {
 	return noSupport("virDomainUpdateDeviceFlags")

@@ -14,6 +14,7 @@ var deviceHandlers = handlerSet{
 	procDomainAttachDeviceFlags: withArgs(domainAttachDeviceFlags),
 	procDomainDetachDevice:      withArgs(domainDetachDevice),
 	procDomainDetachDeviceFlags: withArgs(domainDetachDeviceFlags),
+	procDomainDetachDeviceAlias: withArgs(domainDetachDeviceAlias),
 	procDomainUpdateDeviceFlags: withArgs(domainUpdateDeviceFlags),
 	procDomainGetBlockInfo:      withArgs(domainGetBlockInfo),
 }
@@ -35,6 +36,10 @@ func domainDetachDevice(ctx context.Context, cn driver.Conn, a *libvirt.DomainDe
 
 func domainDetachDeviceFlags(ctx context.Context, cn driver.Conn, a *libvirt.DomainDetachDeviceFlagsArgs, out *packet) error {
 	return cn.DomainDetachDevice(ctx, toDomain(a.Dom), a.XML, a.Flags)
+}
+
+func domainDetachDeviceAlias(ctx context.Context, cn driver.Conn, a *libvirt.DomainDetachDeviceAliasArgs, out *packet) error {
+	return cn.DomainDetachDeviceAlias(ctx, toDomain(a.Dom), a.Alias, a.Flags)
 }
 
 func domainUpdateDeviceFlags(ctx context.Context, cn driver.Conn, a *libvirt.DomainUpdateDeviceFlagsArgs, out *packet) error {

@@ -59,32 +59,51 @@ var deviceVerb = map[deviceOp]string{opAttach: "attach", opDetach: "detach", opU
 // DomainAttachDevice implements driver.Conn (attach-device, attach-disk,
 // attach-interface).
 func (c *conn) DomainAttachDevice(ctx context.Context, dom driver.Domain, doc string, flags uint32) error {
-	return c.d.changeDevice(ctx, dom, doc, flags, opAttach)
+	dev, err := domxml.ParseDevice(doc)
+	if err != nil {
+		return err
+	}
+	return c.d.changeDevice(ctx, dom, dev, flags, opAttach)
 }
 
 // DomainDetachDevice implements driver.Conn (detach-device, detach-disk,
 // detach-interface).
 func (c *conn) DomainDetachDevice(ctx context.Context, dom driver.Domain, doc string, flags uint32) error {
-	return c.d.changeDevice(ctx, dom, doc, flags, opDetach)
+	dev, err := domxml.ParseDevice(doc)
+	if err != nil {
+		return err
+	}
+	return c.d.changeDevice(ctx, dom, dev, flags, opDetach)
+}
+
+// DomainDetachDeviceAlias implements driver.Conn (detach-device-alias).
+// The devices with an alias in the XML are the network adapters, ua-nicN
+// for adapter N.
+func (c *conn) DomainDetachDeviceAlias(ctx context.Context, dom driver.Domain, alias string, flags uint32) error {
+	if !strings.HasPrefix(alias, "ua-nic") {
+		return errdefs.Newf(errdefs.ErrOperationFailed, "no device found with alias %s (the VirtualBox driver names network adapters ua-nicN)", alias)
+	}
+	dev := &domxml.Device{Kind: domxml.DeviceInterface, Interface: &libvirtxml.DomainInterface{Alias: &libvirtxml.DomainAlias{Name: alias}}}
+	return c.d.changeDevice(ctx, dom, dev, flags, opDetach)
 }
 
 // DomainUpdateDevice implements driver.Conn (update-device, change-media,
 // domif-setlink).
 func (c *conn) DomainUpdateDevice(ctx context.Context, dom driver.Domain, doc string, flags uint32) error {
-	return c.d.changeDevice(ctx, dom, doc, flags, opUpdate)
+	dev, err := domxml.ParseDevice(doc)
+	if err != nil {
+		return err
+	}
+	return c.d.changeDevice(ctx, dom, dev, flags, opUpdate)
 }
 
-func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, doc string, flags uint32, op deviceOp) error {
+func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxml.Device, flags uint32, op deviceOp) error {
 	allowed := uint32(affectLive | affectConfig)
 	if op == opUpdate {
 		allowed |= deviceModifyForce
 	}
 	if flags&^allowed != 0 {
 		return unsupportedFlags(flags, deviceAPI[op])
-	}
-	dev, err := domxml.ParseDevice(doc)
-	if err != nil {
-		return err
 	}
 	v, err := d.Version(ctx)
 	if err != nil {
