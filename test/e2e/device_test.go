@@ -147,7 +147,9 @@ func devicesOffline(t *testing.T, d *daemon, f devFiles) {
 		{"detach-interface --config", []string{"detach-interface", "dev01", "bridge", "--mac", "08:00:27:00:00:02", "--config"},
 			func(t *testing.T, info string) { contains(t, "showvminfo", info, `nic2="none"`, `nic1="nat"`) }},
 		{"attach-interface again", []string{"attach-interface", "dev01", "bridge", "eth1", "--config"},
-			func(t *testing.T, info string) { contains(t, "showvminfo", info, `nic2="bridged"`, `bridgeadapter2="eth1"`) }},
+			func(t *testing.T, info string) {
+				contains(t, "showvminfo", info, `nic2="bridged"`, `bridgeadapter2="eth1"`)
+			}},
 		{"detach-device-alias", []string{"detach-device-alias", "dev01", "ua-nic2", "--config"},
 			func(t *testing.T, info string) { contains(t, "showvminfo", info, `nic2="none"`, `nic1="nat"`) }},
 		{"attach-device filesystem --config", []string{"attach-device", "dev01", writeFile(t, d.Dir, "fs.xml",
