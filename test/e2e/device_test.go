@@ -265,8 +265,10 @@ func devicesLive(t *testing.T, d *daemon, f devFiles) {
 		{"domif-getlink", []string{"domif-getlink", "dev01", "08:00:27:00:00:01"}, nil},
 		{"domif-setlink up", []string{"domif-setlink", "dev01", "08:00:27:00:00:01", "up"},
 			func(t *testing.T, info string) { contains(t, "showvminfo", info, `cableconnected1="on"`) }},
+		// No flag: virsh calls the legacy virDomainAttachDevice, which is
+		// --current, so live on a running machine.
 		{"transient shared folder", []string{"attach-device", "dev01", writeFile(t, d.Dir, "tfs.xml",
-			"<filesystem type='mount'><source dir='"+f.share+"'/><target dir='live'/></filesystem>"), "--live"},
+			"<filesystem type='mount'><source dir='"+f.share+"'/><target dir='live'/></filesystem>")},
 			func(t *testing.T, info string) {
 				contains(t, "showvminfo", info, `SharedFolderNameTransientMapping1="live"`)
 				contains(t, "live dumpxml", d.mustVirsh(t, "dumpxml", "dev01"), "<target dir='live'/>", "<target dir='share'/>")
