@@ -31,7 +31,9 @@ import (
 //     controllers VirtualBox hot-plugs; detaching needs a hot-pluggable slot,
 //     which VBoxManage checks): storageattach;
 //   - an interface's link state: controlvm setlinkstateN;
-//   - shared folders: transient ones (sharedfolder --transient).
+//   - shared folders: transient ones (sharedfolder --transient);
+//   - USB devices: USB filters (usbfilter add/remove), which VBoxManage
+//     changes under a shared lock and a running machine applies at once.
 //
 // Everything else on a running machine is refused before anything runs.
 // VirtualBox keeps a running machine's storage and link changes in its
@@ -214,8 +216,6 @@ func liveSteps(info *Info, dev *domxml.Device, op deviceOp, plan *domxml.Plan) (
 		if op != opUpdate {
 			return nil, refuse("VirtualBox cannot add or remove network adapters of a running machine")
 		}
-	case domxml.DeviceHostdev:
-		return nil, refuse("USB devices are attached as USB filters of a powered-off machine (--config)")
 	}
 	ctlTypes := map[string]string{}
 	for i := 0; ; i++ {
@@ -247,6 +247,10 @@ func liveSteps(info *Info, dev *domxml.Device, op deviceOp, plan *domxml.Plan) (
 				}
 				out = append(out, []string{"controlvm", a[1], "setlinkstate" + opt, a[i+1]})
 			}
+		case a[0] == "usbfilter" && dev.Kind == domxml.DeviceHostdev:
+			// A running machine's filters change live: its console
+			// captures the matching host devices at once.
+			out = append(out, a)
 		case a[0] == "storagectl":
 			return nil, refuse("VirtualBox cannot add, remove or resize storage controllers of a running machine")
 		default:

@@ -79,9 +79,6 @@ func TestSimDeviceRefusalsRunNothing(t *testing.T) {
 		{"SATA port beyond the controller's", func() error {
 			return s.conn.DomainAttachDevice(ctx, dom, "<disk type='file' device='disk'><source file='"+d1+"'/><target dev='sdd' bus='sata'/></disk>", affectLive)
 		}, errdefs.ErrArgUnsupported, "storage controllers of a running machine"},
-		{"USB live", func() error {
-			return s.conn.DomainAttachDevice(ctx, dom, "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>", affectLive)
-		}, errdefs.ErrArgUnsupported, "USB filters of a powered-off machine"},
 		{"unknown flag", func() error {
 			return s.conn.DomainAttachDevice(ctx, dom, "<interface type='user'/>", 1<<5)
 		}, errdefs.ErrInvalidArg, "unsupported flags (0x20)"},
@@ -107,6 +104,9 @@ func TestSimDeviceRefusalsRunNothing(t *testing.T) {
 		{"link down", func() error {
 			return s.conn.DomainUpdateDevice(ctx, dom, "<interface type='user'><mac address='08:00:27:00:00:01'/><link state='down'/></interface>", 0)
 		}, "controlvm " + uuidString(dom.UUID) + " setlinkstate1 off"},
+		{"USB filter", func() error {
+			return s.conn.DomainAttachDevice(ctx, dom, "<hostdev mode='subsystem' type='usb'><source><vendor id='0x0781'/></source></hostdev>", affectLive)
+		}, "usbfilter add 0 --target " + uuidString(dom.UUID) + " --name filter0000 --vendorid 0781"},
 		{"hot-unplug sdb", func() error {
 			return s.conn.DomainDetachDevice(ctx, dom, "<disk type='file' device='disk'><target dev='sdb'/></disk>", affectLive|affectConfig)
 		}, "storageattach " + uuidString(dom.UUID) + " --storagectl SATA Controller --port 1 --device 0 --medium none"},

@@ -8,7 +8,7 @@ import (
 
 // TestHotPlug plays VirtualBox's rules for storage changes on a running
 // machine (reference §4.7, §5.6): a DVD or floppy drive changes its medium;
-// a SATA or USB controller takes and gives up devices, a slot attached while
+// a SATA or USB controller takes and gives up devices, USB filters change, a slot attached while
 // the machine was off is not hot-pluggable, one hot-plugged is; any other
 // controller refuses. Refusals are golden (composed from
 // MachineImpl.cpp's messages: docs/simulator.md).
@@ -40,11 +40,13 @@ func TestHotPlug(t *testing.T) {
 				{"storageattach", "hp", "--storagectl", "FDC", "--port", "0", "--device", "0", "--type", "fdd", "--medium", flp},
 				// A SATA disk hot-plugs, and its slot is hot-pluggable.
 				{"storageattach", "hp", "--storagectl", "SATA", "--port", "1", "--device", "0", "--type", "hdd", "--medium", disk1},
+				// USB filters change under a shared lock (VBoxManageUSB.cpp).
+				{"usbfilter", "add", "0", "--target", "hp", "--name", "stick", "--vendorid", "0781"},
 			} {
 				run(t, env, 0, a...)
 			}
 			out, _ := run(t, env, 0, "showvminfo", "hp", "--machinereadable")
-			for key, want := range map[string]string{`"IDE-1-0"`: `"` + iso + `"`, `"FDC-0-0"`: `"` + flp + `"`, `"SATA-1-0"`: `"` + disk1 + `"`} {
+			for key, want := range map[string]string{`USBFilterVendorId1`: `"0781"`, `"IDE-1-0"`: `"` + iso + `"`, `"FDC-0-0"`: `"` + flp + `"`, `"SATA-1-0"`: `"` + disk1 + `"`} {
 				if got := mrValue(t, out, key); got != want {
 					t.Errorf("%s = %s, want %s", key, got, want)
 				}

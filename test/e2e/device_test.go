@@ -282,6 +282,16 @@ func devicesLive(t *testing.T, d *daemon, f devFiles) {
 					t.Errorf("transient folder still there:\n%s", info)
 				}
 			}},
+		{"USB device live (a filter)", []string{"attach-device", "dev01", filepath.Join(d.Dir, "usb.xml"), "--live"},
+			func(t *testing.T, info string) {
+				contains(t, "showvminfo", info, `USBFilterVendorId1="0781"`, `USBFilterProductId1="5567"`)
+			}},
+		{"USB device removed live", []string{"detach-device", "dev01", filepath.Join(d.Dir, "usb.xml")},
+			func(t *testing.T, info string) {
+				if strings.Contains(info, "USBFilterVendorId1=") {
+					t.Errorf("USB filter still there:\n%s", info)
+				}
+			}},
 	}
 	for _, st := range steps {
 		out := d.mustVirsh(t, st.virsh...)
@@ -308,8 +318,6 @@ func devicesLive(t *testing.T, d *daemon, f devFiles) {
 			"powered-off machine only"},
 		{"remove a permanent folder live", []string{"detach-device", "dev01", filepath.Join(d.Dir, "fs.xml"), "--live"},
 			"permanent shared folder"},
-		{"USB device live", []string{"attach-device", "dev01", filepath.Join(d.Dir, "usb.xml"), "--live"},
-			"USB filters of a powered-off machine"},
 	}
 	before := vminfo(t, d)
 	for _, c := range refused {
