@@ -105,6 +105,7 @@ func devicesOffline(t *testing.T, d *daemon, f devFiles) {
 	contains(t, "domblklist --details", d.mustVirsh(t, "domblklist", "dev01", "--details"), "file", "disk", "cdrom", "floppy")
 	contains(t, "domiflist", d.mustVirsh(t, "domiflist", "dev01"), "user", "08:00:27:00:00:01")
 	contains(t, "domblkinfo", d.mustVirsh(t, "domblkinfo", "dev01", "sda"), "Capacity:       67108864")
+	contains(t, "domblkinfo --all", d.mustVirsh(t, "domblkinfo", "dev01", "--all"), "sda", "67108864", "hdc", "fda")
 
 	steps := []struct {
 		name  string
