@@ -137,7 +137,7 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxm
 					"VirtualBox changes the permanent shared folders of a powered-off machine only; domain '%s' is %s (use --live for a transient folder)",
 					m.Name, stateWord(m.State))
 			}
-			return d.liveFolder(ctx, m, vop, cur, old, dev, op, opts)
+			return d.liveFolder(ctx, m, cur, old, dev, op, opts)
 		}
 		var next *libvirtxml.Domain
 		switch op {
@@ -274,7 +274,7 @@ func argAfter(args []string, name string) string {
 // machine m. The folder is checked as a define would check it (a plan of
 // the domain with the folder added); detaching names a transient folder,
 // since VirtualBox removes permanent ones only from a powered-off machine.
-func (d *Driver) liveFolder(ctx context.Context, m Machine, vop *vmOp, cur domxml.Info, old *libvirtxml.Domain, dev *domxml.Device, op deviceOp, opts domxml.PlanOptions) error {
+func (d *Driver) liveFolder(ctx context.Context, m Machine, cur domxml.Info, old *libvirtxml.Domain, dev *domxml.Device, op deviceOp, opts domxml.PlanOptions) error {
 	fs := dev.Filesystem
 	if fs.Target == nil || fs.Target.Dir == "" {
 		return errdefs.New(errdefs.ErrXML, "missing target information for filesystem")
