@@ -116,31 +116,10 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 				"cannot change the configuration of domain '%s' while it is %s: VirtualBox only accepts changes to a powered-off machine",
 				m.Name, stateWord(m.State))
 		}
-		for i, st := range plan.Steps {
-			if _, _, err := d.runPolicy(ctx, policyFor(m), st.Args...); err != nil {
-				applied := plan.Steps[:i]
-				if uncertain(err) {
-					applied = plan.Steps[:i+1] // it may have acted
-				}
-				e := vboxError("cannot update domain '"+m.Name+"'", err)
-				return errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`); %s",
-					errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], d.restore(ctx, m, cur, applied, opts)))
-			}
-		}
-		// Read the machine back under its lock; a machine that cannot be
-		// read back gets its old settings again. Some settings (the audio
-		// controller) are only in the full listing.
-		d.inv.MarkDirty(m.UUID)
-		_, err = d.inv.Reload(ctx, m.UUID)
-		if err == nil {
-			d.inv.Invalidate()
-			out, err = d.inv.Get(ctx, m.UUID)
-		}
+		out, err = d.applyUpdate(ctx, m, cur, plan, opts)
 		if err != nil {
-			e := vboxError("cannot read machine "+m.Name+" back after updating it", err)
-			return errdefs.Wrap(errdefs.ClassOf(e), err, errdefs.Detail(e)+"; "+d.restore(ctx, m, cur, plan.Steps, opts))
+			return err
 		}
-		d.logFor(ctx).WithFields(map[string]any{"vm": m.Name, "steps": len(plan.Steps)}).Info("domain updated in place")
 		op.known(func(*Machine) {})
 		return nil
 	})
@@ -148,6 +127,41 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		return Machine{}, err
 	}
 	d.events.defined(out)
+	return out, nil
+}
+
+// applyUpdate runs the in-place update plan of machine m (powered off, locked
+// by the caller with withVM; cur is its settings as read under that lock)
+// and reads the machine back. A failed step, or a machine that cannot be
+// read back, gets the old settings again (restore), and the error says how
+// that went.
+func (d *Driver) applyUpdate(ctx context.Context, m Machine, cur domxml.Info, plan *domxml.Plan, opts domxml.PlanOptions) (Machine, error) {
+	var out Machine
+	for i, st := range plan.Steps {
+		if _, _, err := d.runPolicy(ctx, policyFor(m), st.Args...); err != nil {
+			applied := plan.Steps[:i]
+			if uncertain(err) {
+				applied = plan.Steps[:i+1] // it may have acted
+			}
+			e := vboxError("cannot update domain '"+m.Name+"'", err)
+			return Machine{}, errdefs.Wrap(errdefs.ClassOf(e), err, fmt.Sprintf("%s (step %d of %d, `%s`); %s",
+				errdefs.Detail(e), i+1, len(plan.Steps), st.Args[0], d.restore(ctx, m, cur, applied, opts)))
+		}
+	}
+	// Read the machine back under its lock; a machine that cannot be
+	// read back gets its old settings again. Some settings (the audio
+	// controller) are only in the full listing.
+	d.inv.MarkDirty(m.UUID)
+	_, err := d.inv.Reload(ctx, m.UUID)
+	if err == nil {
+		d.inv.Invalidate()
+		out, err = d.inv.Get(ctx, m.UUID)
+	}
+	if err != nil {
+		e := vboxError("cannot read machine "+m.Name+" back after updating it", err)
+		return Machine{}, errdefs.Wrap(errdefs.ClassOf(e), err, errdefs.Detail(e)+"; "+d.restore(ctx, m, cur, plan.Steps, opts))
+	}
+	d.logFor(ctx).WithFields(map[string]any{"vm": m.Name, "steps": len(plan.Steps)}).Info("domain updated in place")
 	return out, nil
 }
 

@@ -83,7 +83,8 @@ type Driver struct {
 	locks  vmLocks
 	events eventHub // domain events (events.go)
 
-	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
+	xmlCache xmlCache   // each machine's last XML (DomainGetXMLDesc)
+	media    mediaCache // image figures (DomainGetBlockInfo)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 

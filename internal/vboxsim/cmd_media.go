@@ -585,13 +585,28 @@ func (s *Sim) cmdStorageAttach(args []string) int {
 		if typ == "" && existing != nil {
 			typ = existing.Type
 		}
-		if online && !(typ == "dvddrive" && existing != nil && existing.Type == "dvddrive") && !(existing != nil && existing.HotPluggable) {
+		// A running machine changes the medium of an existing DVD or floppy
+		// drive (MountMedium); anything else is AttachDevice/DetachDevice,
+		// which VirtualBox allows live only on a hot-plug capable
+		// controller and, to remove a device, a hot-pluggable slot.
+		detach := strings.EqualFold(medium, "none")
+		mount := (typ == "dvddrive" || typ == "fdd") && existing != nil && existing.Type == typ && !detach
+		hotplug := false
+		if online && !mount && !(medium == "" && existing != nil) {
 			call := "AttachDevice(Bstr(pszCtl).raw(), port, device, DeviceType_HardDisk, pMedium2Mount)"
-			if strings.EqualFold(medium, "none") {
+			if detach {
 				call = "DetachDevice(Bstr(pszCtl).raw(), port, device)"
 			}
-			return s.api(apiError{Msg: fmt.Sprintf("Controller '%s' does not support hot-plugging", ctl), Code: "VBOX_E_INVALID_VM_STATE",
-				Component: "SessionMachine", Interface: "IMachine", Context: call, Line: 732, File: "VBoxManageStorageController.cpp"})
+			if !hotplugCapable(c) {
+				return s.api(apiError{Msg: fmt.Sprintf("Controller '%s' does not support hot-plugging", ctl), Code: "VBOX_E_INVALID_VM_STATE",
+					Component: "SessionMachine", Interface: "IMachine", Context: call, Line: 732, File: "VBoxManageStorageController.cpp"})
+			}
+			if existing != nil && !existing.HotPluggable {
+				return s.api(apiError{Msg: fmt.Sprintf("Device slot %d on port %d of controller '%s' does not support hot-plugging", dev, port, ctl),
+					Code: "VBOX_E_NOT_SUPPORTED", Component: "SessionMachine", Interface: "IMachine",
+					Context: "DetachDevice(Bstr(pszCtl).raw(), port, device)", Line: 425, File: "VBoxManageStorageController.cpp"})
+			}
+			hotplug = true
 		}
 		switch strings.ToLower(medium) {
 		case "none", "":
@@ -610,8 +625,12 @@ func (s *Sim) cmdStorageAttach(args []string) int {
 			if typ != "dvddrive" && typ != "fdd" {
 				return s.fail("Invalid --medium argument 'emptydrive' for a hard disk")
 			}
+			a := Attachment{Controller: ctl, Port: port, Device: dev, Type: typ, HotPluggable: hotplug}
+			if existing != nil && existing.Type == typ {
+				a.HotPluggable, a.TempEject, a.Passthrough = existing.HotPluggable || hotplug, existing.TempEject, existing.Passthrough
+			}
 			s.removeAttachment(vm, ctl, port, dev)
-			vm.HW.Attachments = append(vm.HW.Attachments, Attachment{Controller: ctl, Port: port, Device: dev, Type: typ})
+			vm.HW.Attachments = append(vm.HW.Attachments, a)
 			existing = vm.attachmentAt(ctl, port, dev)
 		default:
 			if typ == "" {
@@ -640,6 +659,7 @@ func (s *Sim) cmdStorageAttach(args []string) int {
 			if old != nil && old.Type == typ {
 				a.NonRotational, a.Discard, a.HotPluggable, a.TempEject = old.NonRotational, old.Discard, old.HotPluggable, old.TempEject
 			}
+			a.HotPluggable = a.HotPluggable || hotplug
 			vm.HW.Attachments = append(vm.HW.Attachments, a)
 			existing = vm.attachmentAt(ctl, port, dev)
 		}
@@ -691,6 +711,11 @@ func (s *Sim) cmdStorageAttach(args []string) int {
 	return s.writeSession(args[0], s.notFoundIn("FindMachine(Bstr(a->argv[0]).raw(), machine.asOutParam())", "VBoxManageStorageController.cpp", 345),
 		s.lockedWrite("VBoxManageStorageController.cpp", 364), apply)
 }
+
+// hotplugCapable reports whether VirtualBox attaches to and detaches from
+// controller c while its machine runs: SATA (IntelAhci) and USB controllers
+// (Machine::i_isControllerHotplugCapable).
+func hotplugCapable(c *Controller) bool { return c.Type == "IntelAhci" || c.Type == "USB" }
 
 func (s *Sim) removeAttachment(vm *VM, ctl string, port, dev int) {
 	for i, a := range vm.HW.Attachments {

@@ -13,6 +13,7 @@ var hresults = map[string]uint32{
 	"VBOX_E_FILE_ERROR":           0x80bb0004,
 	"VBOX_E_IPRT_ERROR":           0x80bb0005,
 	"VBOX_E_INVALID_OBJECT_STATE": 0x80bb0007,
+	"VBOX_E_NOT_SUPPORTED":        0x80bb0009,
 	"VBOX_E_OBJECT_IN_USE":        0x80bb000c,
 	"E_ACCESSDENIED":              0x80070005,
 	"E_FAIL":                      0x80004005,

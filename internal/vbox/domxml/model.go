@@ -42,6 +42,7 @@ type vmConfig struct {
 	Disks       []disk       // controller order, then port, then device
 	Folders     []folder
 	FoldersRO   bool         // info only: the folders' read-only flags are known
+	Transient   []folder     // info only: a running machine's transient shared folders (live XML only)
 	NICs        []nic        // managed adapters, slot order
 	NICSlots    int          // adapters the chipset offers
 	Unmanaged   map[int]bool // info only: enabled adapter slots with no XML form
@@ -399,6 +400,16 @@ func fromInfo(in *Info) (*vmConfig, error) {
 		c.Folders = append(c.Folders, folder{Name: name, Path: path, ReadOnly: in.ReadOnlyFolders[name]})
 	}
 	c.FoldersRO = in.ReadOnlyFolders != nil
+	for i := 1; ; i++ {
+		n := strconv.Itoa(i)
+		name, present := in.Get("SharedFolderNameTransientMapping" + n)
+		if !present {
+			break
+		}
+		if path := in.str("SharedFolderPathTransientMapping" + n); name != "" && strings.HasPrefix(path, "/") {
+			c.Transient = append(c.Transient, folder{Name: name, Path: path, ReadOnly: in.ReadOnlyFolders[name]})
+		}
+	}
 	return c, nil
 }
 

@@ -110,7 +110,13 @@ func render(c *vmConfig, rt Runtime) *libvirtxml.Domain {
 		d.Clock.Offset = "utc"
 	}
 	renderStorage(c, d.Devices)
-	for _, f := range c.Folders {
+	folders := c.Folders
+	if rt.Active {
+		// The live XML shows the transient folders too (attach-device
+		// --live); the inactive one, which define reads, does not.
+		folders = append(append([]folder(nil), folders...), c.Transient...)
+	}
+	for _, f := range folders {
 		fs := libvirtxml.DomainFilesystem{
 			Source: &libvirtxml.DomainFilesystemSource{Mount: &libvirtxml.DomainFilesystemSourceMount{Dir: f.Path}},
 			Target: &libvirtxml.DomainFilesystemTarget{Dir: f.Name},
