@@ -44,9 +44,11 @@ type vmSample struct {
 	metrics  map[string]float64
 }
 
-// statsCache holds the last round. mu serialises rounds (concurrent askers
-// wait for the round in flight and share it).
+// statsCache holds the last round. round serialises rounds (concurrent
+// askers wait for the round in flight and share it); mu guards the fields
+// that follow, so that cachedSample never waits for a round.
 type statsCache struct {
+	round   sync.Mutex
 	mu      sync.Mutex
 	at      time.Time
 	maxAge  time.Duration
@@ -54,25 +56,35 @@ type statsCache struct {
 	setupOK map[string]bool      // running machines whose metrics are set up
 }
 
-// sample returns the machine's statistics from a round at most maxAge old
-// (nil when it is not running or its counters could not be read).
-func (d *Driver) sample(ctx context.Context, uuid string) (*vmSample, error) {
-	c := &d.stats
+// fresh reports whether the last round may still be served.
+func (c *statsCache) fresh(d *Driver) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.maxAge == 0 {
 		c.maxAge = envDuration(EnvStatsMaxAge, DefaultStatsMaxAge, d.log)
 	}
-	if c.vms == nil || time.Since(c.at) >= c.maxAge {
+	return c.vms != nil && time.Since(c.at) < c.maxAge
+}
+
+// sample returns the machine's statistics from a round at most maxAge old
+// (nil when it is not running or its counters could not be read).
+func (d *Driver) sample(ctx context.Context, uuid string) (*vmSample, error) {
+	c := &d.stats
+	c.round.Lock()
+	defer c.round.Unlock()
+	if !c.fresh(d) {
 		if err := d.statsRound(ctx); err != nil {
 			return nil, err
 		}
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.vms[uuid], nil
 }
 
 // cachedSample is the machine's sample from the last round if it is less
-// than statsKeep old, without starting one (nil otherwise).
+// than statsKeep old, without starting a round or waiting for one (nil
+// otherwise).
 func (d *Driver) cachedSample(uuid string) *vmSample {
 	c := &d.stats
 	c.mu.Lock()
@@ -89,9 +101,13 @@ const statsKeep = time.Minute
 // statsRound reads every running machine's statistics: one `metrics query`
 // (preceded by `metrics setup` when a machine started since the last one)
 // and one `debugvm statistics` per running machine (a machine paused since
-// the last round keeps that round's counters). c.mu is held.
+// the last round keeps that round's counters). c.round is held. A round cut
+// short by ctx is not kept.
 func (d *Driver) statsRound(ctx context.Context) error {
 	c := &d.stats
+	c.mu.Lock()
+	prev, prevSetup := c.vms, c.setupOK
+	c.mu.Unlock()
 	ms, err := d.inv.List(ctx)
 	if err != nil {
 		return vboxError("cannot list machines", err)
@@ -107,7 +123,7 @@ func (d *Driver) statsRound(ctx context.Context) error {
 	if len(running) > 0 {
 		need := false
 		for _, m := range running {
-			if !c.setupOK[m.UUID] {
+			if !prevSetup[m.UUID] {
 				need = true
 			}
 			setup[m.UUID] = true
@@ -129,7 +145,7 @@ func (d *Driver) statsRound(ctx context.Context) error {
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, statsParallel)
 		for _, m := range running {
-			if old := c.vms[m.UUID]; old != nil && old.state == "paused" && m.State == "paused" && old.counters != nil {
+			if old := prev[m.UUID]; old != nil && old.state == "paused" && m.State == "paused" && old.counters != nil {
 				// A paused guest's counters do not move: no debugvm.
 				vms[m.UUID] = &vmSample{state: m.State, counters: old.counters, metrics: metrics[m.Name]}
 				continue
@@ -151,7 +167,12 @@ func (d *Driver) statsRound(ctx context.Context) error {
 		}
 		wg.Wait()
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
 	c.vms, c.setupOK, c.at = vms, setup, time.Now()
+	c.mu.Unlock()
 	return nil
 }
 

@@ -46,10 +46,14 @@ func (s *Sim) saveProps(p map[string]map[string]guestProp) error {
 
 // uptime is how long vm has been running, as the simulated guest sees it.
 func (s *Sim) uptime(vm *VM) time.Duration {
-	if !isOnline(vm.State) || vm.StartedAt.IsZero() {
+	if !isOnline(vm.State) {
 		return 0
 	}
-	d := s.now().Sub(vm.StartedAt)
+	start := vm.StartedAt
+	if start.IsZero() {
+		start = vm.StateChange // a machine seeded online (vboxsim seed, set-state)
+	}
+	d := s.now().Sub(start)
 	if d < 0 {
 		return 0
 	}
