@@ -98,3 +98,18 @@ func TestMonitoringMoves(t *testing.T) {
 		t.Errorf("stopped VM: %q", errOut)
 	}
 }
+
+// TestGuestPropertySyntax61 checks 6.1's classic usage for guestproperty
+// errors (errorSyntax(USAGE_GUESTPROPERTY, ...)) and 7.x's.
+func TestGuestPropertySyntax61(t *testing.T) {
+	env := statsVM(t, "6.1")
+	_, errOut := run(t, env, 2, "guestproperty", "get", "web01")
+	if !strings.Contains(errOut, "Usage:\n\nVBoxManage guestproperty    get <uuid|vmname>\n") || !strings.HasSuffix(errOut, "Syntax error: Incorrect parameters\n") {
+		t.Errorf("6.1:\n%s", errOut)
+	}
+	env = statsVM(t, "7.0")
+	_, errOut = run(t, env, 2, "guestproperty", "enumerate")
+	if !strings.HasPrefix(errOut, "VBoxManage: error: No VM name or UUID was specified\n") {
+		t.Errorf("7.0:\n%s", errOut)
+	}
+}
