@@ -22,6 +22,8 @@ command -v lintian >/dev/null 2>&1 || need+=(lintian)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)
 command -v virt-ssh-helper >/dev/null 2>&1 || need+=(libvirt-daemon) # ships virt-ssh-helper; starts nothing
+# test/e2e/stats_test.go scrapes prometheus-libvirt-exporter run against the daemon.
+command -v prometheus-libvirt-exporter >/dev/null 2>&1 || need+=(prometheus-libvirt-exporter)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing test dependencies: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2

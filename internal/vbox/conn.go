@@ -336,7 +336,10 @@ func (d *Driver) machine(ctx context.Context, dom driver.Domain) (Machine, error
 }
 
 // DomainGetInfo implements driver.Conn. VirtualBox has one memory size, so
-// maximum and current memory are equal; CPU time is not available (0).
+// maximum and current memory are equal. The CPU time of a running machine
+// is the one of the last statistics round (stats.go) when it is less than
+// a minute old, else 0: dominfo is a read served from memory and starts no
+// VBoxManage of its own.
 func (c *conn) DomainGetInfo(ctx context.Context, dom driver.Domain) (driver.DomainInfo, error) {
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
@@ -344,7 +347,11 @@ func (c *conn) DomainGetInfo(ctx context.Context, dom driver.Domain) (driver.Dom
 	}
 	st, _ := c.d.states.State(m)
 	kib := uint64(m.MemoryMB) * 1024
-	return driver.DomainInfo{State: st, MaxMemKiB: kib, MemoryKiB: kib, NrVirtCPU: uint16(m.CPUs)}, nil
+	info := driver.DomainInfo{State: st, MaxMemKiB: kib, MemoryKiB: kib, NrVirtCPU: uint16(m.CPUs)}
+	if IsOnline(m.State) {
+		info.CPUTime, _ = c.d.cachedSample(m.UUID).cpuTime()
+	}
+	return info, nil
 }
 
 // DomainGetState implements driver.Conn with real reasons.

@@ -85,6 +85,7 @@ type Driver struct {
 
 	xmlCache xmlCache   // each machine's last XML (DomainGetXMLDesc)
 	media    mediaCache // image figures (DomainGetBlockInfo)
+	stats    statsCache // the last round of statistics (stats.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 

@@ -112,6 +112,16 @@ var usages = map[string]usage{
 	"getextradata": {"View keyword values that are associated with a virtual machine or configuration", []string{
 		"VBoxManage getextradata < global | uuid | vmname > < keyword | enumerate >"}},
 	"registervm": {"Register a virtual machine", []string{"VBoxManage registervm <filename> [--password file]"}},
+	"guestproperty": {"Manage virtual machine guest properties", []string{
+		"VBoxManage guestproperty get <uuid | vmname> <property-name> [--verbose]",
+		"VBoxManage guestproperty enumerate <uuid | vmname> [--no-timestamp] [--no-flags] [--relative] [--old-format] [patterns...]",
+		"VBoxManage guestproperty set <uuid | vmname> <property-name> [property-value [--flags=flags]]",
+		"VBoxManage guestproperty unset <uuid | vmname> <property-name>"}},
+	"metrics": {"Monitor system resource usage", []string{
+		"VBoxManage metrics setup [--periodseconds] [--samplescount] [--list] [* | host | vmname [metric-list]]",
+		"VBoxManage metrics query [* | host | vmname [metric-list]]"}},
+	"debugvm": {"Introspection and guest debugging", []string{
+		"VBoxManage debugvm <uuid | vmname> statistics [--reset] [--descriptions] [--pattern=pattern]"}},
 	"usbfilter": {"Manage USB filters", []string{
 		"VBoxManage usbfilter add <index,0-N> <--target= uuid | vmname | global > <--name=string> <--action=ignore | hold> [--active=yes | no] [--vendorid=XXXX] [--productid=XXXX] [--revision=IIFF] [--manufacturer=string] [--product=string] [--port=hex] [--remote=yes | no] [--serialnumber=string] [--maskedinterfaces=XXXXXXXX]",
 		"VBoxManage usbfilter modify <index,0-N> <--target= uuid | vmname | global > [--name=string] [--action=ignore | hold] [--active=yes | no] [--vendorid=XXXX | \"\"] [--productid=XXXX | \"\"] [--revision=IIFF | \"\"] [--manufacturer=string | \"\"] [--product=string | \"\"] [--port=hex] [--remote=yes | no] [--serialnumber=string | \"\"] [--maskedinterfaces=XXXXXXXX]",
@@ -256,6 +266,20 @@ var usages61 = map[string][]string{
 	"getextradata": {"VBoxManage getextradata    global|<uuid|vmname>",
 		"                            <key>|[enumerate]"},
 	"registervm": {"VBoxManage registervm      <filename>"},
+	"guestproperty": {"VBoxManage guestproperty    get <uuid|vmname>",
+		"                            <property> [--verbose]",
+		"",
+		"VBoxManage guestproperty    set <uuid|vmname>",
+		"                            <property> [<value> [--flags <flags>]]",
+		"",
+		"VBoxManage guestproperty    delete|unset <uuid|vmname>",
+		"                            <property>",
+		"",
+		"VBoxManage guestproperty    enumerate <uuid|vmname>",
+		"                            [--patterns <patterns>]",
+		"",
+		"VBoxManage guestproperty    wait <uuid|vmname> <patterns>",
+		"                            [--timeout <msec>] [--fail-on-timeout]"},
 	"sharedfolder": {"VBoxManage sharedfolder     add <uuid|vmname>",
 		"                            --name <name> --hostpath <hostpath>",
 		"                            [--transient] [--readonly] [--automount]",
@@ -269,7 +293,7 @@ var classic61 = map[string]bool{
 	"list": true, "showvminfo": true, "createvm": true, "modifyvm": true, "startvm": true, "controlvm": true,
 	"storagectl": true, "storageattach": true, "createmedium": true, "closemedium": true, "showmediuminfo": true,
 	"unregistervm": true, "hostonlyif": true, "natnetwork": true, "discardstate": true, "setextradata": true,
-	"getextradata": true, "sharedfolder": true, "registervm": true,
+	"getextradata": true, "sharedfolder": true, "registervm": true, "guestproperty": true,
 }
 
 func (s *Sim) usageText(cmd string) string {

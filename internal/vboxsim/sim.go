@@ -128,7 +128,7 @@ type Sim struct {
 // newSim returns a Sim on the state directory st that writes to stdout and
 // stderr and draws its random numbers (UUIDs, MACs, faults) from rng.
 func newSim(env Env, st *Store, stdout, stderr io.Writer, rng *rand.Rand) *Sim {
-	return &Sim{env: env, p: env.Personality, st: st, stdout: stdout, stderr: stderr, now: time.Now, rng: rng}
+	return &Sim{env: env, p: env.Personality, st: st, stdout: stdout, stderr: stderr, now: nowFunc, rng: rng}
 }
 
 // Main is the program entry: argv[0]'s base name decides between the
@@ -363,6 +363,9 @@ var commands = map[string]func(*Sim, []string) int{
 	"getextradata":   (*Sim).cmdGetExtraData,
 	"sharedfolder":   (*Sim).cmdSharedFolder,
 	"usbfilter":      (*Sim).cmdUSBFilter,
+	"guestproperty":  (*Sim).cmdGuestProperty,
+	"metrics":        (*Sim).cmdMetrics,
+	"debugvm":        (*Sim).cmdDebugVM,
 }
 
 // sessionCommands place their latency themselves, inside the window where

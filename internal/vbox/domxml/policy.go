@@ -105,6 +105,7 @@ var Policy = []Rule{
 	{Path: "domain/devices/interface/model", Action: Mapped, Attrs: []string{"type"}, Note: "VirtualBox adapter types (any case); e1000 is 82540EM, e1000e 82545EM, pcnet Am79C970A, virtio-(non-)transitional virtio; others (rtl8139...) refused"},
 	{Path: "domain/devices/interface/link", Action: Mapped, Attrs: []string{"state"}, Note: "cable connected"},
 	{Path: "domain/devices/interface/alias", Action: Mapped, Attrs: []string{"name"}, Note: "ua-nicN picks adapter N"},
+	{Path: "domain/devices/interface/target", Action: Ignored, Attrs: []string{"dev"}, Note: "the live name vboxnicN of a running domain's adapter N"},
 	{Path: "domain/devices/serial", Action: Mapped, Attrs: []string{"type"}, Note: "null, file, dev, unix/pipe (host pipe), tcp; pty and others refused"},
 	{Path: "domain/devices/serial/source", Action: Mapped, Attrs: []string{"path", "mode", "host", "service"}},
 	{Path: "domain/devices/serial/protocol", Action: Mapped, Attrs: []string{"type"}, Note: "raw only"},

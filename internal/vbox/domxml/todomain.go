@@ -127,7 +127,11 @@ func render(c *vmConfig, rt Runtime) *libvirtxml.Domain {
 		d.Devices.Filesystems = append(d.Devices.Filesystems, fs)
 	}
 	for _, n := range c.NICs {
-		d.Devices.Interfaces = append(d.Devices.Interfaces, renderNIC(n))
+		x := renderNIC(n)
+		if rt.Active {
+			x.Target = &libvirtxml.DomainInterfaceTarget{Dev: LiveNICName(n.Slot)}
+		}
+		d.Devices.Interfaces = append(d.Devices.Interfaces, x)
 	}
 	for _, s := range c.Serials {
 		d.Devices.Serials = append(d.Devices.Serials, renderSerial(s))
