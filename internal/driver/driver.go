@@ -154,6 +154,7 @@ type Conn interface {
 	DomainSetAutostart(ctx context.Context, d Domain, autostart bool) error
 
 	// The later areas, each declared in its own file.
+	NodeConn
 	SnapshotConn
 	DeviceConn
 	ConsoleConn

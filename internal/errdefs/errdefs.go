@@ -21,22 +21,23 @@ import (
 
 // The classes. Each maps to exactly one libvirt virErrorNumber in internal/rpc.
 var (
-	ErrInternal          = errors.New("internal error")                   // VIR_ERR_INTERNAL_ERROR
-	ErrNoSupport         = errors.New("not supported")                    // VIR_ERR_NO_SUPPORT
-	ErrNoConnect         = errors.New("no connection driver")             // VIR_ERR_NO_CONNECT
-	ErrInvalidArg        = errors.New("invalid argument")                 // VIR_ERR_INVALID_ARG
-	ErrOperationFailed   = errors.New("operation failed")                 // VIR_ERR_OPERATION_FAILED
-	ErrXML               = errors.New("XML error")                        // VIR_ERR_XML_ERROR
-	ErrDomainExists      = errors.New("domain exists")                    // VIR_ERR_DOM_EXIST
-	ErrOperationDenied   = errors.New("operation forbidden")              // VIR_ERR_OPERATION_DENIED
-	ErrNoDomain          = errors.New("domain not found")                 // VIR_ERR_NO_DOMAIN
-	ErrOperationInvalid  = errors.New("requested operation is not valid") // VIR_ERR_OPERATION_INVALID
-	ErrConfigUnsupported = errors.New("unsupported configuration")        // VIR_ERR_CONFIG_UNSUPPORTED
-	ErrOperationTimeout  = errors.New("timeout")                          // VIR_ERR_OPERATION_TIMEOUT
-	ErrNoDomainSnapshot  = errors.New("domain snapshot not found")        // VIR_ERR_NO_DOMAIN_SNAPSHOT
-	ErrArgUnsupported    = errors.New("argument unsupported")             // VIR_ERR_ARGUMENT_UNSUPPORTED
-	ErrSystem            = errors.New("system error")                     // VIR_ERR_SYSTEM_ERROR
-	ErrAgentUnresponsive = errors.New("guest agent is not responding")    // VIR_ERR_AGENT_UNRESPONSIVE
+	ErrInternal             = errors.New("internal error")                   // VIR_ERR_INTERNAL_ERROR
+	ErrNoSupport            = errors.New("not supported")                    // VIR_ERR_NO_SUPPORT
+	ErrNoConnect            = errors.New("no connection driver")             // VIR_ERR_NO_CONNECT
+	ErrInvalidArg           = errors.New("invalid argument")                 // VIR_ERR_INVALID_ARG
+	ErrOperationFailed      = errors.New("operation failed")                 // VIR_ERR_OPERATION_FAILED
+	ErrXML                  = errors.New("XML error")                        // VIR_ERR_XML_ERROR
+	ErrDomainExists         = errors.New("domain exists")                    // VIR_ERR_DOM_EXIST
+	ErrOperationDenied      = errors.New("operation forbidden")              // VIR_ERR_OPERATION_DENIED
+	ErrNoDomain             = errors.New("domain not found")                 // VIR_ERR_NO_DOMAIN
+	ErrOperationInvalid     = errors.New("requested operation is not valid") // VIR_ERR_OPERATION_INVALID
+	ErrConfigUnsupported    = errors.New("unsupported configuration")        // VIR_ERR_CONFIG_UNSUPPORTED
+	ErrOperationTimeout     = errors.New("timeout")                          // VIR_ERR_OPERATION_TIMEOUT
+	ErrNoDomainSnapshot     = errors.New("domain snapshot not found")        // VIR_ERR_NO_DOMAIN_SNAPSHOT
+	ErrArgUnsupported       = errors.New("argument unsupported")             // VIR_ERR_ARGUMENT_UNSUPPORTED
+	ErrSystem               = errors.New("system error")                     // VIR_ERR_SYSTEM_ERROR
+	ErrAgentUnresponsive    = errors.New("guest agent is not responding")    // VIR_ERR_AGENT_UNRESPONSIVE
+	ErrOperationUnsupported = errors.New("operation not supported")          // VIR_ERR_OPERATION_UNSUPPORTED
 )
 
 // Error is a classified failure with a detail for humans and an optional
@@ -82,7 +83,8 @@ func ClassOf(err error) error {
 	}
 	for _, c := range []error{ErrInternal, ErrNoSupport, ErrNoConnect, ErrInvalidArg, ErrOperationFailed, ErrXML,
 		ErrDomainExists, ErrOperationDenied, ErrNoDomain, ErrOperationInvalid, ErrConfigUnsupported,
-		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem, ErrAgentUnresponsive} {
+		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem, ErrAgentUnresponsive,
+		ErrOperationUnsupported} {
 		if errors.Is(err, c) {
 			return c
 		}

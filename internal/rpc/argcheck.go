@@ -25,6 +25,14 @@ func argNonNegative(api, arg string, v int32) error {
 	return newError(errInvalidArg, objectDomain(api), fmt.Sprintf("%s in %s must be zero or greater", arg, api))
 }
 
+// argPositive is virCheckPositiveArgGoto in api.
+func argPositive(api, arg string, v int32) error {
+	if v > 0 {
+		return nil
+	}
+	return newError(errInvalidArg, objectDomain(api), fmt.Sprintf("%s in %s must be greater than zero", arg, api))
+}
+
 // argNonZero is virCheckNonZeroArgGoto in api.
 func argNonZero(api, arg string, v uint64) error {
 	if v != 0 {

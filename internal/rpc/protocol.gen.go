@@ -1402,26 +1402,28 @@ var adminProcHigh = [adminProcMax + 1]bool{}
 
 // virErrorNumber values (include/libvirt/virterror.h).
 const (
-	errInternalError       int32 = 1  // VIR_ERR_INTERNAL_ERROR
-	errNoSupport           int32 = 3  // VIR_ERR_NO_SUPPORT
-	errNoConnect           int32 = 5  // VIR_ERR_NO_CONNECT
-	errInvalidArg          int32 = 8  // VIR_ERR_INVALID_ARG
-	errOperationFailed     int32 = 9  // VIR_ERR_OPERATION_FAILED
-	errXMLError            int32 = 27 // VIR_ERR_XML_ERROR
-	errDomExist            int32 = 28 // VIR_ERR_DOM_EXIST
-	errOperationDenied     int32 = 29 // VIR_ERR_OPERATION_DENIED
-	errSystemError         int32 = 38 // VIR_ERR_SYSTEM_ERROR
-	errRPC                 int32 = 39 // VIR_ERR_RPC
-	errNoDomain            int32 = 42 // VIR_ERR_NO_DOMAIN
-	errAuthFailed          int32 = 45 // VIR_ERR_AUTH_FAILED
-	errOperationInvalid    int32 = 55 // VIR_ERR_OPERATION_INVALID
-	errConfigUnsupported   int32 = 67 // VIR_ERR_CONFIG_UNSUPPORTED
-	errOperationTimeout    int32 = 68 // VIR_ERR_OPERATION_TIMEOUT
-	errNoDomainSnapshot    int32 = 72 // VIR_ERR_NO_DOMAIN_SNAPSHOT
-	errArgumentUnsupported int32 = 74 // VIR_ERR_ARGUMENT_UNSUPPORTED
-	errOverflow            int32 = 82 // VIR_ERR_OVERFLOW
-	errNoServer            int32 = 95 // VIR_ERR_NO_SERVER
-	errNoClient            int32 = 96 // VIR_ERR_NO_CLIENT
+	errInternalError        int32 = 1  // VIR_ERR_INTERNAL_ERROR
+	errNoSupport            int32 = 3  // VIR_ERR_NO_SUPPORT
+	errNoConnect            int32 = 5  // VIR_ERR_NO_CONNECT
+	errInvalidArg           int32 = 8  // VIR_ERR_INVALID_ARG
+	errOperationFailed      int32 = 9  // VIR_ERR_OPERATION_FAILED
+	errXMLError             int32 = 27 // VIR_ERR_XML_ERROR
+	errDomExist             int32 = 28 // VIR_ERR_DOM_EXIST
+	errOperationDenied      int32 = 29 // VIR_ERR_OPERATION_DENIED
+	errSystemError          int32 = 38 // VIR_ERR_SYSTEM_ERROR
+	errRPC                  int32 = 39 // VIR_ERR_RPC
+	errNoDomain             int32 = 42 // VIR_ERR_NO_DOMAIN
+	errAuthFailed           int32 = 45 // VIR_ERR_AUTH_FAILED
+	errOperationInvalid     int32 = 55 // VIR_ERR_OPERATION_INVALID
+	errConfigUnsupported    int32 = 67 // VIR_ERR_CONFIG_UNSUPPORTED
+	errOperationTimeout     int32 = 68 // VIR_ERR_OPERATION_TIMEOUT
+	errNoDomainSnapshot     int32 = 72 // VIR_ERR_NO_DOMAIN_SNAPSHOT
+	errArgumentUnsupported  int32 = 74 // VIR_ERR_ARGUMENT_UNSUPPORTED
+	errOverflow             int32 = 82 // VIR_ERR_OVERFLOW
+	errOperationUnsupported int32 = 84 // VIR_ERR_OPERATION_UNSUPPORTED
+	errAgentUnresponsive    int32 = 86 // VIR_ERR_AGENT_UNRESPONSIVE
+	errNoServer             int32 = 95 // VIR_ERR_NO_SERVER
+	errNoClient             int32 = 96 // VIR_ERR_NO_CLIENT
 )
 
 // virErrorDomain values (include/libvirt/virterror.h).

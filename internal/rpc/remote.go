@@ -283,6 +283,7 @@ func listDomains(ctx context.Context, cn driver.Conn, flags uint32) ([]driver.Do
 // own file (remote_<area>.go) as a handlerSet; the table joins them.
 var remoteHandlers = joinHandlers(
 	coreHandlers,
+	nodeHandlers,
 	snapshotHandlers,
 	deviceHandlers,
 	consoleHandlers,

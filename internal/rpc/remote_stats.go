@@ -22,15 +22,6 @@ var statsHandlers = handlerSet{
 	procConnectGetDomainCapabilities: withArgs(connectGetDomainCapabilities),
 }
 
-// errAgentUnresponsive is VIR_ERR_AGENT_UNRESPONSIVE (virerror.h; not in the
-// generated facts, which list the codes the daemon used when they were made).
-const errAgentUnresponsive int32 = 86
-
-func init() {
-	classCodes[errdefs.ErrAgentUnresponsive] = errAgentUnresponsive
-	templates[errAgentUnresponsive] = "Guest agent is not responding: %s"
-}
-
 // remoteDomainMemoryStatsMax, remoteDomainInterfaceMax, remoteIPAddrMax,
 // remoteDomainGuestInfoParamsMax, remoteDomainBlockStatsParametersMax and
 // remoteConnectGetAllDomainStatsMax are libvirt's REMOTE_*_MAX bounds on

@@ -42,6 +42,9 @@ type Options struct {
 	WatchInterval time.Duration
 	WatchLinger   time.Duration
 	Parallel      int
+	// HostRoot is where the host's /sys is found for the huge page pools
+	// (default "/"; tests use a directory of their own: EnvHostRoot).
+	HostRoot string
 }
 
 // Test knobs: environment variables that override the defaults of MaxAge,
@@ -52,6 +55,7 @@ const (
 	EnvMaxAge        = "VIRTVBOXD_TEST_MAX_AGE"
 	EnvWatchInterval = "VIRTVBOXD_TEST_WATCH_INTERVAL"
 	EnvWatchLinger   = "VIRTVBOXD_TEST_WATCH_LINGER"
+	EnvHostRoot      = "VIRTVBOXD_TEST_HOST_ROOT"
 )
 
 func envDuration(name string, def time.Duration, log *logrus.Entry) time.Duration {
@@ -146,6 +150,12 @@ func NewDriver(opts Options) (*Driver, error) {
 	}
 	if opts.WatchLinger == 0 {
 		opts.WatchLinger = envDuration(EnvWatchLinger, DefaultWatchLinger, opts.Log)
+	}
+	if opts.HostRoot == "" {
+		opts.HostRoot = os.Getenv(EnvHostRoot)
+	}
+	if opts.HostRoot == "" {
+		opts.HostRoot = "/"
 	}
 	d.opts = opts
 	d.inv = NewInventory(d.runPolicy, states, opts.MaxAge)
