@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 )
 
 // Streams (virNetServerStream): a call such as DOMAIN_SCREENSHOT, a console
@@ -21,25 +23,17 @@ import (
 // written to the socket, so a client that does not read holds the driver's
 // writer, never the daemon's memory.
 
-// Stream is the driver's side of one stream. Send and Finish are for data
-// to the client, Recv for data from it; Abort ends the stream either way.
-// All methods are safe for concurrent use; a stream whose client went away
-// fails every call with ErrStreamClosed.
-type Stream interface {
-	// Send writes data to the client, in STREAM CONTINUE packets of at
-	// most StreamChunkMax bytes, and returns once they are on the wire.
-	Send(ctx context.Context, data []byte) error
-	// Recv returns the client's next data packet; io.EOF once the client
-	// finished (then call Finish to acknowledge it), ErrStreamAborted if
-	// it aborted.
-	Recv(ctx context.Context) ([]byte, error)
-	// Finish ends the stream successfully: STREAM OK (end of the data, or
-	// the acknowledgement of the client's end).
-	Finish(ctx context.Context) error
-	// Abort ends the stream with err, sent as a STREAM ERROR (mapped as a
-	// driver error).
-	Abort(err error)
-}
+// Stream is the driver's side of one stream (driver.Stream, so that the
+// driver does not import this package). Send writes data to the client, in
+// STREAM CONTINUE packets of at most StreamChunkMax bytes, and returns once
+// they are on the wire; Recv returns the client's next data packet, io.EOF
+// once the client finished (then call Finish to acknowledge it),
+// ErrStreamAborted if it aborted; Finish ends the stream successfully
+// (STREAM OK: end of the data, or the acknowledgement of the client's);
+// Abort ends it with err, sent as a STREAM ERROR (mapped as a driver
+// error). All methods are safe for concurrent use; a stream whose client
+// went away fails every call with ErrStreamClosed.
+type Stream = driver.Stream
 
 // StreamChunkMax is the largest data payload of one STREAM packet:
 // VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX, what libvirt's clients and daemon send.
