@@ -83,6 +83,7 @@ type Driver struct {
 	locks  vmLocks
 
 	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
+	consoles consoles // open serial console sessions (DomainOpenConsole)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 

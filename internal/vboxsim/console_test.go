@@ -113,10 +113,10 @@ func TestUARTEcho(t *testing.T) {
 	if err != nil || vm == nil {
 		t.Fatal(err)
 	}
-	spec := uartSpec{Home: env.Home, UUID: vm.UUID, Slot: 1, Started: vm.StartedAt}
-	ln, code := listenUART(spec)
-	if ln == nil {
-		t.Fatalf("no listener (%d)", code)
+	spec := uartSpec{Home: env.Home, UUID: vm.UUID, Slot: 1, Started: vm.StartedAt, Path: sock}
+	ln, err := listenUART(spec)
+	if err != nil {
+		t.Fatal(err)
 	}
 	done := make(chan int)
 	go func() { done <- serveUARTOn(spec, ln) }()

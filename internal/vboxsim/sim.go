@@ -141,7 +141,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if spec := os.Getenv(uartEnv); spec != "" {
-		return serveUART(spec)
+		return serveUART(spec, stdout)
 	}
 	if exe, err := os.Executable(); err == nil {
 		executable = exe

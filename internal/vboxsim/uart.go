@@ -1,7 +1,9 @@
 package vboxsim
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -33,6 +35,7 @@ type uartSpec struct {
 	Home    string    `json:"home"`
 	UUID    string    `json:"uuid"`
 	Slot    int       `json:"slot"` // 1..4
+	Path    string    `json:"path"`
 	Started time.Time `json:"started"`
 }
 
@@ -53,30 +56,49 @@ func (s *Sim) serveUARTs(vm *VM) {
 		if !u.Enabled || !ok || path == "" {
 			continue
 		}
-		spec, err := json.Marshal(uartSpec{Home: s.env.Home, UUID: vm.UUID, Slot: i + 1, Started: vm.StartedAt})
+		spec, err := json.Marshal(uartSpec{Home: s.env.Home, UUID: vm.UUID, Slot: i + 1, Started: vm.StartedAt, Path: path})
 		if err != nil {
 			continue
 		}
 		cmd := exec.Command(executable)
 		cmd.Env = append(os.Environ(), uartEnv+"="+string(spec))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err := cmd.Start(); err == nil {
-			// Not waited for: it outlives this call, as a VM process does.
-			cmd.Process.Release()
+		out, err := cmd.StdoutPipe()
+		if err != nil || cmd.Start() != nil {
+			continue
 		}
+		// The VM is up once its devices are: wait for the socket (the
+		// process says "ready" once it listens, or closes its output).
+		ready := make(chan struct{})
+		go func() {
+			bufio.NewReader(out).ReadString('\n')
+			close(ready)
+		}()
+		select {
+		case <-ready:
+		case <-time.After(uartReady):
+		}
+		// Not waited for: it outlives this call, as a VM process does.
+		cmd.Process.Release()
 	}
 }
 
-// serveUART is the UART process: it returns when the VM stops.
-func serveUART(arg string) int {
+// uartReady bounds startvm's wait for a UART process's socket.
+const uartReady = 2 * time.Second
+
+// serveUART is the UART process: it listens, says "ready" on stdout, and
+// returns when the VM stops. It listens before it can read the VM's
+// state, which the starting startvm holds locked until it has answered.
+func serveUART(arg string, stdout io.Writer) int {
 	var spec uartSpec
-	if err := json.Unmarshal([]byte(arg), &spec); err != nil || spec.Slot < 1 || spec.Slot > 4 {
+	if err := json.Unmarshal([]byte(arg), &spec); err != nil || spec.Slot < 1 || spec.Slot > 4 || spec.Path == "" {
 		return 2
 	}
-	ln, code := listenUART(spec)
-	if ln == nil {
-		return code
+	ln, err := listenUART(spec)
+	if err != nil {
+		return 1
 	}
+	fmt.Fprintln(stdout, "ready")
 	return serveUARTOn(spec, ln)
 }
 
@@ -106,23 +128,19 @@ func uartAlive(spec uartSpec) (path string, ok bool) {
 	return path, ok && u.Enabled && path != ""
 }
 
-// listenUART creates the port's socket; nil (with the exit status) when
-// the VM no longer runs or the socket cannot be made.
-func listenUART(spec uartSpec) (*net.UnixListener, int) {
-	path, ok := uartAlive(spec)
-	if !ok {
-		return nil, 0
-	}
-	os.Remove(path) // a stale socket of an earlier run
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+// listenUART creates the port's socket.
+func listenUART(spec uartSpec) (*net.UnixListener, error) {
+	os.Remove(spec.Path) // a stale socket of an earlier run
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: spec.Path, Net: "unix"})
 	if err != nil {
-		return nil, 1
+		return nil, err
 	}
 	ln.SetUnlinkOnClose(true)
-	return ln, 0
+	return ln, nil
 }
 
-// serveUARTOn echoes to one client at a time on ln until the VM stops.
+// serveUARTOn echoes to one client at a time on ln until the VM stops (or
+// no longer has the port).
 func serveUARTOn(spec uartSpec, ln *net.UnixListener) int {
 	conns := make(chan net.Conn)
 	go func() {
@@ -139,7 +157,7 @@ func serveUARTOn(spec uartSpec, ln *net.UnixListener) int {
 	go func() {
 		for {
 			time.Sleep(uartPoll)
-			if _, ok := uartAlive(spec); !ok {
+			if path, ok := uartAlive(spec); !ok || path != spec.Path {
 				close(stop)
 				return
 			}
