@@ -406,9 +406,10 @@ func (s *consoleSession) toGuest(ctx context.Context) {
 			return
 		}
 		if _, err := s.sock.Write(b); err != nil {
-			// The guest side closed: fromGuest ends the stream.
+			// The guest side closed: fromGuest ends the stream. The
+			// client's input is drained meanwhile, so that its finish
+			// is read.
 			s.sock.Close()
-			return
 		}
 	}
 }
