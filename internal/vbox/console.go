@@ -272,8 +272,12 @@ func (s *consoleSession) reason() consoleEnd {
 // opened the console with --force.
 var errConsoleTaken = errdefs.New(errdefs.ErrOperationFailed, "the console was taken over by another client (VIR_DOMAIN_CONSOLE_FORCE)")
 
-// consoleDial bounds the connection to the UART's socket.
-const consoleDial = 5 * time.Second
+// consoleDial bounds the connection to the UART's socket; takeOverWait
+// bounds how long a --force open waits for the old session to end.
+const (
+	consoleDial  = 5 * time.Second
+	takeOverWait = 2 * time.Second
+)
 
 // DomainOpenConsole implements driver.Conn: the machine's UART host pipe
 // in server mode is a UNIX socket the running VM listens on; the daemon
@@ -312,9 +316,13 @@ func (c *conn) DomainOpenConsole(ctx context.Context, dom driver.Domain, devName
 			return errdefs.New(errdefs.ErrOperationFailed, "Active console session exists for this domain")
 		}
 		old.stop(endTaken)
-		// The guest side sees one connection end before the next begins.
+		// The guest side sees one connection end before the next begins
+		// (unless the old client, not reading, holds its sender).
+		t := time.NewTimer(takeOverWait)
+		defer t.Stop()
 		select {
 		case <-old.done:
+		case <-t.C:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
