@@ -62,11 +62,12 @@ staticcheck: ## staticcheck on every package, checks as staticcheck.conf says (m
 tidy-check: ## fail if go mod tidy would change go.mod or go.sum
 	$(GO) mod tidy -diff
 
-generate: ## regenerate internal/rpc/protocol.gen.go from internal/rpc/libvirt-9.0-facts.txt
-	$(GO) generate ./internal/rpc
+generate: ## regenerate internal/rpc/protocol.gen.go and internal/vbox/keymap/keymap.gen.go from their facts files
+	$(GO) generate ./internal/rpc ./internal/vbox/keymap
 
 generate-check: ## fail if a generated file is not what its input gives
 	cd internal/rpc && $(GO) run ./internal/genfacts -check
+	cd internal/vbox/keymap && $(GO) run ./internal/genkeymap -check
 
 test: build ## unit, integration and end-to-end tests with the race detector
 	VIRTVBOXD_BIN_DIR=$(CURDIR)/bin $(GO) test -race -count=1 -timeout 12m ./...

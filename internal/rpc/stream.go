@@ -5,14 +5,20 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 )
 
 // Streams (virNetServerStream): a call such as DOMAIN_SCREENSHOT, a console
 // or a volume upload/download opens a stream; after the call's REPLY, data
 // flows as VIR_NET_STREAM packets carrying the call's program, procedure
-// and serial: status CONTINUE with raw bytes (no XDR framing), OK with no
-// payload for the end of the data (and the server's OK to acknowledge a
-// client's), ERROR with a remote_error to abort.
+// and serial: status CONTINUE with raw bytes (no XDR framing), ERROR with a
+// remote_error to abort. The end of the data is told differently by each
+// side, as libvirt's client requires: the client finishes with an empty OK
+// packet, which the server confirms with its own OK; the server ends its
+// data with an empty CONTINUE packet (virStreamRecv's 0), then waits for
+// the client's OK (its virStreamFinish) and confirms it. libvirt's client
+// drops the connection on an OK it did not ask for.
 //
 // Flow control: the client's data waits in a queue of streamQueueMax
 // packets per stream; when it is full, the connection stops being read, so
@@ -21,25 +27,17 @@ import (
 // written to the socket, so a client that does not read holds the driver's
 // writer, never the daemon's memory.
 
-// Stream is the driver's side of one stream. Send and Finish are for data
-// to the client, Recv for data from it; Abort ends the stream either way.
-// All methods are safe for concurrent use; a stream whose client went away
-// fails every call with ErrStreamClosed.
-type Stream interface {
-	// Send writes data to the client, in STREAM CONTINUE packets of at
-	// most StreamChunkMax bytes, and returns once they are on the wire.
-	Send(ctx context.Context, data []byte) error
-	// Recv returns the client's next data packet; io.EOF once the client
-	// finished (then call Finish to acknowledge it), ErrStreamAborted if
-	// it aborted.
-	Recv(ctx context.Context) ([]byte, error)
-	// Finish ends the stream successfully: STREAM OK (end of the data, or
-	// the acknowledgement of the client's end).
-	Finish(ctx context.Context) error
-	// Abort ends the stream with err, sent as a STREAM ERROR (mapped as a
-	// driver error).
-	Abort(err error)
-}
+// Stream is the driver's side of one stream (driver.Stream, so that the
+// driver does not import this package). Send writes data to the client, in
+// STREAM CONTINUE packets of at most StreamChunkMax bytes, and returns once
+// they are on the wire; Recv returns the client's next data packet, io.EOF
+// once the client finished (then call Finish to acknowledge it),
+// ErrStreamAborted if it aborted; Finish ends the stream successfully
+// (the end of the data, the client's finish, and its confirmation);
+// Abort ends it with err, sent as a STREAM ERROR (mapped as a driver
+// error). All methods are safe for concurrent use; a stream whose client
+// went away fails every call with ErrStreamClosed.
+type Stream = driver.Stream
 
 // StreamChunkMax is the largest data payload of one STREAM packet:
 // VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX, what libvirt's clients and daemon send.
@@ -67,9 +65,10 @@ type stream struct {
 	in    chan []byte   // the client's data; closed when the client finished
 	done  chan struct{} // closed when the stream ends
 
-	mu    sync.Mutex
-	rxErr error // after in is drained: io.EOF or ErrStreamAborted
-	ended bool
+	mu         sync.Mutex
+	rxErr      error         // after in is drained: io.EOF or ErrStreamAborted
+	clientDone chan struct{} // closed when the client finished or aborted
+	ended      bool
 }
 
 // openStream opens a stream on the call cl: the handler hands it to the
@@ -77,7 +76,7 @@ type stream struct {
 func openStream(cl *call) *stream {
 	c := cl.client
 	st := &stream{c: c, hdr: cl.hdr, ready: make(chan struct{}), in: make(chan []byte, streamQueueMax),
-		done: make(chan struct{})}
+		done: make(chan struct{}), clientDone: make(chan struct{})}
 	c.mu.Lock()
 	if c.streams == nil {
 		c.streams = map[uint32]*stream{}
@@ -198,9 +197,34 @@ func (st *stream) Recv(ctx context.Context) ([]byte, error) {
 	}
 }
 
+// Finish ends the data: unless the client has finished first, it sends the
+// empty CONTINUE packet and waits for the client's finish (its OK), then
+// confirms it with OK. It returns ErrStreamAborted if the client aborted
+// instead, ErrStreamClosed if it went away.
 func (st *stream) Finish(ctx context.Context) error {
 	if err := st.waitReady(ctx); err != nil {
 		return err
+	}
+	select {
+	case <-st.done:
+		return ErrStreamClosed
+	case <-st.clientDone:
+	default:
+		if err := st.write(ctx, st.packet(StatusContinue, nil, nil)); err != nil {
+			return err
+		}
+		select {
+		case <-st.clientDone:
+		case <-st.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	st.mu.Lock()
+	aborted := st.rxErr == ErrStreamAborted
+	st.mu.Unlock()
+	if aborted {
+		return ErrStreamAborted
 	}
 	select {
 	case <-st.done:
@@ -250,10 +274,14 @@ func (c *Client) streamPacket(h Header) func(payload []byte) {
 			if st.rxErr == nil {
 				st.rxErr = io.EOF
 				close(st.in)
+				close(st.clientDone)
 			}
 			st.mu.Unlock()
 		default:
 			st.mu.Lock()
+			if st.rxErr == nil {
+				close(st.clientDone)
+			}
 			st.rxErr = ErrStreamAborted
 			st.mu.Unlock()
 			st.end()

@@ -27,7 +27,9 @@ func streamPacket(proc int32, serial, status uint32, payload []byte) []byte {
 
 // TestStreamDownload: a stream's data follows its call's reply as STREAM
 // CONTINUE packets of at most StreamChunkMax bytes with the call's
-// procedure and serial, and Finish sends STREAM OK.
+// procedure and serial; Finish ends the data with an empty CONTINUE and
+// confirms the client's STREAM OK with its own, as libvirt's daemon does
+// (libvirt's client drops the connection on an OK it did not ask for).
 func TestStreamDownload(t *testing.T) {
 	h := rpctest.NewServer(t)
 	data := make([]byte, rpc.StreamChunkMax+37880)
@@ -58,7 +60,8 @@ func TestStreamDownload(t *testing.T) {
 	}{
 		{"00040004 20008086 00000001 000000d3 00000003 00000005 00000002", data[:rpc.StreamChunkMax]},
 		{"00009414 20008086 00000001 000000d3 00000003 00000005 00000002", data[rpc.StreamChunkMax:]},
-		{"0000001c 20008086 00000001 000000d3 00000003 00000005 00000000", nil},
+		// The end of the data: an empty CONTINUE (virStreamRecv's 0).
+		{"0000001c 20008086 00000001 000000d3 00000003 00000005 00000002", nil},
 	} {
 		got := r.recv()
 		if wantHdr := rpc.Fixture(t, part.hdr); !bytes.Equal(got[:28], wantHdr) || !bytes.Equal(got[28:], part.data) {
@@ -66,10 +69,21 @@ func TestStreamDownload(t *testing.T) {
 				len(got)-28, len(part.data))
 		}
 	}
-	for range 2 {
-		if err := <-sent; err != nil {
-			t.Fatal(err)
-		}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	// Finish waits for the client's virStreamFinish (OK), then confirms it.
+	select {
+	case err := <-sent:
+		t.Fatalf("Finish returned before the client finished: %v", err)
+	default:
+	}
+	r.send(streamPacket(procDomainScreenshot, 5, 0, nil))
+	if got, want := r.recv(), streamPacket(procDomainScreenshot, 5, 0, nil); !bytes.Equal(got, want) {
+		t.Fatalf("finish confirmation\n got %x\nwant %x", got, want)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -90,6 +90,7 @@ type Driver struct {
 	xmlCache xmlCache   // each machine's last XML (DomainGetXMLDesc)
 	media    mediaCache // image figures (DomainGetBlockInfo)
 	stats    statsCache // the last round of statistics (stats.go)
+	consoles consoles   // open serial console sessions (DomainOpenConsole)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 

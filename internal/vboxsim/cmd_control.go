@@ -68,6 +68,7 @@ func (s *Sim) cmdStartVM(args []string) int {
 				vm.State, vm.StateChange, vm.SessionType = "running", s.now(), sessionName(typ)
 				vm.StartedAt, vm.ACPIAt, vm.ReleaseAt = s.now(), time.Time{}, time.Time{}
 				s.st.PutVM(vm)
+				s.serveUARTs(vm) // they wait for the state lock, so they see the VM running
 				fmt.Fprintf(s.stdout, "VM \"%s\" has been successfully started.\n", ref)
 				return 0
 			})
@@ -217,14 +218,20 @@ func (s *Sim) controlOp(vm *VM, sub string, rest []string) int {
 		if len(rest) == 0 {
 			return s.syntaxError("controlvm", "Incorrect number of parameters", 2)
 		}
+		display := 0
 		if len(rest) > 1 {
 			d, err := strconv.Atoi(rest[1])
 			if err != nil || d < 0 || d >= vm.HW.MonitorCount {
 				return s.api(apiError{Msg: fmt.Sprintf("Invalid display number %s", rest[1]), Code: "E_INVALIDARG", Component: "DisplayWrap",
 					Interface: "IDisplay", Context: "GetScreenResolution(displayIdx, &width, &height, &bpp, &xOrigin, &yOrigin, &monitorStatus)", Line: 1570, File: "VBoxManageControlVM.cpp"})
 			}
+			display = d
 		}
-		if err := os.WriteFile(rest[0], screenshotPNG(vm.Name), 0o644); err != nil {
+		img, err := screenshotPNG(vm.Name, display)
+		if err != nil {
+			return s.internalError(err)
+		}
+		if err := os.WriteFile(rest[0], img, 0o644); err != nil {
 			return s.fail("Failed to create file '%s' (%s)", rest[0], "VERR_FILE_NOT_FOUND")
 		}
 		return 0

@@ -701,7 +701,9 @@ func (s *Sim) vmStatistics(vm *VM) []statCounter {
 	return out
 }
 
-func (s *Sim) cmdDebugVM(args []string) int {
+// debugVMStatistics is `debugvm <vm> statistics [options]` (cmdDebugVM
+// hands it the whole argument list).
+func (s *Sim) debugVMStatistics(args []string) int {
 	if len(args) < 2 {
 		return s.syntaxError("debugvm", "Missing the subcommand", 2)
 	}

@@ -120,12 +120,13 @@ var usages = map[string]usage{
 	"metrics": {"Monitor system resource usage", []string{
 		"VBoxManage metrics setup [--periodseconds] [--samplescount] [--list] [* | host | vmname [metric-list]]",
 		"VBoxManage metrics query [* | host | vmname [metric-list]]"}},
-	"debugvm": {"Introspection and guest debugging", []string{
-		"VBoxManage debugvm <uuid | vmname> statistics [--reset] [--descriptions] [--pattern=pattern]"}},
 	"usbfilter": {"Manage USB filters", []string{
 		"VBoxManage usbfilter add <index,0-N> <--target= uuid | vmname | global > <--name=string> <--action=ignore | hold> [--active=yes | no] [--vendorid=XXXX] [--productid=XXXX] [--revision=IIFF] [--manufacturer=string] [--product=string] [--port=hex] [--remote=yes | no] [--serialnumber=string] [--maskedinterfaces=XXXXXXXX]",
 		"VBoxManage usbfilter modify <index,0-N> <--target= uuid | vmname | global > [--name=string] [--action=ignore | hold] [--active=yes | no] [--vendorid=XXXX | \"\"] [--productid=XXXX | \"\"] [--revision=IIFF | \"\"] [--manufacturer=string | \"\"] [--product=string | \"\"] [--port=hex] [--remote=yes | no] [--serialnumber=string | \"\"] [--maskedinterfaces=XXXXXXXX]",
 		"VBoxManage usbfilter remove <index,0-N> <--target= uuid | vmname | global >"}},
+	"debugvm": {"Introspection and guest debugging", []string{
+		"VBoxManage debugvm <uuid | vmname> injectnmi",
+		"VBoxManage debugvm <uuid | vmname> statistics [--reset] [--descriptions] [--pattern=pattern]"}},
 	"sharedfolder": {"Add and remove shared folders", []string{
 		"VBoxManage sharedfolder add < uuid | vmname > <--name=name> <--hostpath=hostpath> [--readonly] [--transient] [--automount] [--auto-mount-point=path]",
 		"VBoxManage sharedfolder remove < uuid | vmname > <--name=name> [--transient]"}},

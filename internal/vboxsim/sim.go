@@ -140,6 +140,12 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vboxsim: %v\n", err)
 		return 1
 	}
+	if spec := os.Getenv(uartEnv); spec != "" {
+		return serveUART(spec, stdout)
+	}
+	if exe, err := os.Executable(); err == nil {
+		executable = exe
+	}
 	args := argv[1:]
 	if len(argv) > 0 && strings.HasPrefix(filepath.Base(argv[0]), "vboxsim") && len(args) > 0 {
 		switch args[0] {
@@ -372,14 +378,14 @@ var commands = map[string]func(*Sim, []string) int{
 // they hold a session lease (so concurrent writers on one VM really conflict).
 var sessionCommands = map[string]bool{"showvminfo": true, "modifyvm": true, "startvm": true, "controlvm": true,
 	"discardstate": true, "unregistervm": true, "storagectl": true, "storageattach": true, "sharedfolder": true,
-	"usbfilter": true}
+	"usbfilter": true, "debugvm": true}
 
 var aliases = map[string]string{"createhd": "createmedium", "createvdi": "createmedium",
 	"showhdinfo": "showmediuminfo"}
 
 var commandOrder = []string{"list", "showvminfo", "createvm", "modifyvm", "clonevm", "startvm", "controlvm",
 	"discardstate", "unregistervm", "storagectl", "storageattach", "createmedium", "closemedium", "showmediuminfo",
-	"snapshot", "hostonlyif", "natnetwork", "setextradata", "getextradata", "sharedfolder"}
+	"snapshot", "hostonlyif", "natnetwork", "setextradata", "getextradata", "sharedfolder", "debugvm"}
 
 // progress writes VBoxManage's progress bar to stderr.
 func (s *Sim) progress() {
