@@ -35,6 +35,7 @@ var (
 	ErrOperationTimeout  = errors.New("timeout")                          // VIR_ERR_OPERATION_TIMEOUT
 	ErrNoDomainSnapshot  = errors.New("domain snapshot not found")        // VIR_ERR_NO_DOMAIN_SNAPSHOT
 	ErrArgUnsupported    = errors.New("argument unsupported")             // VIR_ERR_ARGUMENT_UNSUPPORTED
+	ErrNoDomainMetadata  = errors.New("metadata not found")               // VIR_ERR_NO_DOMAIN_METADATA
 	ErrSystem            = errors.New("system error")                     // VIR_ERR_SYSTEM_ERROR
 )
 

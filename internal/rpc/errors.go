@@ -31,6 +31,7 @@ var templates = map[int32]string{
 	errOperationTimeout:    "Timed out during operation: %s",
 	errNoDomainSnapshot:    "Domain snapshot not found: %s",
 	errArgumentUnsupported: "argument unsupported: %s",
+	errNoDomainMetadata:    "metadata not found: %s",
 	errNoServer:            "Server not found: %s",
 	errNoClient:            "Client not found: %s",
 	errOverflow:            "numerical overflow: %s",
@@ -52,6 +53,7 @@ var classCodes = map[error]int32{
 	errdefs.ErrOperationTimeout:  errOperationTimeout,
 	errdefs.ErrNoDomainSnapshot:  errNoDomainSnapshot,
 	errdefs.ErrArgUnsupported:    errArgumentUnsupported,
+	errdefs.ErrNoDomainMetadata:  errNoDomainMetadata,
 	errdefs.ErrSystem:            errSystemError,
 }
 

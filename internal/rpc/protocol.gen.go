@@ -1419,6 +1419,7 @@ const (
 	errOperationTimeout    int32 = 68 // VIR_ERR_OPERATION_TIMEOUT
 	errNoDomainSnapshot    int32 = 72 // VIR_ERR_NO_DOMAIN_SNAPSHOT
 	errArgumentUnsupported int32 = 74 // VIR_ERR_ARGUMENT_UNSUPPORTED
+	errNoDomainMetadata    int32 = 80 // VIR_ERR_NO_DOMAIN_METADATA
 	errOverflow            int32 = 82 // VIR_ERR_OVERFLOW
 	errNoServer            int32 = 95 // VIR_ERR_NO_SERVER
 	errNoClient            int32 = 96 // VIR_ERR_NO_CLIENT
