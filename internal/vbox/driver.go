@@ -82,7 +82,8 @@ type Driver struct {
 	inv    *Inventory
 	locks  vmLocks
 
-	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
+	xmlCache xmlCache  // each machine's last XML (DomainGetXMLDesc)
+	snaps    snapCache // each snapshot's facts, by snapshot UUID (snapshot.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 

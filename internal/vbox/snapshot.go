@@ -203,12 +203,26 @@ type snapCache struct {
 	m  map[string]snapFacts
 }
 
-// snapCaches holds each driver's snapshot facts.
-var snapCaches sync.Map // *Driver → *snapCache
+func (c *snapCache) get(uuid string) (snapFacts, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.m[uuid]
+	return f, ok
+}
 
-func (d *Driver) snapCache() *snapCache {
-	c, _ := snapCaches.LoadOrStore(d, &snapCache{m: map[string]snapFacts{}})
-	return c.(*snapCache)
+func (c *snapCache) put(uuid string, f snapFacts) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]snapFacts{}
+	}
+	c.m[uuid] = f
+}
+
+func (c *snapCache) forget(uuid string) {
+	c.mu.Lock()
+	delete(c.m, uuid)
+	c.mu.Unlock()
 }
 
 var (
@@ -248,24 +262,18 @@ func parseSnapFacts(out []byte) (snapFacts, error) {
 
 // snapFactsOf returns the facts of snapshot n of machine m, read once.
 func (d *Driver) snapFactsOf(ctx context.Context, m Machine, n *snapNode) (snapFacts, error) {
-	c := d.snapCache()
-	c.mu.Lock()
-	f, ok := c.m[n.UUID]
-	c.mu.Unlock()
-	if ok {
+	if f, ok := d.snaps.get(n.UUID); ok {
 		return f, nil
 	}
 	out, _, err := d.runPolicy(ctx, RetryTransient, "snapshot", m.UUID, "showvminfo", n.UUID)
 	if err != nil {
-		return f, d.snapCmdError(m, n.Name, "cannot read snapshot", err)
+		return snapFacts{}, d.snapCmdError(m, n.Name, "cannot read snapshot", err)
 	}
-	f, err = parseSnapFacts(out)
+	f, err := parseSnapFacts(out)
 	if err != nil {
-		return f, errdefs.Wrap(errdefs.ErrInternal, err, fmt.Sprintf("cannot read snapshot '%s': %v", n.Name, err))
+		return snapFacts{}, errdefs.Wrap(errdefs.ErrInternal, err, fmt.Sprintf("cannot read snapshot '%s': %v", n.Name, err))
 	}
-	c.mu.Lock()
-	c.m[n.UUID] = f
-	c.mu.Unlock()
+	d.snaps.put(n.UUID, f)
 	return f, nil
 }
 
@@ -794,14 +802,8 @@ func (c *conn) DomainSnapshotDelete(ctx context.Context, s driver.DomainSnapshot
 				}
 				return err
 			}
-			c.d.snapCache().forget(v.UUID)
+			c.d.snaps.forget(v.UUID)
 		}
 		return nil
 	})
-}
-
-func (c *snapCache) forget(uuid string) {
-	c.mu.Lock()
-	delete(c.m, uuid)
-	c.mu.Unlock()
 }

@@ -195,7 +195,7 @@ func TestSimSnapshots(t *testing.T) {
 }
 
 // TestSimPausedSnapshotRevertsPaused: a snapshot of a paused domain
-// reverts to a paused domain; RUNNING overrides it.
+// reverts to a paused domain; RUNNING overrides it; HALT powers off.
 func TestSimPausedSnapshotRevertsPaused(t *testing.T) {
 	s := newSim(t)
 	ctx := context.Background()
@@ -221,6 +221,17 @@ func TestSimPausedSnapshotRevertsPaused(t *testing.T) {
 		if st, _ := s.state(dom); st != tc.want {
 			t.Errorf("revert flags %#x: state %d, want %d", tc.flags, st, tc.want)
 		}
+	}
+	// HALT: the snapshot holds the running domain, which is then off.
+	h, err := c.DomainSnapshotCreateXML(ctx, dom, "<domainsnapshot><name>h</name></domainsnapshot>", snapCreateHalt|snapCreateLive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.state(dom); st != driver.StateShutoff {
+		t.Errorf("after --halt: state %d", st)
+	}
+	if x, err := c.DomainSnapshotGetXMLDesc(ctx, h, 0); err != nil || !strings.Contains(x, "<state>running</state>") {
+		t.Errorf("halted snapshot XML: %v\n%s", err, x)
 	}
 }
 
