@@ -319,3 +319,36 @@ func TestSimRenameAndMetadata(t *testing.T) {
 		t.Errorf("live title: %v", err)
 	}
 }
+
+// FuzzSnapTree: any showvminfo output (a crafted description can print
+// Snapshot* keys) gives a tree without panics, cycles or lost nodes, and
+// any snapshot XML is accepted or refused without panics.
+func FuzzSnapTree(f *testing.F) {
+	f.Add([]byte("SnapshotName=\"a\"\nSnapshotUUID=\"u1\"\nSnapshotName-1=\"b\"\nSnapshotUUID-1=\"u2\"\nCurrentSnapshotUUID=\"u2\"\n"),
+		"<domainsnapshot><name>x</name><memory snapshot='no'/></domainsnapshot>")
+	f.Add([]byte("SnapshotName-1-1=\"orphan\"\nSnapshotUUID-1-1=\"u\"\nSnapshotUUID-=\"v\"\n"), "<domainsnapshot><disks><disk name='sda' snapshot='external'/></disks></domainsnapshot>")
+	f.Fuzz(func(t *testing.T, out []byte, doc string) {
+		tr := parseSnapTree(ParseMachineReadable(out))
+		seen := map[*snapNode]bool{}
+		for _, n := range tr.All {
+			if seen[n] {
+				t.Fatalf("node %q listed twice", n.Name)
+			}
+			seen[n] = true
+			depth := 0
+			for p := n.Parent; p != nil; p = p.Parent {
+				if depth++; depth > len(tr.All) {
+					t.Fatal("parent cycle")
+				}
+			}
+		}
+		if tr.Current != nil && !seen[tr.Current] {
+			t.Fatal("current snapshot not in the tree")
+		}
+		for _, online := range []bool{false, true} {
+			if r, err := parseSnapshotRequest(doc, online, time.Unix(1, 0)); err == nil && (r.Name == "" || strings.HasPrefix(r.Name, "-")) {
+				t.Fatalf("accepted name %q", r.Name)
+			}
+		}
+	})
+}
