@@ -253,6 +253,29 @@ func TestSimOutsideSnapshotShows(t *testing.T) {
 	if got := listSnaps(t, s.conn, dom, 0); got != "by hand" {
 		t.Errorf("after an outside take: %q", got)
 	}
+	// Descriptions VBoxManage prints raw come back whole, and a forged
+	// "State:" in one does not become the snapshot's state.
+	ctx := context.Background()
+	deadline = time.Now().Add(5 * time.Second)
+	for _, desc := range []string{"first\nName: ghost\n\nState: running (since 2020-01-01T00:00:00.000000000)", `say "hi"`} {
+		before := s.runner.count("showvminfo " + ua)
+		s.vbm("snapshot", ua, "take", "d", "--description", desc, "--uniquename", "Number")
+		for s.runner.count("showvminfo "+ua) == before {
+			waitRefresh(t, s.drv.inv, deadline)
+		}
+		snaps, err := s.conn.DomainListAllSnapshots(ctx, dom, snapListLeaves)
+		if err != nil || len(snaps) != 1 {
+			t.Fatalf("leaves: %v %v", snaps, err)
+		}
+		x, err := s.conn.DomainSnapshotGetXMLDesc(ctx, snaps[0], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc libvirtxml.DomainSnapshot
+		if err := doc.Unmarshal(x); err != nil || doc.Description != desc || doc.State != "shutoff" {
+			t.Errorf("snapshot %s: description %q state %q (%v), want %q shutoff", snaps[0].Name, doc.Description, doc.State, err, desc)
+		}
+	}
 }
 
 // TestSimRenameAndMetadata: rename, title, description and metadata
