@@ -133,7 +133,7 @@ func parseSnapTree(in *Info) *snapTree {
 			continue
 		}
 		if i := strings.LastIndex(path, "-"); i >= 0 {
-			if p := byPath[path[:i]]; p != nil && p.UUID != "" && (i > 0 || path[:i] == "") {
+			if p := byPath[path[:i]]; p != nil && p.UUID != "" {
 				n.Parent = p
 				p.Children = append(p.Children, n)
 				continue

@@ -183,6 +183,16 @@ func TestSimSnapshots(t *testing.T) {
 			if after := s.vbm("snapshot", uuidString(dom.UUID), "list", "--machinereadable"); after != before {
 				t.Errorf("bad input changed the snapshots:\n%s\n%s", before, after)
 			}
+			// Children only: the snapshot stays, its subtree goes.
+			if _, err := c.DomainSnapshotCreateXML(ctx, dom, "<domainsnapshot><name>leaf</name></domainsnapshot>", 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.DomainSnapshotDelete(ctx, live, snapDeleteChildrenOnly); err != nil {
+				t.Fatal(err)
+			}
+			if got := listSnaps(t, s.conn, dom, 0); got != "off,live" {
+				t.Errorf("after delete --children-only: %s", got)
+			}
 			// Delete with children: the whole tree goes.
 			if err := c.DomainSnapshotDelete(ctx, s1, snapDeleteChildren); err != nil {
 				t.Fatal(err)
