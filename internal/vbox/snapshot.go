@@ -601,9 +601,13 @@ func (c *conn) DomainSnapshotCreateXML(ctx context.Context, dom driver.Domain, d
 		return driver.DomainSnapshot{}, unsupportedFlags(flags, api)
 	}
 	switch {
-	case flags&(snapCreateRedefine|snapCreateCurrent) != 0:
-		return driver.DomainSnapshot{}, errdefs.New(errdefs.ErrArgUnsupported,
-			"redefining snapshot metadata is not supported: VirtualBox keeps its snapshots itself")
+	case flags&snapCreateRedefine != 0:
+		if flags&^(snapCreateRedefine|snapCreateCurrent|snapCreateValidate) != 0 {
+			return driver.DomainSnapshot{}, unsupportedFlags(flags, api)
+		}
+		return c.redefineSnapshot(ctx, dom, doc, flags&snapCreateCurrent != 0)
+	case flags&snapCreateCurrent != 0:
+		return driver.DomainSnapshot{}, errdefs.New(errdefs.ErrInvalidArg, "use of 'current' flag in virDomainSnapshotCreateXML requires 'redefine' flag")
 	case flags&snapCreateNoMetadata != 0:
 		return driver.DomainSnapshot{}, errdefs.New(errdefs.ErrArgUnsupported,
 			"a snapshot without metadata is not supported: VirtualBox keeps every snapshot it takes")
@@ -671,6 +675,63 @@ func (c *conn) DomainSnapshotCreateXML(ctx context.Context, dom driver.Domain, d
 		out.Dom = c.d.domainOf(m)
 	}
 	return out, nil
+}
+
+// redefineSnapshot is REDEFINE as far as VirtualBox can follow it (virsh
+// snapshot-edit): the snapshot must exist, and only its description may
+// change (`snapshot edit --description`); a new snapshot, another parent,
+// state or creation time, or making another snapshot current cannot be
+// told to VirtualBox and is refused before anything runs.
+func (c *conn) redefineSnapshot(ctx context.Context, dom driver.Domain, doc string, current bool) (driver.DomainSnapshot, error) {
+	var s libvirtxml.DomainSnapshot
+	if err := s.Unmarshal(doc); err != nil {
+		return driver.DomainSnapshot{}, errdefs.Wrap(errdefs.ErrXML, err, "(domain_snapshot): "+err.Error())
+	}
+	if s.Name == "" {
+		return driver.DomainSnapshot{}, errdefs.New(errdefs.ErrXML, "a redefined snapshot must have a name")
+	}
+	var out driver.DomainSnapshot
+	err := c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
+		t, err := c.d.treeOf(ctx, m)
+		if err != nil {
+			return err
+		}
+		n := t.byName(s.Name)
+		if n == nil {
+			return errdefs.Newf(errdefs.ErrArgUnsupported,
+				"redefining snapshot '%s' is not supported: VirtualBox keeps its snapshots itself; only an existing snapshot's description can be changed", s.Name)
+		}
+		if current && t.Current != n {
+			return errdefs.Newf(errdefs.ErrArgUnsupported, "VirtualBox makes snapshot '%s' current only by reverting to it", n.Name)
+		}
+		f, err := c.d.snapFactsOf(ctx, m, n)
+		if err != nil {
+			return err
+		}
+		parent := ""
+		if n.Parent != nil {
+			parent = n.Parent.Name
+		}
+		switch {
+		case s.Parent != nil && s.Parent.Name != parent:
+			return errdefs.Newf(errdefs.ErrConfigUnsupported, "VirtualBox cannot change the parent of snapshot '%s'", n.Name)
+		case s.State != "" && (s.State == "shutoff") == f.Online:
+			return errdefs.Newf(errdefs.ErrConfigUnsupported, "VirtualBox cannot change the state of snapshot '%s'", n.Name)
+		case s.CreationTime != "" && !f.Taken.IsZero() && s.CreationTime != strconv.FormatInt(f.Taken.Unix(), 10):
+			return errdefs.Newf(errdefs.ErrConfigUnsupported, "VirtualBox cannot change the creation time of snapshot '%s'", n.Name)
+		}
+		out = driver.DomainSnapshot{Name: n.Name, Dom: c.d.domainOf(m)}
+		if s.Description == n.Description {
+			op.known(func(*Machine) {})
+			return nil
+		}
+		_, _, err = c.d.runPolicy(ctx, policyFor(m), "snapshot", m.UUID, "edit", n.UUID, "--description", s.Description)
+		if err != nil {
+			return c.d.snapCmdError(m, n.Name, "could not change snapshot '"+n.Name+"'", err)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // DomainRevertToSnapshot implements driver.Conn: `snapshot restore`, then

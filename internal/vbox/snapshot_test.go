@@ -183,6 +183,22 @@ func TestSimSnapshots(t *testing.T) {
 			if after := s.vbm("snapshot", uuidString(dom.UUID), "list", "--machinereadable"); after != before {
 				t.Errorf("bad input changed the snapshots:\n%s\n%s", before, after)
 			}
+			// Redefine changes a description, and only that.
+			if _, err := c.DomainSnapshotCreateXML(ctx, dom, "<domainsnapshot><name>off</name><description>re</description></domainsnapshot>", snapCreateRedefine); err != nil {
+				t.Fatalf("redefine: %v", err)
+			}
+			if x, err := c.DomainSnapshotGetXMLDesc(ctx, s1, 0); err != nil || !strings.Contains(x, "<description>re</description>") {
+				t.Errorf("after redefine: %v\n%s", err, x)
+			}
+			for _, doc := range []string{"<domainsnapshot><name>live</name><parent><name>x</name></parent></domainsnapshot>",
+				"<domainsnapshot><name>live</name><state>shutoff</state></domainsnapshot>"} {
+				if _, err := c.DomainSnapshotCreateXML(ctx, dom, doc, snapCreateRedefine); !errors.Is(err, errdefs.ErrConfigUnsupported) {
+					t.Errorf("redefine %s: %v", doc, err)
+				}
+			}
+			if _, err := c.DomainSnapshotCreateXML(ctx, dom, "<domainsnapshot><name>off</name></domainsnapshot>", snapCreateRedefine|snapCreateCurrent); !errors.Is(err, errdefs.ErrArgUnsupported) {
+				t.Errorf("redefine current: %v", err)
+			}
 			// Children only: the snapshot stays, its subtree goes.
 			if _, err := c.DomainSnapshotCreateXML(ctx, dom, "<domainsnapshot><name>leaf</name></domainsnapshot>", 0); err != nil {
 				t.Fatal(err)

@@ -111,12 +111,23 @@ func virshSnapshots(t *testing.T, version string) {
 		}
 	}
 
+	// snapshot-edit (a redefine) changes a description through VirtualBox.
+	editor := filepath.Join(d.Dir, "editor.sh")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's#before boot#edited by virsh#' \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EDITOR", editor)
+	t.Setenv("VISUAL", editor)
+	contains(t, "snapshot-edit", d.mustVirsh(t, "snapshot-edit", "web01", "cold"), "Snapshot cold edited")
+	contains(t, "description after snapshot-edit", s.mustVBoxManage(t, "snapshot", "web01", "list", "--machinereadable"),
+		`SnapshotDescription="edited by virsh"`)
+
 	// Info, XML, current, parent.
 	contains(t, "snapshot-info", d.mustVirsh(t, "snapshot-info", "web01", "warm"), "Name:           warm", "Domain:         web01",
 		"Current:        no", "State:          running", "Parent:         cold", "Children:       1", "Descendants:    1", "Metadata:       no")
 	contains(t, "snapshot-info --current", d.mustVirsh(t, "snapshot-info", "web01", "--current"), "Name:           fromxml", "Current:        yes")
 	contains(t, "snapshot-dumpxml", d.mustVirsh(t, "snapshot-dumpxml", "web01", "cold"), "<name>cold</name>",
-		"<description>before boot</description>", "<state>shutoff</state>", "<creationTime>", `<domain type="vbox">`,
+		"<description>edited by virsh</description>", "<state>shutoff</state>", "<creationTime>", `<domain type="vbox">`,
 		"<name>web01</name>", "<uuid>6c0b2e4f-2a3b-4f7e-9d1c-1f2e3d4c5b6a</uuid>", `<memory unit="KiB">2097152</memory>`)
 	if got := strings.TrimSpace(d.mustVirsh(t, "snapshot-current", "web01", "--name")); got != "fromxml" {
 		t.Errorf("snapshot-current --name = %q", got)
@@ -231,7 +242,7 @@ func TestVirshSnapshotBadInput(t *testing.T) {
 		{[]string{"snapshot-create-as", "web01", "x", "--disk-only"}, "argument unsupported: disk-only and external snapshots are not supported"},
 		{[]string{"snapshot-create-as", "web01", "x", "--no-metadata"}, "argument unsupported: a snapshot without metadata is not supported"},
 		{[]string{"snapshot-create-as", "web01", "x", "--quiesce"}, "argument unsupported"},
-		{[]string{"snapshot-create", "web01", ext, "--redefine"}, "argument unsupported: redefining snapshot metadata is not supported"},
+		{[]string{"snapshot-create", "web01", ext, "--redefine"}, "argument unsupported: redefining snapshot 'x' is not supported"},
 		{[]string{"snapshot-delete", "web01", "a", "--metadata"}, "argument unsupported: deleting only the metadata of a snapshot is not supported"},
 		{[]string{"snapshot-delete", "web01", "a"}, "VirtualBox cannot delete snapshot 'a': it has 2 child snapshots"},
 		{[]string{"snapshot-revert", "web01", "a", "--reset-nvram"}, "unsupported flags"},
