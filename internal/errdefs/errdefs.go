@@ -38,6 +38,7 @@ var (
 	ErrSystem               = errors.New("system error")                     // VIR_ERR_SYSTEM_ERROR
 	ErrAgentUnresponsive    = errors.New("guest agent is not responding")    // VIR_ERR_AGENT_UNRESPONSIVE
 	ErrOperationUnsupported = errors.New("operation not supported")          // VIR_ERR_OPERATION_UNSUPPORTED
+	ErrNoDomainMetadata     = errors.New("metadata not found")               // VIR_ERR_NO_DOMAIN_METADATA
 )
 
 // Error is a classified failure with a detail for humans and an optional
@@ -84,7 +85,7 @@ func ClassOf(err error) error {
 	for _, c := range []error{ErrInternal, ErrNoSupport, ErrNoConnect, ErrInvalidArg, ErrOperationFailed, ErrXML,
 		ErrDomainExists, ErrOperationDenied, ErrNoDomain, ErrOperationInvalid, ErrConfigUnsupported,
 		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem, ErrAgentUnresponsive,
-		ErrOperationUnsupported} {
+		ErrOperationUnsupported, ErrNoDomainMetadata} {
 		if errors.Is(err, c) {
 			return c
 		}

@@ -35,6 +35,7 @@ var templates = map[int32]string{
 	errNoClient:             "Client not found: %s",
 	errOverflow:             "numerical overflow: %s",
 	errOperationUnsupported: "Operation not supported: %s",
+	errNoDomainMetadata:     "metadata not found: %s",
 	errAgentUnresponsive:    "Guest agent is not responding: %s",
 }
 
@@ -56,6 +57,7 @@ var classCodes = map[error]int32{
 	errdefs.ErrArgUnsupported:       errArgumentUnsupported,
 	errdefs.ErrSystem:               errSystemError,
 	errdefs.ErrOperationUnsupported: errOperationUnsupported,
+	errdefs.ErrNoDomainMetadata:     errNoDomainMetadata,
 	errdefs.ErrAgentUnresponsive:    errAgentUnresponsive,
 }
 

@@ -1419,6 +1419,7 @@ const (
 	errOperationTimeout     int32 = 68 // VIR_ERR_OPERATION_TIMEOUT
 	errNoDomainSnapshot     int32 = 72 // VIR_ERR_NO_DOMAIN_SNAPSHOT
 	errArgumentUnsupported  int32 = 74 // VIR_ERR_ARGUMENT_UNSUPPORTED
+	errNoDomainMetadata     int32 = 80 // VIR_ERR_NO_DOMAIN_METADATA
 	errOverflow             int32 = 82 // VIR_ERR_OVERFLOW
 	errOperationUnsupported int32 = 84 // VIR_ERR_OPERATION_UNSUPPORTED
 	errAgentUnresponsive    int32 = 86 // VIR_ERR_AGENT_UNRESPONSIVE

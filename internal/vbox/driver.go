@@ -91,6 +91,7 @@ type Driver struct {
 	media    mediaCache // image figures (DomainGetBlockInfo)
 	stats    statsCache // the last round of statistics (stats.go)
 	consoles consoles   // open serial console sessions (DomainOpenConsole)
+	snaps    snapCache  // each snapshot's facts, by snapshot UUID (snapshot.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 
