@@ -197,7 +197,7 @@ func (s *Sim) cmdDHCPServer(args []string) int {
 		return s.api(apiError{Msg: "Could not find a lease for the given MAC address", Code: "VBOX_E_OBJECT_NOT_FOUND",
 			Component: "DHCPServerWrap", Interface: "IDHCPServer",
 			Context: "FindLeaseByMAC(Bstr(szMac).raw(), 0 , bstrAddress.asOutParam(), bstrState.asOutParam(), &secIssued, &secExpire)",
-			Line: 1190, File: "VBoxManageDHCPServer.cpp"})
+			Line:    1190, File: "VBoxManageDHCPServer.cpp"})
 	case "remove":
 		reg.DHCPServers = append(reg.DHCPServers[:idx], reg.DHCPServers[idx+1:]...)
 	case "add", "modify":
@@ -219,7 +219,7 @@ func (s *Sim) cmdDHCPServer(args []string) int {
 					s.api(apiError{Msg: fmt.Sprintf("Invalid IPv4 address '%s'", a), Code: "E_INVALIDARG",
 						Component: "DHCPServerWrap", Interface: "IDHCPServer",
 						Context: "SetConfiguration(bstrServerIp.raw(), bstrNetmask.raw(), bstrLowerIp.raw(), bstrUpperIp.raw())",
-						Line: 880, File: "VBoxManageDHCPServer.cpp"})
+						Line:    880, File: "VBoxManageDHCPServer.cpp"})
 					return s.failCode(argErr, "Failed to set configuration (%s, %s, %s, %s)", n.IP, n.Mask, n.Lower, n.Upper)
 				}
 			}
