@@ -36,6 +36,7 @@ var (
 	ErrNoDomainSnapshot  = errors.New("domain snapshot not found")        // VIR_ERR_NO_DOMAIN_SNAPSHOT
 	ErrArgUnsupported    = errors.New("argument unsupported")             // VIR_ERR_ARGUMENT_UNSUPPORTED
 	ErrSystem            = errors.New("system error")                     // VIR_ERR_SYSTEM_ERROR
+	ErrNoNetwork         = errors.New("network not found")                // VIR_ERR_NO_NETWORK
 )
 
 // Error is a classified failure with a detail for humans and an optional
@@ -81,7 +82,7 @@ func ClassOf(err error) error {
 	}
 	for _, c := range []error{ErrInternal, ErrNoSupport, ErrNoConnect, ErrInvalidArg, ErrOperationFailed, ErrXML,
 		ErrDomainExists, ErrOperationDenied, ErrNoDomain, ErrOperationInvalid, ErrConfigUnsupported,
-		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem} {
+		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem, ErrNoNetwork} {
 		if errors.Is(err, c) {
 			return c
 		}

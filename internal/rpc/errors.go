@@ -25,6 +25,7 @@ var templates = map[int32]string{
 	errSystemError:         "%s",
 	errRPC:                 "%s",
 	errNoDomain:            "Domain not found: %s",
+	errNoNetwork:           "Network not found: %s",
 	errAuthFailed:          "authentication failed: %s",
 	errOperationInvalid:    "Requested operation is not valid: %s",
 	errConfigUnsupported:   "unsupported configuration: %s",
@@ -53,6 +54,7 @@ var classCodes = map[error]int32{
 	errdefs.ErrNoDomainSnapshot:  errNoDomainSnapshot,
 	errdefs.ErrArgUnsupported:    errArgumentUnsupported,
 	errdefs.ErrSystem:            errSystemError,
+	errdefs.ErrNoNetwork:         errNoNetwork,
 }
 
 // wireError is a libvirt error ready for remote_error: code, domain, the
