@@ -83,6 +83,7 @@ type Driver struct {
 	locks  vmLocks
 
 	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
+	nets     netCache // the networks (network.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 
