@@ -225,8 +225,15 @@ func networkGetBridgeName(ctx context.Context, cn driver.Conn, a *libvirt.Networ
 	return out.encode(libvirt.NetworkGetBridgeNameRet{Name: name})
 }
 
+// networkUpdate: libvirt 9.0's public virNetworkUpdate takes (command,
+// section) but calls its drivers with (section, command), and the remote
+// driver puts its first argument in the wire's "command" field: on the wire
+// "command" carries the section and "section" the command. Later clients
+// send the right order only to a daemon that claims
+// VIR_DRV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER, which this one does not
+// (CONNECT_SUPPORTS_FEATURE answers 0), so every client swaps.
 func networkUpdate(ctx context.Context, cn driver.Conn, a *libvirt.NetworkUpdateArgs, out *packet) error {
-	return cn.NetworkUpdate(ctx, toNetwork(a.Net), a.Command, a.Section, a.ParentIndex, a.XML, uint32(a.Flags))
+	return cn.NetworkUpdate(ctx, toNetwork(a.Net), a.Section, a.Command, a.ParentIndex, a.XML, uint32(a.Flags))
 }
 
 func optString(s string) libvirt.OptString {

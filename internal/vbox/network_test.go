@@ -58,8 +58,8 @@ func TestNetworkLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"<name>vboxnet2</name>", "<bridge name=\"vboxnet2\"></bridge>", `<ip address="192.168.58.1" netmask="255.255.255.0">`,
-				`<range start="192.168.58.10" end="192.168.58.50"></range>`, `<host mac="08:00:27:aa:bb:cc" ip="192.168.58.5"></host>`} {
+			for _, want := range []string{"<name>vboxnet2</name>", "<bridge name='vboxnet2'/>", "<ip address='192.168.58.1' netmask='255.255.255.0'>",
+				"<range start='192.168.58.10' end='192.168.58.50'/>", "<host mac='08:00:27:aa:bb:cc' ip='192.168.58.5'/>"} {
 				if !strings.Contains(x, want) {
 					t.Errorf("dumpxml lacks %s:\n%s", want, x)
 				}
@@ -138,7 +138,7 @@ func TestNetworkLifecycle(t *testing.T) {
 			if u, _ := c.NetworkLookupByUUID(ctx, n.UUID); u.Name != "lab" {
 				t.Errorf("lookup by the given UUID: %+v", u)
 			}
-			if x, _ := c.NetworkGetXMLDesc(ctx, n, 0); !strings.Contains(x, "0b7b6e1c-3f55-4d5e-9a61-2f0c8a7e6d11") || !strings.Contains(x, `<forward mode="nat">`) {
+			if x, _ := c.NetworkGetXMLDesc(ctx, n, 0); !strings.Contains(x, "0b7b6e1c-3f55-4d5e-9a61-2f0c8a7e6d11") || !strings.Contains(x, "<forward mode='nat'/>") {
 				t.Errorf("NAT dumpxml:\n%s", x)
 			}
 			if err := c.NetworkDestroy(ctx, n); err != nil {

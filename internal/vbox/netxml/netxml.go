@@ -94,8 +94,29 @@ func Format(n Net) (string, error) {
 	if err != nil {
 		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format the network XML: "+err.Error())
 	}
-	return s + "\n", nil
+	return libvirtStyle(s) + "\n", nil
 }
+
+// libvirtStyle writes encoding/xml's output as libvirt does (the same
+// rewrite as domxml.FormatXML): <x/> for empty elements, attributes in
+// single quotes, &apos; and &quot;. encoding/xml escapes every quote it
+// writes in values, so a raw " only ever delimits an attribute.
+func libvirtStyle(s string) string {
+	s = emptyElement.ReplaceAllStringFunc(s, func(m string) string {
+		g := emptyElement.FindStringSubmatch(m)
+		if g[1] != g[3] {
+			return m
+		}
+		return "<" + g[1] + g[2] + "/>"
+	})
+	s = doubleQuoted.ReplaceAllString(s, "$1='$2'")
+	return strings.NewReplacer("&#39;", "&apos;", "&#34;", "&quot;").Replace(s)
+}
+
+var (
+	emptyElement = regexp.MustCompile(`<([A-Za-z_][-A-Za-z0-9_.:]*)((?:\s+[^<>]*?[^<>/])?)></([A-Za-z_][-A-Za-z0-9_.:]*)>`)
+	doubleQuoted = regexp.MustCompile(`(\s[A-Za-z_][-A-Za-z0-9_.:]*)="([^"]*)"`)
+)
 
 // HostOnlyName matches VirtualBox's host-only interface names on Linux.
 var HostOnlyName = regexp.MustCompile(`^vboxnet[0-9]+$`)
