@@ -3,6 +3,7 @@ package vbox
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -244,5 +245,58 @@ func TestNetworkReadsFromMemory(t *testing.T) {
 	}
 	if n := s.runner.reset(); n != 0 {
 		t.Errorf("%d VBoxManage runs for cached reads", n)
+	}
+}
+
+// TestNetworkDHCPLeases: a running machine's adapter on a network has the
+// lease its DHCP server gives (its fixed address when it has one); a
+// stopped machine, another network or another MAC has none.
+func TestNetworkDHCPLeases(t *testing.T) {
+	for _, v := range []string{"6.1", "7.1"} {
+		t.Run(v, func(t *testing.T) {
+			s := newSim(t, withVersion(v))
+			s.seed(0, 0)
+			ctx := context.Background()
+			dom := s.create("leasy")
+			nicOpts := map[string][]string{
+				"6.1": {"--nic1", "hostonly", "--hostonlyadapter1", "vboxnet0", "--macaddress1", "080027AABB01",
+					"--nic2", "natnetwork", "--nat-network2", "NatNetwork", "--macaddress2", "080027AABB02"},
+				"7.1": {"--nic1", "hostonly", "--host-only-adapter1", "vboxnet0", "--mac-address1", "080027AABB01",
+					"--nic2", "natnetwork", "--nat-network2", "NatNetwork", "--mac-address2", "080027AABB02"},
+			}[v]
+			s.vbm(append([]string{"modifyvm", "leasy"}, nicOpts...)...)
+			s.drv.inv.Invalidate()
+			ho, err := s.conn.NetworkLookupByName(ctx, "vboxnet0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, err := s.conn.NetworkGetDHCPLeases(ctx, ho, "", 0); err != nil || len(l) != 0 {
+				t.Fatalf("leases of a stopped machine: %v %v", l, err)
+			}
+			if _, err := s.conn.DomainCreate(ctx, dom, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.conn.NetworkUpdate(ctx, ho, netUpdateAddLast, netSectionDHCPHost, -1, `<host mac='08:00:27:aa:bb:01' ip='192.168.56.77'/>`, 0); err != nil {
+				t.Fatal(err)
+			}
+			l, err := s.conn.NetworkGetDHCPLeases(ctx, ho, "", 0)
+			if err != nil || len(l) != 1 {
+				t.Fatalf("vboxnet0 leases: %+v %v", l, err)
+			}
+			if l[0].MAC != "08:00:27:aa:bb:01" || l[0].IPAddr != "192.168.56.77" || l[0].Prefix != 24 || l[0].Iface != "vboxnet0" || l[0].ExpiryTime == 0 {
+				t.Errorf("vboxnet0 lease: %+v", l[0])
+			}
+			if l, _ := s.conn.NetworkGetDHCPLeases(ctx, ho, "08:00:27:aa:bb:02", 0); len(l) != 0 {
+				t.Errorf("leases of another MAC: %+v", l)
+			}
+			nat, _ := s.conn.NetworkLookupByName(ctx, "NatNetwork")
+			l, err = s.conn.NetworkGetDHCPLeases(ctx, nat, "08:00:27:AA:BB:02", 0)
+			if err != nil || len(l) != 1 || l[0].MAC != "08:00:27:aa:bb:02" {
+				t.Fatalf("NatNetwork leases: %+v %v", l, err)
+			}
+			if ip := net.ParseIP(l[0].IPAddr); ip == nil || !(&net.IPNet{IP: net.IPv4(10, 0, 2, 0), Mask: net.CIDRMask(24, 32)}).Contains(ip) {
+				t.Errorf("NatNetwork lease outside its range: %+v", l[0])
+			}
+		})
 	}
 }

@@ -2,8 +2,10 @@ package vboxsim
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net"
 	"strings"
+	"time"
 )
 
 // DHCPServer is one of VirtualBox's DHCP servers, keyed by its network name:
@@ -193,7 +195,22 @@ func (s *Sim) cmdDHCPServer(args []string) int {
 	case "start", "restart", "stop":
 		return 0
 	case "findlease":
-		// The simulated DHCP servers hand out no leases.
+		var mac string
+		for _, o := range opts {
+			if o.name == "--mac-address" {
+				hw, err := net.ParseMAC(o.val)
+				if err != nil {
+					return s.syntaxError("dhcpserver", fmt.Sprintf("Invalid MAC address '%s'", o.val), 2)
+				}
+				mac = hw.String()
+			}
+		}
+		if l := s.findLease(reg, d, mac); l != nil {
+			fmt.Fprintf(s.stdout, "IP Address:  %s\nMAC Address: %s\nState:       %s\nIssued:      %s (%d)\nExpire:      %s (%d)\nTTL:         %d sec, currently %d sec left\n",
+				l.ip, mac, "acked", rtTime(l.issued), l.issued.Unix(), rtTime(l.expire), l.expire.Unix(),
+				int64(l.expire.Sub(l.issued)/time.Second), max(int64(time.Until(l.expire)/time.Second), 0))
+			return 0
+		}
 		return s.api(apiError{Msg: "Could not find a lease for the given MAC address", Code: "VBOX_E_OBJECT_NOT_FOUND",
 			Component: "DHCPServerWrap", Interface: "IDHCPServer",
 			Context: "FindLeaseByMAC(Bstr(szMac).raw(), 0 , bstrAddress.asOutParam(), bstrState.asOutParam(), &secIssued, &secExpire)",
@@ -343,4 +360,92 @@ func natDHCPServer(n *NATNetwork) *DHCPServer {
 	ones, bits := ipnet.Mask.Size()
 	size := uint32(1) << uint(bits-ones)
 	return &DHCPServer{Network: n.Name, IP: at(3), Mask: net.IP(ipnet.Mask).String(), Lower: at(4), Upper: at(size - 2), Enabled: true}
+}
+
+// simLeaseTime is the simulated DHCP servers' lease time.
+const simLeaseTime = 10 * time.Minute
+
+type simLease struct {
+	ip             string
+	issued, expire time.Time
+}
+
+// findLease is the simulated guest's DHCP exchange: a machine that is
+// running (or paused) with an adapter of that MAC on the server's network
+// holds a lease while the server is enabled: its fixed address, else an
+// address of the range chosen by the MAC. The lease was issued when the
+// machine started and is renewed every lease time.
+func (s *Sim) findLease(reg *Registry, d *DHCPServer, mac string) *simLease {
+	if !d.Enabled || mac == "" {
+		return nil
+	}
+	for _, e := range reg.VMs {
+		if !isOnline(e.State) {
+			continue
+		}
+		vm, err := s.loadVM(e.UUID)
+		if err != nil {
+			continue
+		}
+		for _, n := range vm.HW.NICs {
+			hw, err := net.ParseMAC(macColons(n.MAC))
+			if err != nil || hw.String() != mac {
+				continue
+			}
+			on := (n.Attach == "hostonly" && hostOnlyNetPrefix+n.HostOnly == d.Network) ||
+				(n.Attach == "natnetwork" && n.NATNetwork == d.Network)
+			if !on {
+				continue
+			}
+			ip := ""
+			if k := d.host(mac); k >= 0 {
+				ip = d.Hosts[k].Fixed
+			}
+			if ip == "" {
+				lo, hi := net.ParseIP(d.Lower).To4(), net.ParseIP(d.Upper).To4()
+				if lo == nil || hi == nil {
+					return nil
+				}
+				a := uint32(lo[0])<<24 | uint32(lo[1])<<16 | uint32(lo[2])<<8 | uint32(lo[3])
+				b := uint32(hi[0])<<24 | uint32(hi[1])<<16 | uint32(hi[2])<<8 | uint32(hi[3])
+				if b < a {
+					return nil
+				}
+				h := fnv.New32a()
+				h.Write([]byte(mac))
+				v := a + h.Sum32()%(b-a+1)
+				ip = net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).String()
+			}
+			issued := vm.StateChange
+			if issued.IsZero() {
+				issued = time.Now()
+			}
+			if time.Since(issued) >= simLeaseTime {
+				issued = issued.Add(time.Since(issued) / simLeaseTime * simLeaseTime)
+			}
+			return &simLease{ip: ip, issued: issued.Truncate(time.Second), expire: issued.Truncate(time.Second).Add(simLeaseTime)}
+		}
+	}
+	return nil
+}
+
+// macColons writes VirtualBox's 12-digit MAC (080027AABBCC) with colons.
+func macColons(m string) string {
+	if len(m) != 12 || strings.Contains(m, ":") {
+		return m
+	}
+	var b strings.Builder
+	for i := 0; i < 12; i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(m[i : i+2])
+	}
+	return b.String()
+}
+
+// rtTime is IPRT's RTTimeToStringEx with no fraction digits requested
+// (UTC, nanoseconds printed as nine digits, trailing Z).
+func rtTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
 }

@@ -509,3 +509,32 @@ func TestGoldenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDHCPServerFindLease: `dhcpserver findlease` prints the lease of a
+// running machine's adapter on the server's network in the layout of
+// dhcpdHandleFindLease (VBoxManageDHCPServer.cpp, 6.1 and 7.x); no lease is
+// an API error, exit 1.
+func TestDHCPServerFindLease(t *testing.T) {
+	env := testEnv(t, "7.0")
+	run(t, env, 0, "hostonlyif", "create")
+	run(t, env, 0, "dhcpserver", "add", "--interface=vboxnet0", "--server-ip=192.168.56.100", "--netmask=255.255.255.0",
+		"--lower-ip=192.168.56.101", "--upper-ip=192.168.56.254", "--enable", "--mac-address=08:00:27:aa:bb:01", "--fixed-address=192.168.56.9")
+	run(t, env, 0, "createvm", "--name", "m", "--register")
+	run(t, env, 0, "modifyvm", "m", "--nic1", "hostonly", "--host-only-adapter1", "vboxnet0", "--mac-address1", "080027AABB01")
+	_, errOut := run(t, env, 1, "dhcpserver", "findlease", "--interface=vboxnet0", "--mac-address=08:00:27:aa:bb:01")
+	if !strings.Contains(errOut, "VBOX_E_OBJECT_NOT_FOUND") {
+		t.Errorf("no lease while stopped: %q", errOut)
+	}
+	run(t, env, 0, "startvm", "m", "--type", "headless")
+	out, _ := run(t, env, 0, "dhcpserver", "findlease", "--interface=vboxnet0", "--mac-address=08:00:27:AA:BB:01")
+	re := regexp.MustCompile(`^IP Address:  192\.168\.56\.9\nMAC Address: 08:00:27:aa:bb:01\nState:       acked\n` +
+		`Issued:      \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000000Z \(\d+\)\nExpire:      \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000000Z \(\d+\)\n` +
+		`TTL:         600 sec, currently \d+ sec left\n$`)
+	if !re.MatchString(out) {
+		t.Errorf("findlease output:\n%s", out)
+	}
+	_, errOut = run(t, env, 2, "dhcpserver", "findlease", "--interface=vboxnet0")
+	if !strings.Contains(errOut, "You need to specify a MAC address too look for") {
+		t.Errorf("findlease without a MAC: %q", errOut)
+	}
+}

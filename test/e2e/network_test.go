@@ -135,6 +135,14 @@ func TestNetworks(t *testing.T) {
 				}
 			}
 			contains(t, "dumpxml netvm", d.mustVirsh(t, "dumpxml", "netvm"), "<source network='NatNetwork'/>", "<source network='vboxnet1'/>")
+
+			// net-dhcp-leases: the running machine's adapter on NatNetwork.
+			d.mustVirsh(t, "start", "netvm")
+			leases := d.mustVirsh(t, "net-dhcp-leases", "NatNetwork")
+			contains(t, "net-dhcp-leases NatNetwork", leases, "08:00:27:aa:00:01", "ipv4", "10.0.2.")
+			if strings.Contains(d.mustVirsh(t, "net-dhcp-leases", "vboxnet1"), "08:00:27") {
+				t.Error("vboxnet1, without a DHCP server, has leases")
+			}
 		})
 	}
 }
