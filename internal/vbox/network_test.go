@@ -200,6 +200,10 @@ func TestNetworkBadInput(t *testing.T) {
 		{"kind change", `<network><name>NatNetwork</name><ip address='10.0.2.1' prefix='24'/></network>`,
 			errdefs.ErrConfigUnsupported, "takes its name"},
 		{"not xml", `<network><name>x`, errdefs.ErrXML, "network_definition"},
+		// VirtualBox refuses the address after the interface exists: the
+		// define removes the interface it made.
+		{"address VirtualBox refuses", `<network><name>vboxnet2</name><ip address='10.10.10.1' prefix='24'/></network>`,
+			errdefs.ErrInternal, "cannot configure the host-only interface: Code E_ACCESSDENIED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.NetworkDefineXML(ctx, tc.xml, 0)
