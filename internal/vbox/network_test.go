@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/virtvboxd/virtvboxd/internal/driver"
@@ -249,6 +250,22 @@ func TestNetworkReadsFromMemory(t *testing.T) {
 	}
 	if n := s.runner.reset(); n != 0 {
 		t.Errorf("%d VBoxManage runs for cached reads", n)
+	}
+	// Readers of a stale reading share one refresh: two processes.
+	s.drv.invalidateNetworks()
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.conn.NetworkLookupByName(ctx, "NatNetwork"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := s.runner.reset(); n != 2 {
+		t.Errorf("%d VBoxManage runs for 16 concurrent readers of a stale reading, want 2", n)
 	}
 }
 
