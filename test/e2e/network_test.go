@@ -153,8 +153,11 @@ func TestAnsibleVirtNet(t *testing.T) {
 	playbook := requireTool(t, "ansible-playbook")
 	requirePythonModule(t, "lxml", "python3-lxml")
 	requirePythonLibvirt(t)
-	d := startDaemon(t)
+	// Reads stay fresh for the whole playbook, and no domain watcher runs:
+	// the playbook's calls must be served from one reading.
+	d := startDaemon(t, withDaemonEnv("VIRTVBOXD_TEST_MAX_AGE=1h", "VIRTVBOXD_TEST_WATCH_INTERVAL=-1s"))
 	d.Sim.Seed(t, 1, 0)
+	seeded := d.Sim.invocations(t)
 	dir := t.TempDir()
 	play := `- hosts: localhost
   connection: local
@@ -170,6 +173,18 @@ func TestAnsibleVirtNet(t *testing.T) {
 	}
 	out := runAnsible(t, playbook, dir, d.URI())
 	res := ansibleResults(t, out)
+	// Two connections, each listing the 3 networks and, for facts, 8 calls
+	// per network: one reading of the networks (2 processes) and one of the
+	// machines (the leases look for running machines on each network; none
+	// runs, so no findlease).
+	runs := d.Sim.invocations(t) - seeded
+	t.Logf("VBoxManage runs for the playbook: %d", runs)
+	if runs != 3 {
+		cmd := exec.Command(filepath.Join(binDir, "vboxsim"), "log")
+		cmd.Env = append(os.Environ(), d.Sim.Env()...)
+		log, _ := cmd.Output()
+		t.Errorf("%d VBoxManage runs for list_nets and facts, want the reads of one refresh; the simulator's log:\n%s", runs, log)
+	}
 	nets, _ := res["list_nets"]["list_nets"].([]any)
 	for _, n := range []string{"vboxnet0", "vboxnet1", "NatNetwork"} {
 		if !containsAny(nets, n) {
