@@ -137,6 +137,10 @@ func (d *Driver) defineNetwork(ctx context.Context, doc string, create bool) (dr
 		err = d.createNetwork(ctx, s, want, create)
 	} else {
 		err = d.changeNetwork(ctx, cur, want)
+		if err == nil && cur.transient {
+			// Defining a transient network makes it persistent.
+			_, err = d.netRun(ctx, "cannot make the network persistent", RetryTransient, "setextradata", "global", netExtraKey(cur.Name, "transient"))
+		}
 	}
 	d.invalidateNetworks()
 	if err != nil {

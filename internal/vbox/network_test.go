@@ -143,6 +143,38 @@ func TestNetworkLifecycle(t *testing.T) {
 			if x, _ := c.NetworkGetXMLDesc(ctx, n, 0); !strings.Contains(x, "0b7b6e1c-3f55-4d5e-9a61-2f0c8a7e6d11") || !strings.Contains(x, "<forward mode='nat'/>") {
 				t.Errorf("NAT dumpxml:\n%s", x)
 			}
+			// net-define of a transient network makes it persistent; a
+			// second net-create of it is refused.
+			x, _ = c.NetworkGetXMLDesc(ctx, n, 0)
+			if _, err := c.NetworkDefineXML(ctx, x, 0); err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := c.NetworkIsPersistent(ctx, n); !p {
+				t.Error("defined network still transient")
+			}
+			if _, err := c.NetworkCreateXML(ctx, nat, 0); !errors.Is(err, errdefs.ErrOperationFailed) {
+				t.Errorf("net-create of an existing network: %v", err)
+			}
+			if err := c.NetworkDestroy(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			if out := s.vbm("natnetwork", "list"); !strings.Contains(out, "lab") {
+				t.Errorf("a destroyed persistent network went away:\n%s", out)
+			}
+			if err := c.NetworkCreate(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.NetworkSetAutostart(ctx, n, true); err != nil {
+				t.Fatal(err)
+			}
+			if got := netNames(t, c, driver.ListNetworksAutostart); got != "lab" {
+				t.Errorf("autostart networks: %q", got)
+			}
+			// Undo the persistence to check that a transient network goes
+			// with its net-destroy.
+			s.vbm("setextradata", "global", "virtvboxd/network/lab/transient", "1")
+			s.vbm("setextradata", "global", "virtvboxd/network/lab/autostart")
+			s.drv.invalidateNetworks()
 			if err := c.NetworkDestroy(ctx, n); err != nil {
 				t.Fatal(err)
 			}
