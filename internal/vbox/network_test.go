@@ -353,3 +353,35 @@ func TestNetworkDHCPLeases(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkNetworkDumpXMLCached: net-dumpxml served from the reading.
+func BenchmarkNetworkDumpXMLCached(b *testing.B) {
+	s := newSim(b)
+	s.seed(0, 0)
+	s.drv.opts.MaxAge = 1 << 62
+	ctx := context.Background()
+	n, err := s.conn.NetworkLookupByName(ctx, "vboxnet0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.conn.NetworkGetXMLDesc(ctx, n, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNetworkRead: one reading of every network from VirtualBox (the
+// simulator, no latency): what a stale cache costs.
+func BenchmarkNetworkRead(b *testing.B) {
+	s := newSim(b)
+	s.seed(0, 0)
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		s.drv.invalidateNetworks()
+		if _, err := s.conn.ListAllNetworks(ctx, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
