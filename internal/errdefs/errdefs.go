@@ -39,6 +39,7 @@ var (
 	ErrAgentUnresponsive    = errors.New("guest agent is not responding")    // VIR_ERR_AGENT_UNRESPONSIVE
 	ErrOperationUnsupported = errors.New("operation not supported")          // VIR_ERR_OPERATION_UNSUPPORTED
 	ErrNoDomainMetadata     = errors.New("metadata not found")               // VIR_ERR_NO_DOMAIN_METADATA
+	ErrNoNetwork            = errors.New("network not found")                // VIR_ERR_NO_NETWORK
 )
 
 // Error is a classified failure with a detail for humans and an optional
@@ -85,7 +86,7 @@ func ClassOf(err error) error {
 	for _, c := range []error{ErrInternal, ErrNoSupport, ErrNoConnect, ErrInvalidArg, ErrOperationFailed, ErrXML,
 		ErrDomainExists, ErrOperationDenied, ErrNoDomain, ErrOperationInvalid, ErrConfigUnsupported,
 		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem, ErrAgentUnresponsive,
-		ErrOperationUnsupported, ErrNoDomainMetadata} {
+		ErrOperationUnsupported, ErrNoDomainMetadata, ErrNoNetwork} {
 		if errors.Is(err, c) {
 			return c
 		}

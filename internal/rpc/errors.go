@@ -36,6 +36,7 @@ var templates = map[int32]string{
 	errOverflow:             "numerical overflow: %s",
 	errOperationUnsupported: "Operation not supported: %s",
 	errNoDomainMetadata:     "metadata not found: %s",
+	errNoNetwork:            "Network not found: %s",
 	errAgentUnresponsive:    "Guest agent is not responding: %s",
 }
 
@@ -58,6 +59,7 @@ var classCodes = map[error]int32{
 	errdefs.ErrSystem:               errSystemError,
 	errdefs.ErrOperationUnsupported: errOperationUnsupported,
 	errdefs.ErrNoDomainMetadata:     errNoDomainMetadata,
+	errdefs.ErrNoNetwork:            errNoNetwork,
 	errdefs.ErrAgentUnresponsive:    errAgentUnresponsive,
 }
 

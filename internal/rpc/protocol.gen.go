@@ -1413,6 +1413,7 @@ const (
 	errSystemError          int32 = 38 // VIR_ERR_SYSTEM_ERROR
 	errRPC                  int32 = 39 // VIR_ERR_RPC
 	errNoDomain             int32 = 42 // VIR_ERR_NO_DOMAIN
+	errNoNetwork            int32 = 43 // VIR_ERR_NO_NETWORK
 	errAuthFailed           int32 = 45 // VIR_ERR_AUTH_FAILED
 	errOperationInvalid     int32 = 55 // VIR_ERR_OPERATION_INVALID
 	errConfigUnsupported    int32 = 67 // VIR_ERR_CONFIG_UNSUPPORTED

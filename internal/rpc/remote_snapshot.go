@@ -54,7 +54,7 @@ func snapshotRet(out *packet, s driver.DomainSnapshot, err error) error {
 }
 
 // optString is an optional string's value ("" when absent).
-func optString(s libvirt.OptString) string {
+func fromOptString(s libvirt.OptString) string {
 	if len(s) == 0 {
 		return ""
 	}
@@ -204,7 +204,7 @@ func domainSetMetadata(ctx context.Context, cn driver.Conn, a *libvirt.DomainSet
 	const api = "virDomainSetMetadata"
 	switch a.Type {
 	case 0, 1: // DESCRIPTION, TITLE
-		if a.Type == 1 && strings.ContainsRune(optString(a.Metadata), '\n') {
+		if a.Type == 1 && strings.ContainsRune(fromOptString(a.Metadata), '\n') {
 			return newError(errInvalidArg, objectDomain(api), "metadata title can't contain newlines")
 		}
 		if len(a.Uri) != 0 {
@@ -221,7 +221,7 @@ func domainSetMetadata(ctx context.Context, cn driver.Conn, a *libvirt.DomainSet
 			return newError(errInvalidArg, objectDomain(api), "key in "+api+" must not be NULL")
 		}
 	}
-	return cn.DomainSetMetadata(ctx, toDomain(a.Dom), a.Type, optString(a.Metadata), optString(a.Key), optString(a.Uri), uint32(a.Flags))
+	return cn.DomainSetMetadata(ctx, toDomain(a.Dom), a.Type, fromOptString(a.Metadata), fromOptString(a.Key), fromOptString(a.Uri), uint32(a.Flags))
 }
 
 func domainGetMetadata(ctx context.Context, cn driver.Conn, a *libvirt.DomainGetMetadataArgs, out *packet) error {
@@ -236,7 +236,7 @@ func domainGetMetadata(ctx context.Context, cn driver.Conn, a *libvirt.DomainGet
 			return newError(errInvalidArg, objectDomain(api), "uri in "+api+" must not be NULL")
 		}
 	}
-	m, err := cn.DomainGetMetadata(ctx, toDomain(a.Dom), a.Type, optString(a.Uri), uint32(a.Flags))
+	m, err := cn.DomainGetMetadata(ctx, toDomain(a.Dom), a.Type, fromOptString(a.Uri), uint32(a.Flags))
 	if err != nil {
 		return err
 	}

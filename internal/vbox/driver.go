@@ -92,6 +92,7 @@ type Driver struct {
 	stats    statsCache // the last round of statistics (stats.go)
 	consoles consoles   // open serial console sessions (DomainOpenConsole)
 	snaps    snapCache  // each snapshot's facts, by snapshot UUID (snapshot.go)
+	nets     netCache   // the networks (network.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/virtvboxd/virtvboxd/internal/vbox/domxml"
+	"github.com/virtvboxd/virtvboxd/internal/vbox/netxml"
 )
 
 // ParseExtraData reads `getextradata <vm> enumerate`: one
@@ -53,30 +54,23 @@ func domxmlInfoWith(m Machine, info *Info, extra map[string]string) domxml.Info 
 	return di
 }
 
-// natNetworkLookup returns PlanOptions.IsNATNetwork: it lists VirtualBox's
-// NAT networks (`list natnets`) on first use only, so documents without a
-// <interface type='network'> cost nothing. A failed listing knows none.
+// natNetworkLookup returns PlanOptions.IsNATNetwork from the networks the
+// network driver lists (network.go), read on first use only, so documents
+// without a <interface type='network'> cost nothing: a name is a NAT network
+// when the network of that name is one (a host-only interface of the same
+// name wins, as in the network list). A failed reading knows none.
 func (d *Driver) natNetworkLookup(ctx context.Context) func(string) bool {
-	var names map[string]bool
+	var s *netSnap
 	return func(name string) bool {
-		if names == nil {
-			names = map[string]bool{}
-			out, _, err := d.runPolicy(ctx, RetryTransient, "list", "natnets")
-			if err != nil {
-				d.logFor(ctx).WithError(err).Info("cannot list NAT networks; <interface type='network'> means host-only adapters")
-				return false
-			}
-			for _, r := range ParseRecords(out) {
-				// 6.1 prints NetworkName:, 7.x Name:.
-				for _, k := range []string{"NetworkName", "Name"} {
-					if v, ok := r.Get(k); ok && v != "" {
-						names[v] = true
-						break
-					}
-				}
+		if s == nil {
+			var err error
+			if s, err = d.networks(ctx); err != nil {
+				d.logFor(ctx).WithError(err).Info("cannot list the networks; <interface type='network'> means host-only adapters")
+				s = &netSnap{}
 			}
 		}
-		return names[name]
+		n := s.byName(name)
+		return n != nil && n.Kind == netxml.NAT
 	}
 }
 

@@ -274,6 +274,13 @@ func Seed(env Env, count, running int, seed int64) error {
 	if len(reg.NATNets) == 0 {
 		reg.NATNets = append(reg.NATNets, &NATNetwork{Name: "NatNetwork", Network: "10.0.2.0/24", Enabled: true, DHCP: true, Prefix6: "fd17:625c:f037:2::/64"})
 	}
+	if len(reg.DHCPServers) == 0 {
+		reg.DHCPServers = append(reg.DHCPServers, &DHCPServer{Network: hostOnlyNetPrefix + "vboxnet0", IP: "192.168.56.100",
+			Mask: "255.255.255.0", Lower: "192.168.56.101", Upper: "192.168.56.254", Enabled: true})
+		if d := natDHCPServer(reg.NATNets[0]); d != nil {
+			reg.DHCPServers = append(reg.DHCPServers, d)
+		}
+	}
 	isoDir := filepath.Join(env.Home, "iso")
 	os.MkdirAll(isoDir, 0o755)
 	var isos []*Medium

@@ -159,14 +159,7 @@ func (s *Sim) produceList(reg *Registry, kind string, long, sorted bool) int {
 	case "natnets":
 		s.listNATNets(reg.NATNets, long)
 	case "dhcpservers":
-		for _, h := range reg.HostOnlyIfs {
-			if !h.DHCP {
-				continue
-			}
-			base := h.IP[:strings.LastIndex(h.IP, ".")]
-			fmt.Fprintf(s.stdout, "NetworkName:    HostInterfaceNetworking-%s\nDhcpd IP:       %s.100\nLowerIPAddress: %s.101\nUpperIPAddress: %s.254\nNetworkMask:    %s\nEnabled:        Yes\nGlobal Configuration:\n    minLeaseTime:     default\n    defaultLeaseTime: default\n    maxLeaseTime:     default\n    Forced options:   None\n    Suppressed opts.: None\n        1/legacy: %s\nGroups:               None\nIndividual Configs:   None\n\n",
-				h.Name, base, base, base, h.Mask, h.Mask)
-		}
+		s.listDHCPServers(reg)
 	case "intnets":
 		seen := map[string]bool{}
 		for _, e := range reg.VMs {

@@ -241,7 +241,16 @@ func (s *Sim) cmdNATNetwork(args []string) int {
 		if idx < 0 {
 			return s.fail("NATNetwork server does not exist")
 		}
-		return 0
+		n := reg.NATNets[idx]
+		if sub == "stop" || !n.Enabled || !n.DHCP {
+			return 0
+		}
+		if _, d := reg.dhcpServer(n.Name); d != nil {
+			return 0
+		}
+		if d := natDHCPServer(n); d != nil {
+			reg.DHCPServers = append(reg.DHCPServers, d)
+		}
 	default:
 		return s.syntaxError("natnetwork", fmt.Sprintf("Invalid parameter '%s'", sub), 2)
 	}

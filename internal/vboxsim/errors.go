@@ -107,6 +107,14 @@ var usages = map[string]usage{
 		"VBoxManage natnetwork add [--disable | --enable] <--netname=name> <--network=network> [--dhcp=on|off] [--ipv6=on|off] [--loopback-4=rule] [--loopback-6=rule] [--port-forward-4=rule] [--port-forward-6=rule]",
 		"VBoxManage natnetwork remove <--netname=name>",
 		"VBoxManage natnetwork list [filter-pattern]"}},
+	"dhcpserver": {"Manage DHCP servers", []string{
+		"VBoxManage dhcpserver add < --network=netname | --interface=ifname > --server-ip=address --netmask=mask --lower-ip=address --upper-ip=address < --enable | --disable > [[--global] [--set-opt=dhcp-opt-no value...]] [[--mac-address=address] [--fixed-address=address]]",
+		"VBoxManage dhcpserver modify < --network=netname | --interface=ifname > [--server-ip=address] [--lower-ip=address] [--upper-ip=address] [--netmask=mask] [--enable | --disable] [[--global] [--set-opt=dhcp-opt-no value...]] [[--mac-address=address] [--fixed-address=address] [--remove-config]]",
+		"VBoxManage dhcpserver remove < --network=netname | --interface=ifname >",
+		"VBoxManage dhcpserver start < --network=netname | --interface=ifname >",
+		"VBoxManage dhcpserver restart < --network=netname | --interface=ifname >",
+		"VBoxManage dhcpserver stop < --network=netname | --interface=ifname >",
+		"VBoxManage dhcpserver findlease < --network=netname | --interface=ifname > <--mac-address=mac>"}},
 	"setextradata": {"Set a keyword value that is associated with a virtual machine or configuration", []string{
 		"VBoxManage setextradata < global | uuid | vmname > <keyword> [value]"}},
 	"getextradata": {"View keyword values that are associated with a virtual machine or configuration", []string{

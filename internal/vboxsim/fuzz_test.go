@@ -91,11 +91,12 @@ func FuzzCommandLine(f *testing.F) {
 	for _, s := range []string{"list\x00-l\x00vms", "showvminfo\x00vm\x00--machinereadable", "modifyvm\x00vm\x00--nic1\x00nat\x00--nictype1=virtio",
 		"modifyvm\x00vm\x00--boot99\x00disk", "storagectl\x00vm\x00--name\x00S\x00--add\x00sata\x00--portcount\x00-1",
 		"natnetwork\x00add\x00--netname\x00n\x00--network\x0010.0.0.0/33", "getextradata\x00vm\x00enumerate", "modifyvm\x00vm\x00--uart1=0x3f8",
-		"list\x00--sorted", "modifyvm\x00vm\x00--natpf1\x00delete", "snapshot\x00vm\x00list\x00--machinereadable"} {
+		"list\x00--sorted", "modifyvm\x00vm\x00--natpf1\x00delete", "snapshot\x00vm\x00list\x00--machinereadable",
+		"dhcpserver\x00add\x00--netname=n\x00--ip=10.0.0.2\x00--netmask=255.255.255.0\x00--lowerip=10.0.0.3\x00--upperip=10.0.0.9\x00--mac-address=08:00:27:00:00:01\x00--fixed-address=10.0.0.5"} {
 		f.Add(s)
 	}
 	safe := map[string]bool{"list": true, "showvminfo": true, "modifyvm": true, "getextradata": true, "setextradata": true,
-		"natnetwork": true, "storagectl": true, "snapshot": true, "discardstate": true}
+		"natnetwork": true, "storagectl": true, "snapshot": true, "discardstate": true, "dhcpserver": true}
 	f.Fuzz(func(t *testing.T, argv string) {
 		args := strings.Split(argv, "\x00")
 		if !safe[args[0]] || len(args) > 40 {

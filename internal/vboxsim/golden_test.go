@@ -243,13 +243,91 @@ func TestGoldenHDDs(t *testing.T) {
 	diffText(t, out, want)
 }
 
-// TestGoldenDHCPServers: [S] sample ending in "..."; the leading lines are compared.
+// TestGoldenDHCPServers: [S] sample ending in "..."; the leading lines are
+// compared. list-dhcpservers-hosts.txt: its first server is a real 6.1 capture
+// (`dhcpserver add --netname ... --enable` then `list dhcpservers`, quoted in a
+// public how-to); the second, disabled, with an individual configuration,
+// follows listDhcpServers and showDhcpConfig in VBoxManageList.cpp. Servers are
+// separated by one blank line, none after the last.
 func TestGoldenDHCPServers(t *testing.T) {
-	env := testEnv(t, "6.1")
-	run(t, env, 0, "hostonlyif", "create")
-	run(t, env, 0, "hostonlyif", "ipconfig", "vboxnet0", "--dhcp")
+	for _, v := range []string{"6.1", "7.0", "7.1"} {
+		t.Run(v, func(t *testing.T) {
+			env := testEnv(t, v)
+			run(t, env, 0, "hostonlyif", "create")
+			run(t, env, 0, "dhcpserver", "add", "--interface=vboxnet0", "--server-ip=192.168.56.100", "--netmask=255.255.255.0",
+				"--lower-ip=192.168.56.101", "--upper-ip=192.168.56.254", "--enable")
+			out, _ := run(t, env, 0, "list", "dhcpservers")
+			assertSubsequence(t, out, golden(t, "list-dhcpservers.txt"), func(l string) bool { return strings.Contains(l, "...") })
+
+			run(t, env, 0, "dhcpserver", "modify", "--interface", "vboxnet0", "--ip", "192.168.56.1", "--upper-ip", "192.168.56.104")
+			run(t, env, 0, "dhcpserver", "add", "--netname", "DN01_NatNetwork", "--ip", "10.0.2.2", "--netmask", "255.255.255.0",
+				"--lowerip", "10.0.2.10", "--upperip", "10.0.2.14", "--enable")
+			run(t, env, 0, "dhcpserver", "modify", "--network=DN01_NatNetwork", "--disable", "--mac-address=08:00:27:AA:BB:CC",
+				"--fixed-address=10.0.2.12", "--mac-address=08:00:27:00:00:01", "--fixed-address=10.0.2.13")
+			run(t, env, 0, "dhcpserver", "modify", "--network=DN01_NatNetwork", "--mac-address=08:00:27:00:00:01", "--remove-config")
+			out, _ = run(t, env, 0, "list", "dhcpservers")
+			diffText(t, out, golden(t, "list-dhcpservers-hosts.txt"))
+		})
+	}
+}
+
+// TestDHCPServerErrors: the dhcpserver command's refusals, which leave the
+// servers as they were.
+func TestDHCPServerErrors(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		argErr  int
+	}{{"6.1", 1}, {"7.0", 2}, {"7.1", 2}} {
+		t.Run(tc.version, func(t *testing.T) {
+			env := testEnv(t, tc.version)
+			add := []string{"dhcpserver", "add", "--network=n1", "--server-ip=10.1.0.2", "--netmask=255.255.255.0",
+				"--lower-ip=10.1.0.10", "--upper-ip=10.1.0.20", "--enable"}
+			run(t, env, 0, add...)
+			before, _ := run(t, env, 0, "list", "dhcpservers")
+			for _, c := range []struct {
+				args []string
+				code int
+				msg  string
+			}{
+				{add, tc.argErr, "VBoxManage: error: DHCP server already exists\n"},
+				{[]string{"dhcpserver", "modify", "--network=n2", "--enable"}, tc.argErr, "VBoxManage: error: DHCP server does not exist\n"},
+				{[]string{"dhcpserver", "remove", "--network=n2"}, tc.argErr, "VBoxManage: error: DHCP server does not exist\n"},
+				{[]string{"dhcpserver", "add", "--network=n3", "--server-ip=10.3.0.2"}, 2, "VBoxManage: error: Missing required option: --netmask\n"},
+				{[]string{"dhcpserver", "modify", "--enable"}, 2, "VBoxManage: error: You need to specify either --network or --interface to identify the DHCP server\n"},
+				{[]string{"dhcpserver", "modify", "--network=n1", "--interface=vboxnet0"}, 2, "VBoxManage: error: Either --interface or --network, not both\n"},
+				{[]string{"dhcpserver", "modify", "--network=n1", "--fixed-address=10.1.0.9"}, 2, "VBoxManage: error: --fixed-address can only be applied to a VM NIC or an MAC address\n"},
+				{[]string{"dhcpserver", "modify", "--network=n1", "--lower-ip=10.1.0.x"}, tc.argErr, "VBoxManage: error: Failed to set configuration (10.1.0.2, 255.255.255.0, 10.1.0.x, 10.1.0.20)\n"},
+				{[]string{"dhcpserver", "modify", "--interface=vboxnet7", "--enable"}, tc.argErr, "VBoxManage: error: Could not find interface 'vboxnet7'\n"},
+			} {
+				_, errOut := run(t, env, c.code, c.args...)
+				if !strings.Contains(errOut, strings.ReplaceAll(c.msg, "\\n", "\n")) {
+					t.Errorf("%v: stderr %q, want %q", c.args, errOut, c.msg)
+				}
+			}
+			after, _ := run(t, env, 0, "list", "dhcpservers")
+			diffText(t, after, before)
+			run(t, env, 0, "dhcpserver", "stop", "--network=n1")
+			run(t, env, 0, "dhcpserver", "remove", "--netname", "n1")
+			if out, _ := run(t, env, 0, "list", "dhcpservers"); out != "" {
+				t.Errorf("after remove: %q", out)
+			}
+		})
+	}
+}
+
+// TestNATNetworkStartMakesDHCPServer: a NAT network with DHCP on gets its
+// DHCP server when it starts (NATNetwork::start), at .3 with leases from .4.
+func TestNATNetworkStartMakesDHCPServer(t *testing.T) {
+	env := testEnv(t, "7.0")
+	run(t, env, 0, "natnetwork", "add", "--netname", "nn", "--network", "10.7.0.0/24", "--enable", "--dhcp", "on")
+	if out, _ := run(t, env, 0, "list", "dhcpservers"); out != "" {
+		t.Fatalf("before start: %q", out)
+	}
+	run(t, env, 0, "natnetwork", "start", "--netname", "nn")
 	out, _ := run(t, env, 0, "list", "dhcpservers")
-	assertSubsequence(t, out, golden(t, "list-dhcpservers.txt"), func(l string) bool { return strings.Contains(l, "...") })
+	if !strings.HasPrefix(out, "NetworkName:    nn\nDhcpd IP:       10.7.0.3\nLowerIPAddress: 10.7.0.4\nUpperIPAddress: 10.7.0.254\n") {
+		t.Errorf("after start:\n%s", out)
+	}
 }
 
 // TestGoldenHostOnlyNets: the sample is a macOS (vmnet) capture; on the
@@ -429,5 +507,34 @@ func TestGoldenErrors(t *testing.T) {
 			}
 			diffText(t, maskLines(errOut), maskLines(want))
 		})
+	}
+}
+
+// TestDHCPServerFindLease: `dhcpserver findlease` prints the lease of a
+// running machine's adapter on the server's network in the layout of
+// dhcpdHandleFindLease (VBoxManageDHCPServer.cpp, 6.1 and 7.x); no lease is
+// an API error, exit 1.
+func TestDHCPServerFindLease(t *testing.T) {
+	env := testEnv(t, "7.0")
+	run(t, env, 0, "hostonlyif", "create")
+	run(t, env, 0, "dhcpserver", "add", "--interface=vboxnet0", "--server-ip=192.168.56.100", "--netmask=255.255.255.0",
+		"--lower-ip=192.168.56.101", "--upper-ip=192.168.56.254", "--enable", "--mac-address=08:00:27:aa:bb:01", "--fixed-address=192.168.56.9")
+	run(t, env, 0, "createvm", "--name", "m", "--register")
+	run(t, env, 0, "modifyvm", "m", "--nic1", "hostonly", "--host-only-adapter1", "vboxnet0", "--mac-address1", "080027AABB01")
+	_, errOut := run(t, env, 1, "dhcpserver", "findlease", "--interface=vboxnet0", "--mac-address=08:00:27:aa:bb:01")
+	if !strings.Contains(errOut, "VBOX_E_OBJECT_NOT_FOUND") {
+		t.Errorf("no lease while stopped: %q", errOut)
+	}
+	run(t, env, 0, "startvm", "m", "--type", "headless")
+	out, _ := run(t, env, 0, "dhcpserver", "findlease", "--interface=vboxnet0", "--mac-address=08:00:27:AA:BB:01")
+	re := regexp.MustCompile(`^IP Address:  192\.168\.56\.9\nMAC Address: 08:00:27:aa:bb:01\nState:       acked\n` +
+		`Issued:      \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000000Z \(\d+\)\nExpire:      \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000000Z \(\d+\)\n` +
+		`TTL:         600 sec, currently \d+ sec left\n$`)
+	if !re.MatchString(out) {
+		t.Errorf("findlease output:\n%s", out)
+	}
+	_, errOut = run(t, env, 2, "dhcpserver", "findlease", "--interface=vboxnet0")
+	if !strings.Contains(errOut, "You need to specify a MAC address too look for") {
+		t.Errorf("findlease without a MAC: %q", errOut)
 	}
 }

@@ -231,6 +231,7 @@ type Registry struct {
 	Media       []*Medium         `json:"media"`
 	HostOnlyIfs []*HostOnlyIf     `json:"hostOnlyIfs"`
 	NATNets     []*NATNetwork     `json:"natNets"`
+	DHCPServers []*DHCPServer     `json:"dhcpServers,omitempty"`
 	ExtraData   map[string]string `json:"extraData,omitempty"`
 }
 

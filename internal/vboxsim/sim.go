@@ -365,6 +365,7 @@ var commands = map[string]func(*Sim, []string) int{
 	"snapshot":       (*Sim).cmdSnapshot,
 	"hostonlyif":     (*Sim).cmdHostOnlyIf,
 	"natnetwork":     (*Sim).cmdNATNetwork,
+	"dhcpserver":     (*Sim).cmdDHCPServer,
 	"setextradata":   (*Sim).cmdSetExtraData,
 	"getextradata":   (*Sim).cmdGetExtraData,
 	"sharedfolder":   (*Sim).cmdSharedFolder,
@@ -385,7 +386,7 @@ var aliases = map[string]string{"createhd": "createmedium", "createvdi": "create
 
 var commandOrder = []string{"list", "showvminfo", "createvm", "modifyvm", "clonevm", "startvm", "controlvm",
 	"discardstate", "unregistervm", "storagectl", "storageattach", "createmedium", "closemedium", "showmediuminfo",
-	"snapshot", "hostonlyif", "natnetwork", "setextradata", "getextradata", "sharedfolder", "debugvm"}
+	"snapshot", "hostonlyif", "natnetwork", "dhcpserver", "setextradata", "getextradata", "sharedfolder", "debugvm"}
 
 // progress writes VBoxManage's progress bar to stderr.
 func (s *Sim) progress() {
