@@ -36,6 +36,9 @@ var (
 	ErrNoDomainSnapshot  = errors.New("domain snapshot not found")        // VIR_ERR_NO_DOMAIN_SNAPSHOT
 	ErrArgUnsupported    = errors.New("argument unsupported")             // VIR_ERR_ARGUMENT_UNSUPPORTED
 	ErrSystem            = errors.New("system error")                     // VIR_ERR_SYSTEM_ERROR
+	ErrNoStoragePool     = errors.New("storage pool not found")           // VIR_ERR_NO_STORAGE_POOL
+	ErrNoStorageVol      = errors.New("storage volume not found")         // VIR_ERR_NO_STORAGE_VOL
+	ErrStorageVolExists  = errors.New("storage volume exists")            // VIR_ERR_STORAGE_VOL_EXIST
 )
 
 // Error is a classified failure with a detail for humans and an optional

@@ -34,6 +34,9 @@ var templates = map[int32]string{
 	errNoServer:            "Server not found: %s",
 	errNoClient:            "Client not found: %s",
 	errOverflow:            "numerical overflow: %s",
+	errNoStoragePool:       "Storage pool not found: %s",
+	errNoStorageVol:        "Storage volume not found: %s",
+	errStorageVolExist:     "storage volume '%s' exists already",
 }
 
 // classCodes maps each errdefs class to its virErrorNumber.
@@ -53,6 +56,9 @@ var classCodes = map[error]int32{
 	errdefs.ErrNoDomainSnapshot:  errNoDomainSnapshot,
 	errdefs.ErrArgUnsupported:    errArgumentUnsupported,
 	errdefs.ErrSystem:            errSystemError,
+	errdefs.ErrNoStoragePool:     errNoStoragePool,
+	errdefs.ErrNoStorageVol:      errNoStorageVol,
+	errdefs.ErrStorageVolExists:  errStorageVolExist,
 }
 
 // wireError is a libvirt error ready for remote_error: code, domain, the

@@ -1413,6 +1413,8 @@ const (
 	errSystemError         int32 = 38 // VIR_ERR_SYSTEM_ERROR
 	errRPC                 int32 = 39 // VIR_ERR_RPC
 	errNoDomain            int32 = 42 // VIR_ERR_NO_DOMAIN
+	errNoStoragePool       int32 = 49 // VIR_ERR_NO_STORAGE_POOL
+	errNoStorageVol        int32 = 50 // VIR_ERR_NO_STORAGE_VOL
 	errAuthFailed          int32 = 45 // VIR_ERR_AUTH_FAILED
 	errOperationInvalid    int32 = 55 // VIR_ERR_OPERATION_INVALID
 	errConfigUnsupported   int32 = 67 // VIR_ERR_CONFIG_UNSUPPORTED
@@ -1420,6 +1422,7 @@ const (
 	errNoDomainSnapshot    int32 = 72 // VIR_ERR_NO_DOMAIN_SNAPSHOT
 	errArgumentUnsupported int32 = 74 // VIR_ERR_ARGUMENT_UNSUPPORTED
 	errOverflow            int32 = 82 // VIR_ERR_OVERFLOW
+	errStorageVolExist     int32 = 90 // VIR_ERR_STORAGE_VOL_EXIST
 	errNoServer            int32 = 95 // VIR_ERR_NO_SERVER
 	errNoClient            int32 = 96 // VIR_ERR_NO_CLIENT
 )
