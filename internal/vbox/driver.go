@@ -83,6 +83,7 @@ type Driver struct {
 	locks  vmLocks
 
 	xmlCache xmlCache // each machine's last XML (DomainGetXMLDesc)
+	stor     storage  // storage pools and the media picture (storage.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 
