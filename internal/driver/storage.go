@@ -43,7 +43,8 @@ type StorageVolInfo struct {
 
 // VolStream is the driver's side of a volume upload or download: the RPC
 // layer's stream (internal/rpc.Stream) seen through what a transfer needs.
-// Recv returns io.EOF once the client finished sending.
+// Recv returns io.EOF once the client finished. A download ends with an
+// empty Send (end of data), the client's finish (Recv's io.EOF) and Finish.
 type VolStream interface {
 	Send(ctx context.Context, data []byte) error
 	Recv(ctx context.Context) ([]byte, error)

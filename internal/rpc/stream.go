@@ -28,6 +28,10 @@ import (
 type Stream interface {
 	// Send writes data to the client, in STREAM CONTINUE packets of at
 	// most StreamChunkMax bytes, and returns once they are on the wire.
+	// Empty data sends one empty CONTINUE packet: libvirt's end of the
+	// data for a download; the client then finishes (Recv returns io.EOF)
+	// and Finish acknowledges it (a STREAM OK the client did not ask for
+	// is a protocol error to libvirt's client).
 	Send(ctx context.Context, data []byte) error
 	// Recv returns the client's next data packet; io.EOF once the client
 	// finished (then call Finish to acknowledge it), ErrStreamAborted if
@@ -161,6 +165,14 @@ func (st *stream) write(ctx context.Context, b []byte) error {
 func (st *stream) Send(ctx context.Context, data []byte) error {
 	if err := st.waitReady(ctx); err != nil {
 		return err
+	}
+	if len(data) == 0 {
+		select {
+		case <-st.done:
+			return ErrStreamClosed
+		default:
+		}
+		return st.write(ctx, st.packet(StatusContinue, nil, nil))
 	}
 	for len(data) > 0 {
 		select {

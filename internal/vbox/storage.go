@@ -25,7 +25,7 @@ import (
 //   - dir pools the user (or virt-install) defines: the files of one
 //     directory, each joined with the registry's medium of that path when
 //     there is one. Their definitions persist in the daemon's state
-//     directory (poolsFileName).
+//     VirtualBox's global extradata (poolKeyPrefix).
 // Reads come from memory: the media picture (mediaCache) and each active
 // dir pool's last directory scan, taken at start, refresh and after the
 // daemon's own changes.
@@ -33,7 +33,6 @@ import (
 const (
 	defaultPoolName = "default-pool"
 	defaultPoolUUID = "1deff1ff-1481-464f-967f-a50fe8936cc4"
-	poolsFileName   = "storage-pools.json"
 )
 
 // libvirt's storage flags (include/libvirt/libvirt-storage.h).
@@ -58,18 +57,17 @@ const (
 
 // storage is the driver's storage state.
 type storage struct {
-	once  sync.Once
-	mu    sync.Mutex // guards pools and scans
-	pools []*poolDef
-	scans map[string][]fileEntry // active dir pools' last scans, by pool name
-	path  string                 // the pools file; "" keeps definitions in memory
-	media mediaCache
+	mu     sync.Mutex // guards what follows; held across a load or save
+	loaded bool
+	pools  []*poolDef
+	scans  map[string][]fileEntry // active dir pools' last scans, by pool name
+	media  mediaCache
 }
 
 // poolDef is a dir pool's definition and state, as persisted.
 type poolDef struct {
 	Name       string `json:"name"`
-	UUID       string `json:"uuid"`
+	UUID       string `json:"-"`
 	Target     string `json:"target"`
 	Autostart  bool   `json:"autostart,omitempty"`
 	Active     bool   `json:"active,omitempty"`
@@ -96,66 +94,71 @@ func (v volRec) handle() driver.StorageVol {
 	return driver.StorageVol{Pool: v.pool, Name: v.name, Key: v.key}
 }
 
-// storageState loads the pool definitions once: active pools stay active
-// across restarts, autostart pools start.
-func (d *Driver) storageState() *storage {
+// lockPools locks the pool table and returns it, loaded: the first call
+// reads the definitions from VirtualBox's global extradata (one
+// `getextradata global enumerate`); pools that were active stay active, and
+// autostart pools start. The caller unlocks s.mu.
+func (d *Driver) lockPools(ctx context.Context) (*storage, error) {
 	s := &d.stor
-	s.once.Do(func() {
-		s.scans = map[string][]fileEntry{}
-		if d.opts.StateDir == "" {
-			return
+	s.mu.Lock()
+	if s.loaded {
+		return s, nil
+	}
+	out, _, err := d.runPolicy(ctx, RetryTransient, "getextradata", "global", "enumerate")
+	if err != nil {
+		s.mu.Unlock()
+		return nil, vboxError("cannot read the storage pool definitions", err)
+	}
+	s.scans = map[string][]fileEntry{}
+	for k, v := range ParseExtraData(out) {
+		uuid, ok := strings.CutPrefix(k, poolKeyPrefix)
+		if !ok {
+			continue
 		}
-		s.path = filepath.Join(d.opts.StateDir, poolsFileName)
-		b, err := os.ReadFile(s.path)
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				d.log.WithError(err).Warn("cannot read the storage pool definitions")
+		p := &poolDef{UUID: uuid, Persistent: true}
+		if _, ok := parseUUID(uuid); !ok || json.Unmarshal([]byte(v), p) != nil || p.Name == "" {
+			d.log.WithField("key", k).Warn("ignoring a damaged storage pool definition")
+			continue
+		}
+		if p.Active || p.Autostart {
+			if entries, err := scanDir(p.Target); err == nil {
+				p.Active = true
+				s.scans[p.Name] = entries
+			} else {
+				p.Active = false
+				d.log.WithError(err).WithField("pool", p.Name).Warn("cannot start storage pool")
 			}
-			return
 		}
-		var defs []*poolDef
-		if err := json.Unmarshal(b, &defs); err != nil {
-			d.log.WithError(err).Warn("ignoring damaged storage pool definitions")
-			return
-		}
-		for _, p := range defs {
-			p.Persistent = true
-			if p.Active || p.Autostart {
-				if entries, err := scanDir(p.Target); err == nil {
-					p.Active = true
-					s.scans[p.Name] = entries
-				} else {
-					p.Active = false
-					d.log.WithError(err).WithField("pool", p.Name).Warn("cannot start storage pool")
-				}
-			}
-			s.pools = append(s.pools, p)
-		}
-	})
-	return s
+		s.pools = append(s.pools, p)
+	}
+	sort.Slice(s.pools, func(i, j int) bool { return s.pools[i].Name < s.pools[j].Name })
+	s.loaded = true
+	return s, nil
 }
 
-// saveLocked writes the persistent pools' definitions (s.mu held).
-func (s *storage) saveLocked() error {
-	if s.path == "" {
+// poolKeyPrefix starts the global extradata key of each persistent pool,
+// followed by its UUID; the value is the definition in JSON.
+const poolKeyPrefix = "virtvboxd/storage-pool/"
+
+// savePool writes a persistent pool's definition (s.mu held).
+func (d *Driver) savePool(ctx context.Context, p *poolDef) error {
+	if !p.Persistent {
 		return nil
 	}
-	var defs []*poolDef
-	for _, p := range s.pools {
-		if p.Persistent {
-			defs = append(defs, p)
-		}
-	}
-	b, err := json.MarshalIndent(defs, "", "  ")
+	b, err := json.Marshal(p)
 	if err != nil {
 		return errdefs.Wrap(errdefs.ErrInternal, err, err.Error())
 	}
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return errdefs.Wrap(errdefs.ErrSystem, err, "cannot save storage pool definitions: "+err.Error())
+	if _, _, err := d.runPolicy(ctx, RetryTransient, "setextradata", "global", poolKeyPrefix+p.UUID, string(b)); err != nil {
+		return vboxError("cannot save storage pool "+p.Name, err)
 	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return errdefs.Wrap(errdefs.ErrSystem, err, "cannot save storage pool definitions: "+err.Error())
+	return nil
+}
+
+// forgetPool removes a pool's definition (s.mu held).
+func (d *Driver) forgetPool(ctx context.Context, p *poolDef) error {
+	if _, _, err := d.runPolicy(ctx, RetryTransient, "setextradata", "global", poolKeyPrefix+p.UUID); err != nil {
+		return vboxError("cannot undefine storage pool "+p.Name, err)
 	}
 	return nil
 }
@@ -239,8 +242,10 @@ func (d *Driver) pool(ctx context.Context, name string) (poolDef, error) {
 	if name == defaultPoolName {
 		return *d.defaultPool(ctx), nil
 	}
-	s := d.storageState()
-	s.mu.Lock()
+	s, err := d.lockPools(ctx)
+	if err != nil {
+		return poolDef{}, err
+	}
 	defer s.mu.Unlock()
 	if p := s.findLocked(name); p != nil {
 		return *p, nil
@@ -264,22 +269,28 @@ func poolHandle(p poolDef) driver.StoragePool {
 }
 
 // allPools returns the registry pool and the dir pools, copied.
-func (d *Driver) allPools(ctx context.Context) []poolDef {
+func (d *Driver) allPools(ctx context.Context) ([]poolDef, error) {
 	out := []poolDef{*d.defaultPool(ctx)}
-	s := d.storageState()
-	s.mu.Lock()
+	s, err := d.lockPools(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	for _, p := range s.pools {
 		out = append(out, *p)
 	}
-	return out
+	return out, nil
 }
 
 // ListAllStoragePools implements driver.Conn with libvirt's
 // VIR_CONNECT_LIST_STORAGE_POOLS_* filters; every pool is of type dir.
 func (c *conn) ListAllStoragePools(ctx context.Context, flags uint32) ([]driver.StoragePool, error) {
+	pools, err := c.d.allPools(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []driver.StoragePool
-	for _, p := range c.d.allPools(ctx) {
+	for _, p := range pools {
 		if poolMatches(p, flags) {
 			out = append(out, poolHandle(p))
 		}
@@ -314,7 +325,11 @@ func (c *conn) StoragePoolLookupByName(ctx context.Context, name string) (driver
 // StoragePoolLookupByUUID implements driver.Conn.
 func (c *conn) StoragePoolLookupByUUID(ctx context.Context, uuid [16]byte) (driver.StoragePool, error) {
 	want := uuidString(uuid)
-	for _, p := range c.d.allPools(ctx) {
+	pools, err := c.d.allPools(ctx)
+	if err != nil {
+		return driver.StoragePool{}, err
+	}
+	for _, p := range pools {
 		if p.UUID == want {
 			return poolHandle(p), nil
 		}
@@ -423,8 +438,10 @@ func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (pool
 	if err != nil {
 		return poolDef{}, err
 	}
-	s := d.storageState()
-	s.mu.Lock()
+	s, err := d.lockPools(ctx)
+	if err != nil {
+		return poolDef{}, err
+	}
 	defer s.mu.Unlock()
 	for _, o := range s.pools {
 		switch {
@@ -443,7 +460,7 @@ func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (pool
 	if old != nil {
 		saved := *old
 		old.Target, old.Persistent = x.Target, true
-		if err := s.saveLocked(); err != nil {
+		if err := d.savePool(ctx, old); err != nil {
 			*old = saved
 			return poolDef{}, err
 		}
@@ -458,7 +475,7 @@ func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (pool
 		s.scans[p.Name] = entries
 		return *p, nil
 	}
-	if err := s.saveLocked(); err != nil {
+	if err := d.savePool(ctx, p); err != nil {
 		s.pools = s.pools[:len(s.pools)-1]
 		return poolDef{}, err
 	}
@@ -475,28 +492,47 @@ func newUUID() string {
 
 // changePool applies fn to a dir pool under the lock and saves; the
 // registry pool refuses every change with what.
-func (d *Driver) changePool(name, what string, fn func(s *storage, p *poolDef) error) error {
+// A pool fn removes from the table is forgotten.
+func (d *Driver) changePool(ctx context.Context, name, what string, fn func(s *storage, p *poolDef) error) error {
 	if name == defaultPoolName {
 		return errdefs.Newf(errdefs.ErrOperationInvalid,
 			"storage pool '%s' is VirtualBox's media registry: it cannot be %s", defaultPoolName, what)
 	}
-	s := d.storageState()
-	s.mu.Lock()
+	s, err := d.lockPools(ctx)
+	if err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	p := s.findLocked(name)
 	if p == nil {
 		return errdefs.Newf(errdefs.ErrNoStoragePool, "no storage pool with matching name '%s'", name)
 	}
-	saved := *p
+	saved, scan, scanned := *p, s.scans[name], s.scans[name] != nil
+	undo := func() {
+		*p = saved
+		if s.findLocked(name) == nil {
+			s.pools = append(s.pools, p)
+		}
+		if scanned {
+			s.scans[name] = scan
+		} else {
+			delete(s.scans, name)
+		}
+	}
 	if err := fn(s, p); err != nil {
-		*p = saved
+		undo()
 		return err
 	}
-	if err := s.saveLocked(); err != nil {
-		*p = saved
-		return err
+	switch {
+	case s.findLocked(name) == nil && saved.Persistent:
+		err = d.forgetPool(ctx, p)
+	case s.findLocked(name) != nil:
+		err = d.savePool(ctx, p)
 	}
-	return nil
+	if err != nil {
+		undo()
+	}
+	return err
 }
 
 // StoragePoolCreate implements driver.Conn: start a dir pool (its directory
@@ -505,7 +541,7 @@ func (c *conn) StoragePoolCreate(ctx context.Context, pool driver.StoragePool, f
 	if flags != 0 {
 		return unsupportedFlags(flags, "virStoragePoolCreate")
 	}
-	return c.d.changePool(pool.Name, "started", func(s *storage, p *poolDef) error {
+	return c.d.changePool(ctx, pool.Name, "started", func(s *storage, p *poolDef) error {
 		if p.Active {
 			return errdefs.Newf(errdefs.ErrOperationInvalid, "storage pool '%s' is already active", p.Name)
 		}
@@ -521,7 +557,7 @@ func (c *conn) StoragePoolCreate(ctx context.Context, pool driver.StoragePool, f
 // StoragePoolDestroy implements driver.Conn: stop a dir pool (its files
 // stay); a transient one is gone.
 func (c *conn) StoragePoolDestroy(ctx context.Context, pool driver.StoragePool) error {
-	return c.d.changePool(pool.Name, "stopped", func(s *storage, p *poolDef) error {
+	return c.d.changePool(ctx, pool.Name, "stopped", func(s *storage, p *poolDef) error {
 		if !p.Active {
 			return errdefs.Newf(errdefs.ErrOperationInvalid, "storage pool '%s' is not active", p.Name)
 		}
@@ -546,7 +582,7 @@ func (s *storage) removeLocked(name string) {
 // StoragePoolUndefine implements driver.Conn: forget an inactive dir pool's
 // definition (its files stay).
 func (c *conn) StoragePoolUndefine(ctx context.Context, pool driver.StoragePool) error {
-	return c.d.changePool(pool.Name, "undefined", func(s *storage, p *poolDef) error {
+	return c.d.changePool(ctx, pool.Name, "undefined", func(s *storage, p *poolDef) error {
 		if p.Active {
 			return errdefs.Newf(errdefs.ErrOperationInvalid, "storage pool '%s' is still active", p.Name)
 		}
@@ -577,7 +613,7 @@ func (c *conn) StoragePoolRefresh(ctx context.Context, pool driver.StoragePool, 
 
 // rescan re-reads an active dir pool's directory.
 func (d *Driver) rescan(name string) error {
-	s := d.storageState()
+	s := &d.stor
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.findLocked(name)
@@ -595,12 +631,19 @@ func (d *Driver) rescan(name string) error {
 // rescanPath re-reads the active dir pools whose directory holds path.
 func (d *Driver) rescanPath(path string) {
 	dir := filepath.Dir(filepath.Clean(path))
-	for _, p := range d.allPools(context.Background()) {
-		if p.Name != defaultPoolName && p.Active && p.Target == dir {
-			if err := d.rescan(p.Name); err != nil {
-				d.log.WithError(err).WithField("pool", p.Name).Warn("cannot rescan storage pool")
-			}
+	s := &d.stor
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pools {
+		if !p.Active || p.Target != dir {
+			continue
 		}
+		entries, err := scanDir(p.Target)
+		if err != nil {
+			d.log.WithError(err).WithField("pool", p.Name).Warn("cannot rescan storage pool")
+			continue
+		}
+		s.scans[p.Name] = entries
 	}
 }
 
@@ -616,7 +659,7 @@ func (c *conn) StoragePoolSetAutostart(ctx context.Context, pool driver.StorageP
 	if pool.Name == defaultPoolName && autostart {
 		return nil
 	}
-	return c.d.changePool(pool.Name, "set not to autostart", func(s *storage, p *poolDef) error {
+	return c.d.changePool(ctx, pool.Name, "set not to autostart", func(s *storage, p *poolDef) error {
 		if !p.Persistent {
 			return errdefs.New(errdefs.ErrInvalidArg, "cannot set autostart for transient storage pool")
 		}
@@ -675,7 +718,7 @@ func (d *Driver) poolVols(ctx context.Context, p poolDef) ([]volRec, error) {
 		sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
 		return out, nil
 	}
-	s := d.storageState()
+	s := &d.stor
 	s.mu.Lock()
 	entries := s.scans[p.Name]
 	s.mu.Unlock()
@@ -737,7 +780,10 @@ func (c *conn) StorageVolLookupByName(ctx context.Context, pool driver.StoragePo
 // findVol returns the first volume of the active pools (dir pools first,
 // then the registry's) that match.
 func (d *Driver) findVol(ctx context.Context, match func(volRec) bool) (volRec, bool, error) {
-	pools := d.allPools(ctx)
+	pools, err := d.allPools(ctx)
+	if err != nil {
+		return volRec{}, false, err
+	}
 	pools = append(pools[1:], pools[0])
 	for _, p := range pools {
 		if !p.Active {

@@ -114,6 +114,16 @@ func (c *conn) StorageVolDownload(ctx context.Context, vol driver.StorageVol, st
 				return
 			}
 		}
+		// libvirt's end of data is an empty packet; the client then
+		// finishes, and Finish acknowledges it.
+		if err := st.Send(ctx, nil); err != nil {
+			st.Abort(err)
+			return
+		}
+		if _, err := st.Recv(ctx); !errors.Is(err, io.EOF) {
+			st.Abort(err)
+			return
+		}
 		st.Finish(ctx)
 	}()
 	return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -95,7 +96,7 @@ func FormatPool(p Pool) (string, error) {
 	if err != nil {
 		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format pool XML: "+err.Error())
 	}
-	return s + "\n", nil
+	return libvirtStyle(s), nil
 }
 
 // FormatVol writes a volume's XML as vol-dumpxml shows it.
@@ -109,7 +110,7 @@ func FormatVol(v Vol) (string, error) {
 	if err != nil {
 		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format volume XML: "+err.Error())
 	}
-	return s + "\n", nil
+	return libvirtStyle(s), nil
 }
 
 // ParseVol reads a vol-create document: a file volume with a name and a
@@ -238,3 +239,24 @@ func CreateFormat(spec VolSpec) (string, error) {
 
 // Describe is a short text of a volume for logs and errors.
 func (v Vol) Describe() string { return fmt.Sprintf("%s (%s)", v.Name, v.Path) }
+
+// libvirtStyle writes encoding/xml's output as libvirt does: empty elements
+// as <x/>, attributes in single quotes, quote entities by name (the same
+// rewrite as domxml.FormatXML's).
+func libvirtStyle(s string) string {
+	s = emptyElement.ReplaceAllStringFunc(s, func(m string) string {
+		g := emptyElement.FindStringSubmatch(m)
+		if g[1] != g[3] {
+			return m
+		}
+		return "<" + g[1] + g[2] + "/>"
+	})
+	s = doubleQuoted.ReplaceAllString(s, "$1='$2'")
+	return libvirtEntities.Replace(s) + "\n"
+}
+
+var (
+	emptyElement    = regexp.MustCompile(`<([A-Za-z_][-A-Za-z0-9_.:]*)((?:\s+[^<>]*?[^<>/])?)></([A-Za-z_][-A-Za-z0-9_.:]*)>`)
+	doubleQuoted    = regexp.MustCompile(`(\s[A-Za-z_][-A-Za-z0-9_.:]*)="([^"]*)"`)
+	libvirtEntities = strings.NewReplacer("&#39;", "&apos;", "&#34;", "&quot;")
+)

@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mediumInfo reads `showmediuminfo` of path from the simulator as a map of
+// its "Label: value" lines ("" when VirtualBox does not know the path).
+func mediumInfo(t *testing.T, s *sim, path string) map[string]string {
+	t.Helper()
+	out, _, err := s.VBoxManage(t, "showmediuminfo", path)
+	if err != nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && !strings.HasPrefix(l, " ") {
+			m[k] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+// TestVirshStorage drives pools and volumes with the stock virsh on each
+// VirtualBox version and checks the simulated VirtualBox after each step.
+func TestVirshStorage(t *testing.T) {
+	for _, v := range simVersions {
+		t.Run(v, func(t *testing.T) { virshStorage(t, v) })
+	}
+}
+
+func virshStorage(t *testing.T, version string) {
+	d := startDaemon(t, withSimVersion(version))
+	s := d.Sim
+	dir := filepath.Join(d.Dir, "images")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	expectMedium := func(t *testing.T, path string, want map[string]string) {
+		t.Helper()
+		got := mediumInfo(t, s, path)
+		if got == nil {
+			t.Fatalf("VirtualBox does not know %s", path)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %s = %q, want %q", filepath.Base(path), k, got[k], v)
+			}
+		}
+	}
+
+	t.Run("pools", func(t *testing.T) {
+		contains(t, "pool-list", d.mustVirsh(t, "pool-list", "--all"), "default-pool", "active")
+		d.mustVirsh(t, "pool-define-as", "img", "dir", "--target", dir)
+		contains(t, "pool-list --inactive", d.mustVirsh(t, "pool-list", "--inactive"), "img")
+		d.mustVirsh(t, "pool-start", "img")
+		d.mustVirsh(t, "pool-autostart", "img")
+		contains(t, "pool-info", d.mustVirsh(t, "pool-info", "img"), "State:          running", "Persistent:     yes",
+			"Autostart:      yes")
+		contains(t, "pool-dumpxml", d.mustVirsh(t, "pool-dumpxml", "img"), "<pool type='dir'>", "<name>img</name>",
+			"<path>"+dir+"</path>")
+		uuid := strings.TrimSpace(d.mustVirsh(t, "pool-uuid", "img"))
+		if got := strings.TrimSpace(d.mustVirsh(t, "pool-name", uuid)); got != "img" {
+			t.Errorf("pool-name %s = %q", uuid, got)
+		}
+	})
+
+	t.Run("volumes", func(t *testing.T) {
+		contains(t, "vol-create-as", d.mustVirsh(t, "vol-create-as", "img", "d1.vdi", "10M", "--format", "vdi"), "d1.vdi")
+		expectMedium(t, filepath.Join(dir, "d1.vdi"), map[string]string{"Storage format": "VDI", "Capacity": "10 MBytes",
+			"Format variant": "dynamic default"})
+		d.mustVirsh(t, "vol-create-as", "img", "d2.vmdk", "20M", "--allocation", "20M", "--format", "vmdk")
+		expectMedium(t, filepath.Join(dir, "d2.vmdk"), map[string]string{"Storage format": "VMDK", "Capacity": "20 MBytes",
+			"Format variant": "fixed default"})
+		d.mustVirsh(t, "vol-create-as", "img", "d3.vhd", "5M", "--format", "vpc")
+		expectMedium(t, filepath.Join(dir, "d3.vhd"), map[string]string{"Storage format": "VHD", "Capacity": "5 MBytes"})
+
+		list := d.mustVirsh(t, "vol-list", "img")
+		contains(t, "vol-list", list, filepath.Join(dir, "d1.vdi"), filepath.Join(dir, "d2.vmdk"), filepath.Join(dir, "d3.vhd"))
+		contains(t, "vol-list default-pool", d.mustVirsh(t, "vol-list", "default-pool"), "d1.vdi", "d2.vmdk")
+		contains(t, "vol-info", d.mustVirsh(t, "vol-info", "--pool", "img", "d1.vdi"), "Type:           file",
+			"Capacity:       10.00 MiB")
+		key := mediumInfo(t, s, filepath.Join(dir, "d1.vdi"))["UUID"]
+		contains(t, "vol-dumpxml", d.mustVirsh(t, "vol-dumpxml", "--pool", "img", "d1.vdi"), "<key>"+key+"</key>",
+			"<format type='vdi'/>", "<path>"+filepath.Join(dir, "d1.vdi")+"</path>", "<capacity unit='bytes'>10485760</capacity>")
+		if got := strings.TrimSpace(d.mustVirsh(t, "vol-key", "--pool", "img", "d1.vdi")); got != key {
+			t.Errorf("vol-key = %q, want the medium UUID %s", got, key)
+		}
+		if got := strings.TrimSpace(d.mustVirsh(t, "vol-path", "--pool", "img", "d1.vdi")); got != filepath.Join(dir, "d1.vdi") {
+			t.Errorf("vol-path = %q", got)
+		}
+		if got := strings.TrimSpace(d.mustVirsh(t, "vol-name", key)); got != "d1.vdi" {
+			t.Errorf("vol-name by key = %q", got)
+		}
+		contains(t, "vol-pool by path", d.mustVirsh(t, "vol-pool", filepath.Join(dir, "d1.vdi")), "img")
+
+		d.mustVirsh(t, "vol-resize", "--pool", "img", "d1.vdi", "20M")
+		expectMedium(t, filepath.Join(dir, "d1.vdi"), map[string]string{"Capacity": "20 MBytes"})
+		contains(t, "shrink", d.virshFails(t, "vol-resize", "--pool", "img", "d1.vdi", "5M"), "shrink")
+		expectMedium(t, filepath.Join(dir, "d1.vdi"), map[string]string{"Capacity": "20 MBytes"})
+
+		d.mustVirsh(t, "vol-clone", "--pool", "img", "d1.vdi", "d1c.vdi")
+		expectMedium(t, filepath.Join(dir, "d1c.vdi"), map[string]string{"Storage format": "VDI", "Capacity": "20 MBytes"})
+
+		d.mustVirsh(t, "vol-delete", "--pool", "img", "d3.vhd")
+		if mediumInfo(t, s, filepath.Join(dir, "d3.vhd")) != nil || exists(filepath.Join(dir, "d3.vhd")) {
+			t.Errorf("d3.vhd still registered or on disk after vol-delete")
+		}
+	})
+
+	t.Run("upload and download", func(t *testing.T) {
+		data := bytes.Repeat([]byte("virtvboxd volume stream "), 30000) // 720 kB: several stream packets
+		src := filepath.Join(d.Dir, "upload.iso")
+		if err := os.WriteFile(src, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "boot.iso"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d.mustVirsh(t, "pool-refresh", "img")
+		d.mustVirsh(t, "vol-upload", "--pool", "img", "boot.iso", src)
+		if got, _ := os.ReadFile(filepath.Join(dir, "boot.iso")); !bytes.Equal(got, data) {
+			t.Fatalf("after vol-upload the file holds %d bytes, want %d", len(got), len(data))
+		}
+		contains(t, "vol-info after upload", d.mustVirsh(t, "vol-info", "--pool", "img", "boot.iso"), "Capacity:       703.12 KiB")
+		dst := filepath.Join(d.Dir, "download.iso")
+		d.mustVirsh(t, "vol-download", "--pool", "img", "boot.iso", dst)
+		if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+			t.Fatalf("vol-download wrote %d bytes, want %d", len(got), len(data))
+		}
+		d.mustVirsh(t, "vol-download", "--pool", "img", "boot.iso", dst, "--offset", "24", "--length", "48")
+		if got, _ := os.ReadFile(dst); !bytes.Equal(got, data[24:72]) {
+			t.Fatalf("vol-download --offset 24 --length 48 wrote %q", got)
+		}
+	})
+
+	t.Run("in use", func(t *testing.T) {
+		s.mustVBoxManage(t, "createvm", "--name", "user", "--register")
+		s.mustVBoxManage(t, "storagectl", "user", "--name", "SATA", "--add", "sata")
+		s.mustVBoxManage(t, "storageattach", "user", "--storagectl", "SATA", "--port", "0", "--device", "0",
+			"--type", "hdd", "--medium", filepath.Join(dir, "d1.vdi"))
+		contains(t, "vol-delete in use", d.virshFails(t, "vol-delete", "--pool", "img", "d1.vdi"),
+			"Requested operation is not valid: cannot delete volume 'd1.vdi': it is in use by domain 'user'")
+		if !exists(filepath.Join(dir, "d1.vdi")) || mediumInfo(t, s, filepath.Join(dir, "d1.vdi")) == nil {
+			t.Errorf("a volume in use was deleted")
+		}
+		contains(t, "vol-upload in use", d.virshFails(t, "vol-upload", "--pool", "img", "d1.vdi", filepath.Join(d.Dir, "upload.iso")),
+			"it is in use by domain 'user'")
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		before := d.mustVirsh(t, "pool-list", "--all", "--name")
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"pool-define-as", "nodir", "dir", "--target", filepath.Join(d.Dir, "missing")}, "cannot open directory"},
+			{[]string{"pool-create-as", "nodir", "dir", "--target", filepath.Join(d.Dir, "missing")}, "No such file or directory"},
+			{[]string{"pool-define-as", "--name", "-x", "--type", "dir", "--target", dir + "2"}, "must not start with '-'"},
+			{[]string{"pool-define-as", "q'uote", "dir", "--target", dir + "2"}, "must not contain"},
+			{[]string{"pool-define-as", "other", "dir", "--target", dir}, "Storage source conflict with pool: 'img'"},
+			{[]string{"pool-define-as", "lv", "logical", "--target", dir}, "only 'dir' pools"},
+			{[]string{"pool-destroy", "default-pool"}, "cannot be stopped"},
+			{[]string{"pool-info", "nosuch"}, "Storage pool not found: no storage pool with matching name 'nosuch'"},
+		} {
+			contains(t, strings.Join(c.args, " "), d.virshFails(t, c.args...), c.want)
+		}
+		if after := d.mustVirsh(t, "pool-list", "--all", "--name"); after != before {
+			t.Errorf("pool list changed by refused calls:\n%s\nthen\n%s", before, after)
+		}
+		vols := d.mustVirsh(t, "vol-list", "img")
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"vol-create-as", "img", "x.qcow2", "1M", "--format", "qcow2"}, "volume format 'qcow2' is not supported by VirtualBox"},
+			{[]string{"vol-create-as", "img", "--name", "-x.vdi", "--capacity", "1M"}, "must not start with '-'"},
+			{[]string{"vol-create-as", "img", "x\".vdi", "1M"}, "must not contain"},
+			{[]string{"vol-create-as", "img", "d2.vmdk", "1M", "--format", "vmdk"}, "storage volume 'd2.vmdk' exists already"},
+			{[]string{"vol-info", "--pool", "img", "nosuch.vdi"}, "Storage volume not found: no storage vol with matching path 'nosuch.vdi'"},
+		} {
+			contains(t, strings.Join(c.args, " "), d.virshFails(t, c.args...), c.want)
+		}
+		if after := d.mustVirsh(t, "vol-list", "img"); after != vols {
+			t.Errorf("volume list changed by refused calls:\n%s\nthen\n%s", vols, after)
+		}
+	})
+
+	d.restart(t) // in the parent test: a subtest's cleanup would stop the new daemon
+	t.Run("restart keeps pools", func(t *testing.T) {
+		contains(t, "pool-info after restart", d.mustVirsh(t, "pool-info", "img"), "State:          running",
+			"Autostart:      yes")
+		contains(t, "vol-list after restart", d.mustVirsh(t, "vol-list", "img"), "d1.vdi", "boot.iso")
+	})
+
+	t.Run("undefine --remove-all-storage", func(t *testing.T) {
+		xml := strings.ReplaceAll(`<domain type='vbox'><name>gone</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type>hvm</type></os><devices><disk type='file' device='disk'><source file='DISK'/><target dev='sda' bus='sata'/></disk>
+</devices></domain>`, "DISK", filepath.Join(dir, "d2.vmdk"))
+		f := filepath.Join(d.Dir, "gone.xml")
+		if err := os.WriteFile(f, []byte(xml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d.mustVirsh(t, "define", f)
+		contains(t, "vol-delete of an attached disk", d.virshFails(t, "vol-delete", "--pool", "img", "d2.vmdk"), "in use by domain 'gone'")
+		d.mustVirsh(t, "undefine", "gone", "--remove-all-storage")
+		if exists(filepath.Join(dir, "d2.vmdk")) || mediumInfo(t, s, filepath.Join(dir, "d2.vmdk")) != nil {
+			t.Errorf("undefine --remove-all-storage left d2.vmdk behind")
+		}
+		if _, _, err := s.VBoxManage(t, "showvminfo", "gone"); err == nil {
+			t.Errorf("gone is still registered")
+		}
+	})
+
+	t.Run("pool stop and undefine", func(t *testing.T) {
+		contains(t, "undefine active", d.virshFails(t, "pool-undefine", "img"), "still active")
+		d.mustVirsh(t, "pool-destroy", "img")
+		contains(t, "pool-list --inactive", d.mustVirsh(t, "pool-list", "--inactive"), "img")
+		d.mustVirsh(t, "pool-undefine", "img")
+		if out := d.mustVirsh(t, "pool-list", "--all", "--name"); strings.TrimSpace(out) != "default-pool" {
+			t.Errorf("pool-list after undefine:\n%s", out)
+		}
+		if !exists(filepath.Join(dir, "d1.vdi")) {
+			t.Errorf("pool-undefine removed the files")
+		}
+		if out := s.mustVBoxManage(t, "getextradata", "global", "enumerate"); strings.Contains(out, "storage-pool") {
+			t.Errorf("the pool's definition is still in VirtualBox's extradata:\n%s", out)
+		}
+	})
+}
