@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -229,6 +230,116 @@ func virshStorage(t *testing.T, version string) {
 		}
 		if out := s.mustVBoxManage(t, "getextradata", "global", "enumerate"); strings.Contains(out, "storage-pool") {
 			t.Errorf("the pool's definition is still in VirtualBox's extradata:\n%s", out)
+		}
+	})
+}
+
+// TestStorageTools runs the issue's virt-install command (a new disk and an
+// ISO in a directory no pool covers yet) and Ansible's virt_pool against one
+// daemon.
+func TestStorageTools(t *testing.T) {
+	virtInstall := requireTool(t, "virt-install")
+	playbook := requireTool(t, "ansible-playbook")
+	requirePythonModule(t, "lxml", "python3-lxml")
+	requirePythonLibvirt(t)
+	d := startDaemon(t)
+	s := d.Sim
+	home := t.TempDir()
+	dir := filepath.Join(d.Dir, "install")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	iso := filepath.Join(dir, "boot.iso")
+	if err := os.WriteFile(iso, []byte("an installer"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, prog string, args ...string) (string, string, error) {
+		t.Helper()
+		cmd := exec.Command(prog, args...)
+		cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"),
+			"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "ANSIBLE_LOCAL_TEMP="+filepath.Join(home, "ansible-tmp"),
+			"ANSIBLE_STDOUT_CALLBACK=json", "ANSIBLE_LOCALHOST_WARNING=false", "ANSIBLE_INVENTORY_UNPARSED_WARNING=false")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return out.String(), errb.String(), err
+	}
+	tool := func(t *testing.T, prog string, args ...string) string {
+		t.Helper()
+		out, errOut, err := run(t, prog, args...)
+		if err != nil {
+			t.Fatalf("%s %s: %v\nstdout: %s\nstderr: %s", filepath.Base(prog), strings.Join(args, " "), err, out, errOut)
+		}
+		return out
+	}
+
+	t.Run("virt-install new disk and cdrom", func(t *testing.T) {
+		disk := filepath.Join(dir, "vi1.vdi")
+		_, errOut, err := run(t, virtInstall, "--connect", d.URI(), "--name", "vi1", "--memory", "512", "--osinfo", "debian11",
+			"--disk", "path="+disk+",size=1", "--cdrom", iso, "--noautoconsole")
+		if err != nil {
+			// virt-install defines the install-phase domain, starts it,
+			// then defines the post-install document (boot from disk, the
+			// ISO ejected) while the guest runs, which the domain driver
+			// refuses (VirtualBox changes only powered-off machines); its
+			// clean-up then tries to delete the new disk, which is refused
+			// as the running machine uses it. Anything else is a failure.
+			contains(t, "virt-install's errors", errOut,
+				"ERROR    Requested operation is not valid: cannot change the configuration of domain 'vi1' while it is running",
+				"Failed to remove disk 'vi1.vdi': Requested operation is not valid: cannot delete volume 'vi1.vdi': it is in use by domain 'vi1'")
+			if n := strings.Count(errOut, "ERROR"); n != 2 {
+				t.Errorf("virt-install: %d errors, want the 2 above:\n%s", n, errOut)
+			}
+		}
+		vm := machineReadable(s.mustVBoxManage(t, "showvminfo", "vi1", "--machinereadable"))
+		if vm["VMState"] != "running" {
+			t.Errorf("vi1 is %q, want running", vm["VMState"])
+		}
+		attached := map[string]bool{}
+		for k, v := range vm {
+			if strings.Contains(k, "Controller-") && !strings.Contains(k, "ImageUUID") {
+				attached[v] = true
+			}
+		}
+		if !attached[disk] || !attached[iso] {
+			t.Errorf("vi1 does not attach both %s and %s: %v", disk, iso, vm)
+		}
+		m := mediumInfo(t, s, disk)
+		if m["Storage format"] != "VDI" || m["Capacity"] != "1024 MBytes" {
+			t.Errorf("the new disk: %v", m)
+		}
+		// virt-install made a pool for the directory, started and autostarted.
+		contains(t, "pool-info install", d.mustVirsh(t, "pool-info", "install"), "State:          running", "Autostart:      yes")
+		contains(t, "vol-list install", d.mustVirsh(t, "vol-list", "install"), "vi1.vdi", "boot.iso")
+	})
+
+	t.Run("ansible virt_pool", func(t *testing.T) {
+		play := `- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: list_pools
+      community.libvirt.virt_pool: {command: list_pools, uri: "{{ uri }}"}
+    - name: facts
+      community.libvirt.virt_pool: {command: facts, uri: "{{ uri }}"}
+`
+		f := filepath.Join(home, "pools.yml")
+		if err := os.WriteFile(f, []byte(play), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := tool(t, playbook, "-i", "localhost,", "-e", "uri="+d.URI(), "-e", "ansible_python_interpreter=/usr/bin/python3", f)
+		res := ansibleResults(t, out)
+		if pools, _ := res["list_pools"]["list_pools"].([]any); !containsAny(pools, "default-pool") || !containsAny(pools, "install") {
+			t.Errorf("list_pools: %v", res["list_pools"])
+		}
+		facts, _ := res["facts"]["ansible_facts"].(map[string]any)
+		pools, _ := facts["ansible_libvirt_pools"].(map[string]any)
+		install, _ := pools["install"].(map[string]any)
+		if install["state"] != "active" || install["path"] != dir || install["type"] != "dir" {
+			t.Errorf("facts of pool install: %v", install)
+		}
+		if vols, _ := install["volumes"].([]any); !containsAny(vols, "vi1.vdi") || !containsAny(vols, "boot.iso") {
+			t.Errorf("facts volumes of pool install: %v", install["volumes"])
 		}
 	})
 }
