@@ -37,8 +37,9 @@ type Stream interface {
 	// finished (then call Finish to acknowledge it), ErrStreamAborted if
 	// it aborted.
 	Recv(ctx context.Context) ([]byte, error)
-	// Finish ends the stream successfully: STREAM OK (end of the data, or
-	// the acknowledgement of the client's end).
+	// Finish ends the stream successfully: STREAM OK, the acknowledgement
+	// of the client's end (after a download's empty Send, or an upload's
+	// data).
 	Finish(ctx context.Context) error
 	// Abort ends the stream with err, sent as a STREAM ERROR (mapped as a
 	// driver error).
