@@ -24,8 +24,8 @@ import (
 //     active; it cannot be defined, stopped or undefined.
 //   - dir pools the user (or virt-install) defines: the files of one
 //     directory, each joined with the registry's medium of that path when
-//     there is one. Their definitions persist in the daemon's state
-//     VirtualBox's global extradata (poolKeyPrefix).
+//     there is one. Their definitions persist in VirtualBox's global
+//     extradata (poolKeyPrefix).
 // Reads come from memory: the media picture (mediaCache) and each active
 // dir pool's last directory scan, taken at start, refresh and after the
 // daemon's own changes.
@@ -393,7 +393,7 @@ func (c *conn) StoragePoolGetXMLDesc(ctx context.Context, pool driver.StoragePoo
 }
 
 // StoragePoolDefineXML implements driver.Conn: a dir pool over an existing
-// directory, kept in the daemon's state directory.
+// directory, kept in VirtualBox's global extradata.
 func (c *conn) StoragePoolDefineXML(ctx context.Context, doc string, flags uint32) (driver.StoragePool, error) {
 	if flags&^poolDefValidate != 0 {
 		return driver.StoragePool{}, unsupportedFlags(flags, "virStoragePoolDefineXML")
@@ -426,9 +426,11 @@ func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (pool
 		return poolDef{}, err
 	}
 	if x.UUID != "" {
-		if _, ok := parseUUID(x.UUID); !ok {
+		u, ok := parseUUID(x.UUID)
+		if !ok {
 			return poolDef{}, errdefs.Newf(errdefs.ErrXML, "malformed uuid element: '%s'", x.UUID)
 		}
+		x.UUID = uuidString(u)
 	}
 	if x.Name == defaultPoolName || x.UUID == defaultPoolUUID {
 		return poolDef{}, errdefs.Newf(errdefs.ErrOperationInvalid,
@@ -454,8 +456,12 @@ func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (pool
 		}
 	}
 	old := s.findLocked(x.Name)
-	if old != nil && (!persistent || old.Active && old.Target != x.Target) {
-		return poolDef{}, errdefs.Newf(errdefs.ErrOperationInvalid, "storage pool '%s' is already active", x.Name)
+	switch {
+	case old != nil && !persistent:
+		return poolDef{}, errdefs.Newf(errdefs.ErrOperationFailed, "pool '%s' already exists", x.Name)
+	case old != nil && old.Active && old.Target != x.Target:
+		return poolDef{}, errdefs.Newf(errdefs.ErrOperationInvalid,
+			"storage pool '%s' is active: stop it before changing its target", x.Name)
 	}
 	if old != nil {
 		saved := *old
