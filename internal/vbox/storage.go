@@ -874,6 +874,12 @@ func (d *Driver) newVolPath(ctx context.Context, p poolDef, spec poolxml.VolSpec
 		name += "." + strings.ToLower(format) // as createmedium would
 	}
 	path := filepath.Join(p.Target, name)
+	if p.Name == defaultPoolName {
+		// VirtualBox's default machine folder may not exist yet.
+		if err := os.MkdirAll(p.Target, 0o755); err != nil {
+			return "", "", errdefs.Newf(errdefs.ErrSystem, "cannot create directory '%s': %s", p.Target, errText(err))
+		}
+	}
 	media, err := d.media(ctx)
 	if err != nil {
 		return "", "", err
