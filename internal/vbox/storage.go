@@ -361,7 +361,11 @@ func (d *Driver) poolInfo(ctx context.Context, p poolDef) (driver.StoragePoolInf
 	}
 	info := driver.StoragePoolInfo{State: driver.PoolRunning}
 	var fs syscall.Statfs_t
-	if err := syscall.Statfs(p.Target, &fs); err == nil {
+	dir := p.Target // the registry pool's folder may not exist yet: its file system is its parent's
+	for !fileExists(dir) && filepath.Dir(dir) != dir {
+		dir = filepath.Dir(dir)
+	}
+	if err := syscall.Statfs(dir, &fs); err == nil {
 		info.Capacity = fs.Blocks * uint64(fs.Bsize)
 		info.Available = fs.Bavail * uint64(fs.Bsize)
 	}
