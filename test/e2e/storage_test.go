@@ -114,7 +114,9 @@ func virshStorage(t *testing.T, version string) {
 	})
 
 	t.Run("upload and download", func(t *testing.T) {
-		data := bytes.Repeat([]byte("virtvboxd volume stream "), 30000) // 720 kB: several stream packets
+		// 3.6 MB: 14 stream packets, more than the 8 a stream queues
+		// before the daemon stops reading the connection.
+		data := bytes.Repeat([]byte("virtvboxd volume stream "), 150000)
 		src := filepath.Join(d.Dir, "upload.iso")
 		if err := os.WriteFile(src, data, 0o644); err != nil {
 			t.Fatal(err)
@@ -127,7 +129,7 @@ func virshStorage(t *testing.T, version string) {
 		if got, _ := os.ReadFile(filepath.Join(dir, "boot.iso")); !bytes.Equal(got, data) {
 			t.Fatalf("after vol-upload the file holds %d bytes, want %d", len(got), len(data))
 		}
-		contains(t, "vol-info after upload", d.mustVirsh(t, "vol-info", "--pool", "img", "boot.iso"), "Capacity:       703.12 KiB")
+		contains(t, "vol-info after upload", d.mustVirsh(t, "vol-info", "--pool", "img", "boot.iso"), "Capacity:       3.43 MiB")
 		dst := filepath.Join(d.Dir, "download.iso")
 		d.mustVirsh(t, "vol-download", "--pool", "img", "boot.iso", dst)
 		if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
