@@ -40,6 +40,9 @@ var (
 	ErrOperationUnsupported = errors.New("operation not supported")          // VIR_ERR_OPERATION_UNSUPPORTED
 	ErrNoDomainMetadata     = errors.New("metadata not found")               // VIR_ERR_NO_DOMAIN_METADATA
 	ErrNoNetwork            = errors.New("network not found")                // VIR_ERR_NO_NETWORK
+	ErrNoStoragePool        = errors.New("storage pool not found")           // VIR_ERR_NO_STORAGE_POOL
+	ErrNoStorageVol         = errors.New("storage volume not found")         // VIR_ERR_NO_STORAGE_VOL
+	ErrStorageVolExists     = errors.New("storage volume exists")            // VIR_ERR_STORAGE_VOL_EXIST
 )
 
 // Error is a classified failure with a detail for humans and an optional
@@ -86,7 +89,7 @@ func ClassOf(err error) error {
 	for _, c := range []error{ErrInternal, ErrNoSupport, ErrNoConnect, ErrInvalidArg, ErrOperationFailed, ErrXML,
 		ErrDomainExists, ErrOperationDenied, ErrNoDomain, ErrOperationInvalid, ErrConfigUnsupported,
 		ErrOperationTimeout, ErrNoDomainSnapshot, ErrArgUnsupported, ErrSystem, ErrAgentUnresponsive,
-		ErrOperationUnsupported, ErrNoDomainMetadata, ErrNoNetwork} {
+		ErrOperationUnsupported, ErrNoDomainMetadata, ErrNoNetwork, ErrNoStoragePool, ErrNoStorageVol, ErrStorageVolExists} {
 		if errors.Is(err, c) {
 			return c
 		}

@@ -37,6 +37,9 @@ var templates = map[int32]string{
 	errOperationUnsupported: "Operation not supported: %s",
 	errNoDomainMetadata:     "metadata not found: %s",
 	errNoNetwork:            "Network not found: %s",
+	errNoStoragePool:        "Storage pool not found: %s",
+	errNoStorageVol:         "Storage volume not found: %s",
+	errStorageVolExist:      "storage volume %s exists already",
 	errAgentUnresponsive:    "Guest agent is not responding: %s",
 }
 
@@ -60,6 +63,9 @@ var classCodes = map[error]int32{
 	errdefs.ErrOperationUnsupported: errOperationUnsupported,
 	errdefs.ErrNoDomainMetadata:     errNoDomainMetadata,
 	errdefs.ErrNoNetwork:            errNoNetwork,
+	errdefs.ErrNoStoragePool:        errNoStoragePool,
+	errdefs.ErrNoStorageVol:         errNoStorageVol,
+	errdefs.ErrStorageVolExists:     errStorageVolExist,
 	errdefs.ErrAgentUnresponsive:    errAgentUnresponsive,
 }
 

@@ -1415,6 +1415,8 @@ const (
 	errNoDomain             int32 = 42 // VIR_ERR_NO_DOMAIN
 	errNoNetwork            int32 = 43 // VIR_ERR_NO_NETWORK
 	errAuthFailed           int32 = 45 // VIR_ERR_AUTH_FAILED
+	errNoStoragePool        int32 = 49 // VIR_ERR_NO_STORAGE_POOL
+	errNoStorageVol         int32 = 50 // VIR_ERR_NO_STORAGE_VOL
 	errOperationInvalid     int32 = 55 // VIR_ERR_OPERATION_INVALID
 	errConfigUnsupported    int32 = 67 // VIR_ERR_CONFIG_UNSUPPORTED
 	errOperationTimeout     int32 = 68 // VIR_ERR_OPERATION_TIMEOUT
@@ -1424,6 +1426,7 @@ const (
 	errOverflow             int32 = 82 // VIR_ERR_OVERFLOW
 	errOperationUnsupported int32 = 84 // VIR_ERR_OPERATION_UNSUPPORTED
 	errAgentUnresponsive    int32 = 86 // VIR_ERR_AGENT_UNRESPONSIVE
+	errStorageVolExist      int32 = 90 // VIR_ERR_STORAGE_VOL_EXIST
 	errNoServer             int32 = 95 // VIR_ERR_NO_SERVER
 	errNoClient             int32 = 96 // VIR_ERR_NO_CLIENT
 )

@@ -38,6 +38,8 @@ func (c *conn) DomainDefineXML(ctx context.Context, doc string, flags uint32) (d
 }
 
 func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
+	// A define may attach (and so register) media or detach them.
+	defer d.stor.media.invalidate()
 	dom, err := domxml.ParseDomain(doc)
 	if err != nil {
 		return Machine{}, err
@@ -504,6 +506,7 @@ func (d *Driver) undefine(ctx context.Context, dom driver.Domain, flags uint32) 
 	}
 	d.inv.Forget(uuidString(dom.UUID))
 	d.inv.Invalidate()
+	d.stor.media.invalidate() // its disks are no longer in use
 	if cfg != "" {
 		for _, err := range removeMachineFiles(cfg, logs) {
 			d.log.WithError(err).Warn("cannot remove an undefined machine's files")

@@ -359,12 +359,12 @@ func (c *conn) DomainGetBlockInfo(ctx context.Context, dom driver.Domain, path s
 	if kind == "" {
 		kind = "disk"
 	}
-	return c.d.media.info(ctx, c.d, kind, disk.Source.File.File)
+	return c.d.blockInfo.info(ctx, c.d, kind, disk.Source.File.File)
 }
 
-// mediaCache keeps showmediuminfo's figures per image file, valid while the
+// blockInfoCache keeps showmediuminfo's figures per image file, valid while the
 // file's size and modification time are unchanged.
-type mediaCache struct {
+type blockInfoCache struct {
 	mu sync.Mutex // guards m
 	m  map[string]mediumEntry
 }
@@ -375,7 +375,7 @@ type mediumEntry struct {
 	info  driver.BlockInfo
 }
 
-func (mc *mediaCache) info(ctx context.Context, d *Driver, kind, path string) (driver.BlockInfo, error) {
+func (mc *blockInfoCache) info(ctx context.Context, d *Driver, kind, path string) (driver.BlockInfo, error) {
 	fi, statErr := os.Stat(path)
 	if statErr == nil {
 		mc.mu.Lock()

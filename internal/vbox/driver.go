@@ -87,12 +87,13 @@ type Driver struct {
 	locks  vmLocks
 	events eventHub // domain events (events.go)
 
-	xmlCache xmlCache   // each machine's last XML (DomainGetXMLDesc)
-	media    mediaCache // image figures (DomainGetBlockInfo)
-	stats    statsCache // the last round of statistics (stats.go)
-	consoles consoles   // open serial console sessions (DomainOpenConsole)
-	snaps    snapCache  // each snapshot's facts, by snapshot UUID (snapshot.go)
-	nets     netCache   // the networks (network.go)
+	xmlCache  xmlCache       // each machine's last XML (DomainGetXMLDesc)
+	blockInfo blockInfoCache // image figures (DomainGetBlockInfo)
+	stats     statsCache     // the last round of statistics (stats.go)
+	consoles  consoles       // open serial console sessions (DomainOpenConsole)
+	snaps     snapCache      // each snapshot's facts, by snapshot UUID (snapshot.go)
+	nets      netCache       // the networks (network.go)
+	stor      storage        // storage pools and the media picture (storage.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)
 

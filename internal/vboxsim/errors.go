@@ -88,6 +88,10 @@ var usages = map[string]usage{
 	"closemedium": {"Remove a hard disk, DVD, or floppy image from the media registry", []string{
 		"VBoxManage closemedium [ disk | dvd | floppy ] <uuid | filename> [--delete]"}},
 	"showmediuminfo": {"Show medium information", []string{"VBoxManage showmediuminfo [ disk | dvd | floppy ] <uuid | filename>"}},
+	"modifymedium": {"Change the characteristics of an existing medium", []string{
+		"VBoxManage modifymedium [ disk | dvd | floppy ] <uuid | filename> [--type= normal | writethrough | immutable | shareable | readonly | multiattach ] [--autoreset= on | off ] [--property=name=[value]] [--compact] [ --resize=megabytes | --resizebyte=bytes ] [--move=pathname] [--setlocation=pathname] [--description=description]"}},
+	"clonemedium": {"Create a clone of a medium", []string{
+		"VBoxManage clonemedium [ disk | dvd | floppy ] <uuid | source-medium> <uuid | target-medium> [--format= VDI | VMDK | VHD | RAW | other ] [--variant=Standard, Fixed, Split2G, Stream, ESX ] [--existing]"}},
 	"snapshot": {"Manage virtual machine snapshots", []string{
 		"VBoxManage snapshot <uuid | vmname>",
 		"VBoxManage snapshot <uuid | vmname> take <snapshot-name> [--description=description] [--live] [--uniquename Number,Timestamp,Space,Force]",
@@ -254,6 +258,20 @@ var usages61 = map[string][]string{
 	"closemedium": {"VBoxManage closemedium     [disk|dvd|floppy] <uuid|filename>",
 		"                            [--delete]"},
 	"showmediuminfo": {"VBoxManage showmediuminfo  [disk|dvd|floppy] <uuid|filename>"},
+	"modifymedium": {"VBoxManage modifymedium    [disk|dvd|floppy] <uuid|filename>",
+		"                            [--type normal|writethrough|immutable|shareable|",
+		"                                    readonly|multiattach]",
+		"                            [--autoreset on|off]",
+		"                            [--property <name=[value]>]",
+		"                            [--compact]",
+		"                            [--resize <megabytes>|--resizebyte <bytes>]",
+		"                            [--move <path>]",
+		"                            [--setlocation <path>]",
+		"                            [--description <description>]"},
+	"clonemedium": {"VBoxManage clonemedium     [disk|dvd|floppy] <uuid|inputfile> <uuid|outputfile>",
+		"                            [--format VDI|VMDK|VHD|RAW|<other>]",
+		"                            [--variant Standard,Fixed,Split2G,Stream,ESX]",
+		"                            [--existing]"},
 	"hostonlyif": {"VBoxManage hostonlyif     ipconfig <name>",
 		"                            [--dhcp |",
 		"                            --ip<ipv4> [--netmask<ipv4> (def: 255.255.255.0)] |",
@@ -303,6 +321,7 @@ var classic61 = map[string]bool{
 	"storagectl": true, "storageattach": true, "createmedium": true, "closemedium": true, "showmediuminfo": true,
 	"unregistervm": true, "hostonlyif": true, "natnetwork": true, "discardstate": true, "setextradata": true,
 	"getextradata": true, "sharedfolder": true, "registervm": true, "guestproperty": true,
+	"modifymedium": true, "clonemedium": true,
 }
 
 func (s *Sim) usageText(cmd string) string {

@@ -362,6 +362,8 @@ var commands = map[string]func(*Sim, []string) int{
 	"createmedium":   (*Sim).cmdCreateMedium,
 	"closemedium":    (*Sim).cmdCloseMedium,
 	"showmediuminfo": (*Sim).cmdShowMediumInfo,
+	"modifymedium":   (*Sim).cmdModifyMedium,
+	"clonemedium":    (*Sim).cmdCloneMedium,
 	"snapshot":       (*Sim).cmdSnapshot,
 	"hostonlyif":     (*Sim).cmdHostOnlyIf,
 	"natnetwork":     (*Sim).cmdNATNetwork,
@@ -382,7 +384,7 @@ var sessionCommands = map[string]bool{"showvminfo": true, "modifyvm": true, "sta
 	"usbfilter": true, "debugvm": true}
 
 var aliases = map[string]string{"createhd": "createmedium", "createvdi": "createmedium",
-	"showhdinfo": "showmediuminfo"}
+	"showhdinfo": "showmediuminfo", "modifyhd": "modifymedium", "clonehd": "clonemedium"}
 
 var commandOrder = []string{"list", "showvminfo", "createvm", "modifyvm", "clonevm", "startvm", "controlvm",
 	"discardstate", "unregistervm", "storagectl", "storageattach", "createmedium", "closemedium", "showmediuminfo",

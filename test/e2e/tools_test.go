@@ -131,11 +131,9 @@ func TestRealTools(t *testing.T) {
 	})
 
 	t.Run("cdrom document", func(t *testing.T) {
-		// virt-install --cdrom's install-phase document. virt-install
-		// itself drops the ISO here: virtinst's diskbackend.manage_path
-		// returns no path when virConnectListAllStoragePools is not
-		// supported (storage pools are issue 12), so the document is
-		// defined with virsh.
+		// virt-install --cdrom's install-phase document, defined with
+		// virsh (virt-install itself, which now finds the ISO through
+		// the storage pools, runs in storage_test.go's TestStorageTools).
 		dir := files
 		iso := filepath.Join(dir, "debian-11.iso")
 		if err := os.WriteFile(iso, []byte("x"), 0o644); err != nil {
