@@ -555,6 +555,10 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	}
 	s.nextID++
 	c.id = s.nextID
+	// The client is complete before anyone can see it in s.clients: a
+	// shutdown that starts now drains it and logs through c.log.
+	c.log = s.log.WithFields(logrus.Fields{"client": c.id, "uid": cred.UID, "pid": cred.PID})
+	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	s.clients[c.id] = c
 	if !c.authenticated.Load() {
 		s.nUnauth++
@@ -565,8 +569,6 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 	s.readers.Add(1)
 	s.mu.Unlock()
 
-	c.log = s.log.WithFields(logrus.Fields{"client": c.id, "uid": cred.UID, "pid": cred.PID})
-	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	c.log.WithField("readonly", svc.ReadOnly).Debug("client connected")
 	s.clientsChanged()
 	go c.writeLoop()
