@@ -82,7 +82,7 @@ func TestPidFileRace(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("neither daemon gave up\nA: %s\nB: %s", a.stderr.String(), other.stderr.String())
 	}
-	if code := exitCode(loser.err); code != 1 || !strings.HasSuffix(loser.stderr.String(), want) {
+	if code := exitCode(loser.err()); code != 1 || !strings.HasSuffix(loser.stderr.String(), want) {
 		t.Errorf("loser: exit %d, stderr %q; want 1 and %q", code, loser.stderr.String(), want)
 	}
 	winner.waitReady(t)
@@ -213,7 +213,7 @@ func TestIdleTimeout(t *testing.T) {
 			// Several timeouts long: the daemon must stay while the client does.
 			time.Sleep(2500 * time.Millisecond)
 			if d.exited() {
-				t.Fatalf("daemon exited with a %s client connected: %v", sock, d.err)
+				t.Fatalf("daemon exited with a %s client connected: %v", sock, d.err())
 			}
 			c.Close()
 			if code := d.wait(t, 15*time.Second); code != 0 {
@@ -560,7 +560,7 @@ func TestIdleTimeoutWaitsForRunningDomains(t *testing.T) {
 	// The client has gone; several timeouts pass with the domain running.
 	time.Sleep(2500 * time.Millisecond)
 	if d.exited() {
-		t.Fatalf("daemon exited with domain %q running: %v", running, d.err)
+		t.Fatalf("daemon exited with domain %q running: %v", running, d.err())
 	}
 	vs("destroy", running)
 	if code := d.wait(t, 15*time.Second); code != 0 {
