@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -29,6 +30,7 @@ type Client struct {
 	srv       *Server
 	id        uint64
 	conn      net.Conn
+	raw       syscall.RawConn // conn's descriptor, for the workers' non-waiting writes; nil if none
 	svc       Service
 	cred      PeerCred
 	haveCred  bool
@@ -142,10 +144,12 @@ type outMsg struct {
 const readerOutboxLimit = 64
 
 // queue puts b in the outbox; done runs once it is written or dropped.
-// Workers (fromLoop false) never wait here. The connection loop (fromLoop
-// true) writes its packet itself when nothing is queued or being written
-// (a cheap call answered inline costs no hand-off), and otherwise waits
-// while the outbox is over readerOutboxLimit.
+// Workers (fromLoop false) never wait here: when nothing is queued or being
+// written, a worker writes what the socket takes at once without waiting
+// (tryWrite) and leaves the rest, if any, to the writer goroutine. The
+// connection loop (fromLoop true) writes its packet itself when nothing is
+// queued or being written (a cheap call answered inline costs no hand-off),
+// and otherwise waits while the outbox is over readerOutboxLimit.
 func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 	c.omu.Lock()
 	if fromLoop && len(c.outq) == 0 && !c.writing && !c.oclosed {
@@ -154,6 +158,23 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 		c.writeDeadline()
 		_, err := c.conn.Write(b)
 		c.writeDone(err, []outMsg{{b: b, done: done}})
+		return
+	}
+	if !fromLoop && c.raw != nil && len(c.outq) == 0 && !c.writing && !c.oclosed {
+		c.writing = true
+		c.omu.Unlock()
+		n, err := c.tryWrite(b)
+		if err != nil || n == len(b) {
+			c.writeDone(err, []outMsg{{b: b, done: done}})
+			return
+		}
+		// The socket is full: the rest goes first in the outbox, for the
+		// writer goroutine (what other workers queued meanwhile follows).
+		c.omu.Lock()
+		c.writing = false
+		c.outq = append([]outMsg{{b: b[n:], done: done}}, c.outq...)
+		c.wcond.Signal()
+		c.omu.Unlock()
 		return
 	}
 	for fromLoop && len(c.outq) >= readerOutboxLimit && !c.oclosed {
@@ -171,6 +192,37 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 		c.wcond.Signal()
 	}
 	c.omu.Unlock()
+}
+
+// tryWrite writes as much of b as the socket takes now, without waiting
+// for room; the caller holds the socket (c.writing).
+func (c *Client) tryWrite(b []byte) (int, error) {
+	n := 0
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, e := syscall.Write(int(fd), b[n:])
+			if m > 0 {
+				n += m
+			}
+			switch {
+			case e == syscall.EINTR:
+				continue
+			case e == syscall.EAGAIN:
+				return true
+			case e != nil:
+				werr = e
+				return true
+			case m <= 0:
+				return true
+			}
+		}
+		return true
+	})
+	if werr == nil {
+		werr = err
+	}
+	return n, werr
 }
 
 // writeDone ends a write: the socket is free again, the packets' done run,

@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -84,5 +85,34 @@ func TestMemoryReadPassesBusyWorkers(t *testing.T) {
 	close(gate)
 	if _, _, _, _, serial, status := header(r.recv()); serial != 2 || status != 0 {
 		t.Fatalf("second reply serial %d status %d, want the hostname (2)", serial, status)
+	}
+}
+
+// TestWorkerRepliesLargerThanTheSocket checks the workers' non-waiting
+// writes: replies larger than the socket's buffer, to a client that reads
+// only after sending all its calls, arrive whole and each once, the part a
+// worker could not write going through the client's writer.
+func TestWorkerRepliesLargerThanTheSocket(t *testing.T) {
+	h := rpctest.NewServer(t)
+	host := strings.Repeat("h", 300<<10)
+	h.Driver.Hostname = host
+	r := dial(t, h.Socket)
+	r.open(1)
+	const calls = 6
+	for s := uint32(2); s < 2+calls; s++ {
+		r.send(call(remote, procConnectGetHostname, s, nil))
+	}
+	seen := map[uint32]bool{}
+	for range calls {
+		pkt := r.recv()
+		_, _, _, _, serial, status := header(pkt)
+		if status != 0 || seen[serial] {
+			t.Fatalf("serial %d: status %d, seen before %v", serial, status, seen[serial])
+		}
+		seen[serial] = true
+		x := &xdrIn{t: t, b: pkt[28:]}
+		if got := x.str(); got != host {
+			t.Fatalf("serial %d: a hostname of %d bytes, want %d", serial, len(got), len(host))
+		}
 	}
 }

@@ -544,6 +544,9 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 		connected: time.Now(),
 		progData:  map[uint32]any{},
 	}
+	if sc, ok := conn.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	c.cond.L = &c.mu
 	c.ocond.L = &c.omu
 	c.wcond.L = &c.omu
