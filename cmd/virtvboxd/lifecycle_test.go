@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/daemontest"
 )
 
 // TestStopSignalsCleanUp checks that TERM, INT and QUIT stop the daemon with
@@ -143,12 +145,9 @@ func TestDaemonize(t *testing.T) {
 	// The child logs through the configured outputs, not its /dev/null stderr.
 	d.waitLog(t, "virtvboxd is ready")
 	syscall.Kill(pid, syscall.SIGTERM)
-	deadline := time.Now().Add(10 * time.Second)
-	for exists(d.PidFile) || exists(d.Sock) {
-		if time.Now().After(deadline) {
-			t.Fatal("daemonized child left its pid file or socket after SIGTERM")
-		}
-		time.Sleep(10 * time.Millisecond)
+	daemontest.AwaitExit(t, pid, 10*time.Second)
+	if exists(d.PidFile) || exists(d.Sock) {
+		t.Fatal("daemonized child left its pid file or socket after SIGTERM")
 	}
 }
 

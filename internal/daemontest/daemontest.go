@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/virtvboxd/virtvboxd/internal/sdnotifytest"
 )
 
@@ -249,4 +251,36 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// AwaitExit waits until the process pid, which need not be the test's child
+// (a daemonized daemon), has exited: it polls a pidfd, which becomes
+// readable at the exit. It fails the test after limit.
+func AwaitExit(t testing.TB, pid int, limit time.Duration) {
+	t.Helper()
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return // already gone
+	}
+	if err != nil {
+		t.Fatalf("pidfd_open(%d): %v", pid, err)
+	}
+	defer unix.Close(fd)
+	deadline := time.Now().Add(limit)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			t.Fatalf("process %d still running after %v", pid, limit)
+		}
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(left.Milliseconds())+1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("poll on the pidfd of %d: %v", pid, err)
+		}
+		if n > 0 {
+			return
+		}
+	}
 }
