@@ -163,6 +163,7 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 	if !fromLoop && c.raw != nil && len(c.outq) == 0 && !c.writing && !c.oclosed {
 		c.writing = true
 		c.omu.Unlock()
+		c.writeDeadline() // a draining client's deadline applies to this write too
 		n, err := c.tryWrite(b)
 		if err != nil || n == len(b) {
 			c.writeDone(err, []outMsg{{b: b, done: done}})
