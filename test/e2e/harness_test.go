@@ -202,11 +202,16 @@ func (d *daemon) start(t testing.TB) {
 	env := append(d.Sim.Env(), "XDG_RUNTIME_DIR="+filepath.Join(d.Dir, "xdg-run"), "XDG_CONFIG_HOME="+filepath.Join(d.Dir, "xdg-conf"))
 	env = append(env, d.env...)
 	p := daemontest.Launch(t, filepath.Join(binDir, "virtvboxd"), env, "-f", d.Config, "-p", d.PidFile)
-	d.proc, d.cmd = p, p.Cmd
-	d.done = make(chan error, 1)
-	go func() { d.done <- p.Err() }()
-	t.Cleanup(func() { d.stop(t) })
+	d.use(t, p)
 	p.WaitReady(t, 10*time.Second)
+}
+
+// use makes p the daemon's process, stopped at cleanup.
+func (d *daemon) use(t testing.TB, p *daemontest.Process) {
+	done := make(chan error, 1)
+	d.proc, d.cmd, d.done = p, p.Cmd, done
+	go func() { done <- p.Err() }()
+	t.Cleanup(func() { d.stop(t) })
 }
 
 // stop sends SIGTERM and waits for a clean exit.
