@@ -8,52 +8,44 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/virtvboxd/virtvboxd/internal/sdnotifytest"
+	"github.com/virtvboxd/virtvboxd/internal/daemontest"
 )
 
 const pkgPath = "github.com/virtvboxd/virtvboxd"
 
 var (
 	buildOnce sync.Once
-	binDir    string // holds virtvboxd (and virtvboxd-relocated)
+	binDir    string // holds the relocated builds
 	buildErr  error
 )
 
 // TestMain removes the binaries it built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" && os.Getenv("VIRTVBOXD_BIN_DIR") == "" {
+	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	daemontest.Cleanup()
 	os.Exit(code)
 }
 
-// bin returns the daemon binary: $VIRTVBOXD_BIN_DIR/virtvboxd when make test
-// set it, else one built once for this test binary.
+// bin returns the daemon binary (daemontest.Binaries: $VIRTVBOXD_BIN_DIR's
+// when make test set it, else one built once for this test binary).
 func bin(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("VIRTVBOXD_BIN_DIR"); d != "" {
-		p := filepath.Join(d, "virtvboxd")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	build(t)
-	return filepath.Join(binDir, "virtvboxd")
+	return filepath.Join(daemontest.Binaries(t), "virtvboxd")
 }
 
 // relocatedBin returns a binary built with SYSCONFDIR and RUNSTATEDIR moved
@@ -72,20 +64,14 @@ func relocatedBin(t testing.TB, sysconf, runstate string) string {
 	return out
 }
 
+// build makes binDir, where relocatedBin puts its builds.
 func build(t testing.TB) {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "vvdbin")
-		if buildErr != nil {
-			return
-		}
-		// Other users (the session-mode tests) must be able to run it.
-		if buildErr = os.Chmod(binDir, 0o755); buildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "virtvboxd"), ".")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, b)
+		if buildErr == nil {
+			// Other users (the session-mode tests) must be able to run them.
+			buildErr = os.Chmod(binDir, 0o755)
 		}
 	})
 	if buildErr != nil {
@@ -155,21 +141,9 @@ func runBin(t testing.TB, path string, env []string, args ...string) result {
 	return result{code: exitCode(err), stdout: out.String(), stderr: errb.String()}
 }
 
-func exitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	return -1
-}
+func exitCode(err error) int { return daemontest.ExitCode(err) }
 
-// daemonProc is a running daemon started by startDaemon.
+// daemonProc is a running daemon (daemontest.Process) with its files.
 type daemonProc struct {
 	Dir     string // scratch directory
 	Config  string
@@ -179,29 +153,14 @@ type daemonProc struct {
 	Admin   string
 	Log     string // file log output (level 1)
 
+	proc   *daemontest.Process
 	cmd    *exec.Cmd
-	stderr *syncBuffer
-	done   chan struct{}
-	err    error
-	ready  <-chan struct{} // closed when the daemon sends READY=1 to its NOTIFY_SOCKET
+	stderr *daemontest.SyncBuffer
+	done   <-chan struct{} // closed when the daemon has exited; err() is then its exit
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// err is the daemon's exit error, once done is closed.
+func (d *daemonProc) err() error { return d.proc.Err() }
 
 // daemonSetup prepares the files of a root daemon whose sockets live in a
 // scratch directory (unix_sock_dir) and whose log goes to a file.
@@ -234,55 +193,21 @@ func (d *daemonProc) launch(t testing.TB, path string, env []string, args ...str
 	if args == nil {
 		args = []string{"-f", d.Config, "-p", d.PidFile}
 	}
-	d.cmd = exec.Command(path, args...)
-	d.cmd.Env = append(os.Environ(), env...)
-	d.ready = nil
-	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") }) {
-		var addr string
-		addr, d.ready = sdnotifytest.Listen(t)
-		d.cmd.Env = append(d.cmd.Env, "NOTIFY_SOCKET="+addr)
-	}
-	d.stderr = &syncBuffer{}
-	d.cmd.Stderr = d.stderr
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d.done = make(chan struct{})
-	go func() {
-		d.err = d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		if !d.exited() {
-			d.cmd.Process.Signal(syscall.SIGKILL)
-			<-d.done
-		}
-	})
+	d.use(daemontest.Launch(t, path, env, args...))
 }
 
-func (d *daemonProc) exited() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
+// use makes p the daemon's process.
+func (d *daemonProc) use(p *daemontest.Process) {
+	d.proc, d.cmd, d.stderr, d.done = p, p.Cmd, p.Stderr, p.Done()
 }
+
+func (d *daemonProc) exited() bool { return d.proc.Exited() }
 
 // waitReady waits (bounded) until the daemon tells its NOTIFY_SOCKET it is
 // ready, as systemd would, then checks that its rw socket answers AUTH_LIST.
 func (d *daemonProc) waitReady(t testing.TB) {
 	t.Helper()
-	if d.ready == nil {
-		t.Fatal("waitReady: the daemon was launched with the test's own NOTIFY_SOCKET")
-	}
-	select {
-	case <-d.ready:
-	case <-d.done:
-		t.Fatalf("daemon exited during start-up: %v\nstderr: %s", d.err, d.stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("daemon not ready after 10s\nstderr: %s", d.stderr.String())
-	}
+	d.proc.WaitReady(t, 10*time.Second)
 	if err := authList(d.Sock); err != nil {
 		t.Fatalf("daemon ready but %s does not answer AUTH_LIST: %v\nstderr: %s", d.Sock, err, d.stderr.String())
 	}
@@ -291,21 +216,13 @@ func (d *daemonProc) waitReady(t testing.TB) {
 // wait waits (bounded) for the daemon to exit and returns its exit code.
 func (d *daemonProc) wait(t testing.TB, limit time.Duration) int {
 	t.Helper()
-	select {
-	case <-d.done:
-		return exitCode(d.err)
-	case <-time.After(limit):
-		t.Fatalf("daemon still running after %v\nstderr: %s", limit, d.stderr.String())
-		return -1
-	}
+	return d.proc.Wait(t, limit)
 }
 
 // signal sends sig to the daemon.
 func (d *daemonProc) signal(t testing.TB, sig syscall.Signal) {
 	t.Helper()
-	if err := d.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("signal %v: %v", sig, err)
-	}
+	d.proc.Signal(t, sig)
 }
 
 // logContains waits (bounded) until the log file holds want.
@@ -433,29 +350,8 @@ func waitRun(t testing.TB, runs <-chan string, prefix string, limit time.Duratio
 	}
 }
 
-// simBin returns the VBoxManage simulator, from $VIRTVBOXD_BIN_DIR or built
-// once beside the daemon.
+// simBin returns the VBoxManage simulator (daemontest.Binaries).
 func simBin(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("VIRTVBOXD_BIN_DIR"); d != "" {
-		if p := filepath.Join(d, "vboxsim"); exists(p) {
-			return p
-		}
-	}
-	build(t)
-	p := filepath.Join(binDir, "vboxsim")
-	simOnce.Do(func() {
-		if out, err := exec.Command("go", "build", "-o", p, "../vboxsim").CombinedOutput(); err != nil {
-			simErr = fmt.Errorf("go build vboxsim: %v\n%s", err, out)
-		}
-	})
-	if simErr != nil {
-		t.Fatal(simErr)
-	}
-	return p
+	return filepath.Join(daemontest.Binaries(t), "vboxsim")
 }
-
-var (
-	simOnce sync.Once
-	simErr  error
-)

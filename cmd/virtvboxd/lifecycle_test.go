@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/daemontest"
 )
 
 // TestStopSignalsCleanUp checks that TERM, INT and QUIT stop the daemon with
@@ -82,7 +84,7 @@ func TestPidFileRace(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("neither daemon gave up\nA: %s\nB: %s", a.stderr.String(), other.stderr.String())
 	}
-	if code := exitCode(loser.err); code != 1 || !strings.HasSuffix(loser.stderr.String(), want) {
+	if code := exitCode(loser.err()); code != 1 || !strings.HasSuffix(loser.stderr.String(), want) {
 		t.Errorf("loser: exit %d, stderr %q; want 1 and %q", code, loser.stderr.String(), want)
 	}
 	winner.waitReady(t)
@@ -143,12 +145,9 @@ func TestDaemonize(t *testing.T) {
 	// The child logs through the configured outputs, not its /dev/null stderr.
 	d.waitLog(t, "virtvboxd is ready")
 	syscall.Kill(pid, syscall.SIGTERM)
-	deadline := time.Now().Add(10 * time.Second)
-	for exists(d.PidFile) || exists(d.Sock) {
-		if time.Now().After(deadline) {
-			t.Fatal("daemonized child left its pid file or socket after SIGTERM")
-		}
-		time.Sleep(10 * time.Millisecond)
+	daemontest.AwaitExit(t, pid, 10*time.Second)
+	if exists(d.PidFile) || exists(d.Sock) {
+		t.Fatal("daemonized child left its pid file or socket after SIGTERM")
 	}
 }
 
@@ -213,7 +212,7 @@ func TestIdleTimeout(t *testing.T) {
 			// Several timeouts long: the daemon must stay while the client does.
 			time.Sleep(2500 * time.Millisecond)
 			if d.exited() {
-				t.Fatalf("daemon exited with a %s client connected: %v", sock, d.err)
+				t.Fatalf("daemon exited with a %s client connected: %v", sock, d.err())
 			}
 			c.Close()
 			if code := d.wait(t, 15*time.Second); code != 0 {
@@ -560,7 +559,7 @@ func TestIdleTimeoutWaitsForRunningDomains(t *testing.T) {
 	// The client has gone; several timeouts pass with the domain running.
 	time.Sleep(2500 * time.Millisecond)
 	if d.exited() {
-		t.Fatalf("daemon exited with domain %q running: %v", running, d.err)
+		t.Fatalf("daemon exited with domain %q running: %v", running, d.err())
 	}
 	vs("destroy", running)
 	if code := d.wait(t, 15*time.Second); code != 0 {

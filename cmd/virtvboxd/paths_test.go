@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/daemontest"
 )
 
 // TestRootDefaultPaths runs a root daemon with no -f, -p or unix_sock_dir,
@@ -125,9 +127,9 @@ func (u *testUser) sessionEnv(extra ...string) []string {
 	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + u.home, "USER=" + u.name, "LOGNAME=" + u.name}, extra...)
 }
 
-// startAs runs the daemon as the user with exactly env, and waits for path
-// (its rw socket) to appear and its log to say it is ready. The session
-// daemon refuses other uids, so readiness is not probed with AUTH_LIST.
+// startAs runs the daemon as the user with exactly env (and a NOTIFY_SOCKET),
+// and waits for its READY=1. The session daemon refuses other uids, so
+// readiness is not probed with AUTH_LIST.
 func startAs(t *testing.T, u *testUser, d *daemonProc, env []string, args ...string) {
 	t.Helper()
 	sp, spArgs := u.asUser(bin(t), args...)
@@ -135,22 +137,10 @@ func startAs(t *testing.T, u *testUser, d *daemonProc, env []string, args ...str
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.cmd = exec.Command(p, spArgs...)
-	d.cmd.Env = env
-	d.stderr = &syncBuffer{}
-	d.cmd.Stderr = d.stderr
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d.done = make(chan struct{})
-	go func() { d.err = d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(func() {
-		if !d.exited() {
-			d.cmd.Process.Kill()
-			<-d.done
-		}
-	})
-	d.waitLog(t, "virtvboxd is ready")
+	cmd := exec.Command(p, spArgs...)
+	cmd.Env = env
+	d.use(daemontest.Start(t, cmd))
+	d.proc.WaitReady(t, 10*time.Second)
 }
 
 func checkOwnedMode(t *testing.T, path string, uid int, mode os.FileMode) {

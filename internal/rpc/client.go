@@ -10,11 +10,13 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/virtvboxd/virtvboxd/internal/callctx"
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 )
 
 // PeerCred are a UNIX peer's credentials (SO_PEERCRED) at connect time.
@@ -28,6 +30,7 @@ type Client struct {
 	srv       *Server
 	id        uint64
 	conn      net.Conn
+	raw       syscall.RawConn // conn's descriptor, for the workers' non-waiting writes; nil if none
 	svc       Service
 	cred      PeerCred
 	haveCred  bool
@@ -46,7 +49,8 @@ type Client struct {
 	// (max_client_requests), never a worker. One writer goroutine per client
 	// drains it, coalescing what is queued into one write.
 	omu     sync.Mutex
-	ocond   sync.Cond // queued, room made, or the outbox closed
+	ocond   sync.Cond // room made in the outbox, or the outbox closed
+	wcond   sync.Cond // work for the writer: queued while no write runs, or the outbox closed
 	outq    []outMsg
 	writing bool // a write is on the socket (writer goroutine or connection loop)
 	oclosed bool // no more writes: the connection failed or closed
@@ -140,10 +144,12 @@ type outMsg struct {
 const readerOutboxLimit = 64
 
 // queue puts b in the outbox; done runs once it is written or dropped.
-// Workers (fromLoop false) never wait here. The connection loop (fromLoop
-// true) writes its packet itself when nothing is queued or being written
-// (a cheap call answered inline costs no hand-off), and otherwise waits
-// while the outbox is over readerOutboxLimit.
+// Workers (fromLoop false) never wait here: when nothing is queued or being
+// written, a worker writes what the socket takes at once without waiting
+// (tryWrite) and leaves the rest, if any, to the writer goroutine. The
+// connection loop (fromLoop true) writes its packet itself when nothing is
+// queued or being written (a cheap call answered inline costs no hand-off),
+// and otherwise waits while the outbox is over readerOutboxLimit.
 func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 	c.omu.Lock()
 	if fromLoop && len(c.outq) == 0 && !c.writing && !c.oclosed {
@@ -152,6 +158,24 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 		c.writeDeadline()
 		_, err := c.conn.Write(b)
 		c.writeDone(err, []outMsg{{b: b, done: done}})
+		return
+	}
+	if !fromLoop && c.raw != nil && len(c.outq) == 0 && !c.writing && !c.oclosed {
+		c.writing = true
+		c.omu.Unlock()
+		c.writeDeadline() // a draining client's deadline applies to this write too
+		n, err := c.tryWrite(b)
+		if err != nil || n == len(b) {
+			c.writeDone(err, []outMsg{{b: b, done: done}})
+			return
+		}
+		// The socket is full: the rest goes first in the outbox, for the
+		// writer goroutine (what other workers queued meanwhile follows).
+		c.omu.Lock()
+		c.writing = false
+		c.outq = append([]outMsg{{b: b[n:], done: done}}, c.outq...)
+		c.wcond.Signal()
+		c.omu.Unlock()
 		return
 	}
 	for fromLoop && len(c.outq) >= readerOutboxLimit && !c.oclosed {
@@ -165,8 +189,41 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 		return
 	}
 	c.outq = append(c.outq, outMsg{b: b, done: done})
-	c.ocond.Broadcast()
+	if !c.writing {
+		c.wcond.Signal()
+	}
 	c.omu.Unlock()
+}
+
+// tryWrite writes as much of b as the socket takes now, without waiting
+// for room; the caller holds the socket (c.writing).
+func (c *Client) tryWrite(b []byte) (int, error) {
+	n := 0
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, e := syscall.Write(int(fd), b[n:])
+			if m > 0 {
+				n += m
+			}
+			switch {
+			case e == syscall.EINTR:
+				continue
+			case e == syscall.EAGAIN:
+				return true
+			case e != nil:
+				werr = e
+				return true
+			case m <= 0:
+				return true
+			}
+		}
+		return true
+	})
+	if werr == nil {
+		werr = err
+	}
+	return n, werr
 }
 
 // writeDone ends a write: the socket is free again, the packets' done run,
@@ -174,6 +231,11 @@ func (c *Client) queue(b []byte, done func(), fromLoop bool) {
 func (c *Client) writeDone(err error, msgs []outMsg) {
 	c.omu.Lock()
 	c.writing = false
+	if len(c.outq) > 0 {
+		// Queued during this write: only the writer goroutine is woken,
+		// and only then (an inline reply costs no wake-up).
+		c.wcond.Signal()
+	}
 	c.ocond.Broadcast()
 	c.omu.Unlock()
 	finishAll(msgs)
@@ -190,7 +252,7 @@ func (c *Client) writeLoop() {
 	for {
 		c.omu.Lock()
 		for (len(c.outq) == 0 || c.writing) && !c.oclosed {
-			c.ocond.Wait()
+			c.wcond.Wait()
 		}
 		batch := c.outq
 		c.outq = nil
@@ -345,22 +407,25 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 	}
 	cl := &call{client: c, hdr: h, payload: payload}
 	c.addBusy(1)
+	// The request slot is freed once the reply is on the wire, so a client
+	// that does not read stops being read.
+	sent := func() {
+		c.putBuf(bp)
+		c.addBusy(-1)
+		c.release()
+	}
 	if prog.inline(h.Procedure) {
-		c.run(prog, cl, func() {
-			c.putBuf(bp)
-			c.addBusy(-1)
-			c.release()
-		}, true)
+		c.run(prog, cl, sent, onLoop)
+		return true
+	}
+	// A read the driver holds in memory is answered here, without the
+	// hand-off to a worker and back; one it would have to wait for goes
+	// to the pool like any call.
+	if h.Type == TypeCall && prog.memoryRead(c, h.Procedure) && c.run(prog, cl, sent, onLoopNoWait) {
 		return true
 	}
 	ok := s.pool.submit(job{prio: prog.highPriority(h.Procedure), owner: c.owner(), run: func() {
-		// The request slot is freed once the reply is on the wire, so a
-		// client that does not read stops being read.
-		c.run(prog, cl, func() {
-			c.putBuf(bp)
-			c.addBusy(-1)
-			c.release()
-		}, false)
+		c.run(prog, cl, sent, onWorker)
 	}})
 	if !ok {
 		c.addBusy(-1)
@@ -368,29 +433,46 @@ func (c *Client) handle(h Header, payload []byte, bp *[]byte) bool {
 	return ok
 }
 
+// runMode says where a call runs.
+type runMode int
+
+const (
+	onWorker     runMode = iota
+	onLoop               // on the connection loop: a call that never waits
+	onLoopNoWait         // on the connection loop under driver.NoWait
+)
+
 // run executes a call and queues its reply; sent runs once the reply is
-// written (or dropped with the connection). fromLoop says it runs on the
-// connection loop (an inline call) rather than on a worker.
-func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
+// written (or dropped with the connection). It returns false, having
+// queued nothing, when a call run onLoopNoWait would have to wait
+// (driver.ErrWouldBlock): the caller then hands it to a worker.
+func (c *Client) run(prog Program, cl *call, sent func(), mode runMode) bool {
+	fromLoop := mode != onWorker
 	h := cl.hdr
 	if h.Type == TypeCallWithFDs {
 		// The fd count precedes the payload; fds are never passed here.
 		if len(cl.payload) < 4 || cl.payload[0]|cl.payload[1]|cl.payload[2]|cl.payload[3] != 0 {
 			c.replyError(&h, rpcError("Unable to decode message payload"), sent, fromLoop)
-			return
+			return true
 		}
 		cl.payload = cl.payload[4:]
 		h.Type = TypeCall
 	}
 	if h.Status != StatusOK {
 		c.replyError(&h, rpcError(fmt.Sprintf("Unexpected message status %d", h.Status)), sent, fromLoop)
-		return
+		return true
 	}
 	out := pktPool.Get().(*packet)
 	rh := Header{Program: h.Program, Version: h.Version, Procedure: h.Procedure,
 		Type: TypeReply, Serial: h.Serial, Status: StatusOK}
 	out.reset(&rh)
-	err := c.dispatch(prog, cl, out)
+	err := c.dispatch(prog, cl, out, mode == onLoopNoWait)
+	if err != nil && mode == onLoopNoWait && errors.Is(err, driver.ErrWouldBlock) && cl.stream == nil {
+		if cap(out.b) <= maxPooled {
+			pktPool.Put(out)
+		}
+		return false
+	}
 	if err != nil {
 		we := toWire(err, fromRPC)
 		c.log.WithFields(logrus.Fields{"prog": h.Program, "proc": h.Procedure, "serial": h.Serial,
@@ -416,6 +498,7 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 			close(st.ready)
 		}
 	}
+	return true
 }
 
 // dispatch runs the program's handler. A panic in a handler or a driver is
@@ -423,7 +506,7 @@ func (c *Client) run(prog Program, cl *call, sent func(), fromLoop bool) {
 // down) and logged through the server's panicLog: the first with its stack,
 // then at most one a minute, so a client repeating the call cannot flood the
 // log.
-func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
+func (c *Client) dispatch(prog Program, cl *call, out *packet, noWait bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.panics.log(c.log.WithFields(logrus.Fields{"proc": cl.hdr.Procedure, "serial": cl.hdr.Serial}),
@@ -431,7 +514,11 @@ func (c *Client) dispatch(prog Program, cl *call, out *packet) (err error) {
 			err = newError(errInternalError, fromRPC, "unexpected failure while serving the call")
 		}
 	}()
-	return prog.dispatch(c.callContext(prog, cl), cl, out)
+	ctx := c.callContext(prog, cl)
+	if noWait {
+		ctx = driver.NoWait(ctx)
+	}
+	return prog.dispatch(ctx, cl, out)
 }
 
 // callContext is the context a call runs under: it carries the call's
@@ -622,6 +709,7 @@ func (c *Client) close() {
 	c.omu.Lock()
 	c.oclosed = true
 	c.ocond.Broadcast()
+	c.wcond.Broadcast()
 	c.omu.Unlock()
 	c.kaMu.Lock()
 	if c.kaTimer != nil {

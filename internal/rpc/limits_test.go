@@ -343,6 +343,32 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	}
 }
 
+// TestShutdownReplyAfterDrainWrite checks that a call that ends more than
+// drainWrite after the drain began still gets its reply: the write
+// deadline runs from each write, also a worker's own (non-waiting) write.
+func TestShutdownReplyAfterDrainWrite(t *testing.T) {
+	defer rpc.SetDrainTimes(50*time.Millisecond, 100*time.Millisecond)()
+	gate := make(chan struct{})
+	h := rpctest.NewServer(t)
+	h.Driver.HostnameGate = gate
+	r := dial(t, h.Socket)
+	r.open(0)
+	r.send(call(remote, procConnectGetHostname, 1, nil))
+	awaitDriver(t, h, "the call in the driver", func() bool { return h.Driver.HostnameWaiting() == 1 })
+	done := shutdownInBackground(h.Server)
+	awaitLog(t, h, "draining the client for shutdown")
+	// No event to await: the point is that the drain's first deadline passes.
+	time.Sleep(300 * time.Millisecond)
+	close(gate)
+	if _, _, _, _, serial, status := header(r.recv()); serial != 1 || status != 0 {
+		t.Fatalf("in-flight reply: serial %d status %d", serial, status)
+	}
+	r.expectEOF()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestShutdownDeadline checks that when Shutdown's context ends, a stuck
 // call is cancelled and its client gets a clean error reply before EOF.
 func TestShutdownDeadline(t *testing.T) {

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"sync"
@@ -146,6 +147,9 @@ func (p *remoteProgram) dispatch(ctx context.Context, cl *call, out *packet) err
 		return newError(errNoSupport, objectDomain(api), api)
 	}
 	if err := h(ctx, cn, cl, out); err != nil {
+		if errors.Is(err, driver.ErrWouldBlock) && driver.MustNotWait(ctx) {
+			return err // the connection loop hands the call to a worker
+		}
 		return driverError(proc, err)
 	}
 	return nil

@@ -49,7 +49,13 @@ func domainGetXMLDesc(ctx context.Context, cn driver.Conn, a *libvirt.DomainGetX
 	if err != nil {
 		return err
 	}
-	return out.encode(libvirt.DomainGetXMLDescRet{XML: x})
+	// By hand: xdr.Marshal would copy the document into a []byte first, a
+	// garbage of the XML's size per call on the hottest read.
+	out.putString(x)
+	if len(out.b) > MessageMax {
+		return rpcError("Unable to encode message payload")
+	}
+	return nil
 }
 
 func domainGetOSType(ctx context.Context, cn driver.Conn, a *libvirt.DomainGetOsTypeArgs, out *packet) error {

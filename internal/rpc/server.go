@@ -70,6 +70,10 @@ type Program interface {
 	// goroutine: only calls that never wait (no driver I/O, no lock held
 	// elsewhere) may be, since the connection reads nothing meanwhile.
 	inline(proc int32) bool
+	// memoryRead reports whether proc, on c's connection, is a read the
+	// driver may answer from memory: it is tried on the connection's own
+	// goroutine under driver.NoWait first (see Client.handle).
+	memoryRead(c *Client, proc int32) bool
 	// clientClosed releases what the program holds for c, once c's last call
 	// has finished.
 	clientClosed(c *Client)
@@ -540,8 +544,12 @@ func (s *Server) addClient(conn net.Conn, svc Service) {
 		connected: time.Now(),
 		progData:  map[uint32]any{},
 	}
+	if sc, ok := conn.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	c.cond.L = &c.mu
 	c.ocond.L = &c.omu
+	c.wcond.L = &c.omu
 	// Auth NONE clients are authenticated from the start; a polkit socket
 	// trusts root.
 	c.authenticated.Store(svc.Auth == AuthNone || (svc.Auth == AuthPolkit && haveCred && cred.UID == 0))

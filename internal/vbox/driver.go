@@ -312,6 +312,11 @@ func (d *Driver) getRunner() Runner {
 
 // runPolicy runs one VBoxManage command with retries per policy and logs it.
 func (d *Driver) runPolicy(ctx context.Context, policy RetryPolicy, args ...string) ([]byte, []byte, error) {
+	if driver.MustNotWait(ctx) {
+		// Never on a client's connection goroutine (driver.NoWait): the
+		// inventory answers from memory or says so before getting here.
+		return nil, nil, driver.ErrWouldBlock
+	}
 	r := d.getRunner()
 	if r == nil {
 		return nil, nil, errdefs.New(errdefs.ErrInternal, "VirtualBox driver used before a connection was opened")
@@ -369,7 +374,7 @@ func vboxError(op string, err error) error {
 		return nil
 	}
 	var classed *errdefs.Error
-	if errors.As(err, &classed) {
+	if errors.As(err, &classed) || errors.Is(err, driver.ErrWouldBlock) {
 		return err
 	}
 	var ce *CmdError

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
 )
 
@@ -230,6 +231,9 @@ func (inv *Inventory) current(ctx context.Context) (*snapshot, bool, error) {
 	if ok {
 		return s, false, nil
 	}
+	if driver.MustNotWait(ctx) {
+		return nil, false, driver.ErrWouldBlock
+	}
 	s, err := inv.refresh(ctx)
 	return s, true, err
 }
@@ -246,6 +250,9 @@ func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 	fresh := inv.freshLocked(s)
 	_, isDirty := inv.dirty[uuid]
 	inv.mu.Unlock()
+	if driver.MustNotWait(ctx) && (!fresh || isDirty) {
+		return Machine{}, driver.ErrWouldBlock
+	}
 	refreshed := false
 	if !fresh {
 		var err error
@@ -266,6 +273,10 @@ func (inv *Inventory) Get(ctx context.Context, uuid string) (Machine, error) {
 		inv.mu.Unlock()
 	}
 	m, ok := s.byUUID[uuid]
+	if !ok && driver.MustNotWait(ctx) {
+		// A miss may refresh (mayRefreshOnMiss): the worker decides.
+		return Machine{}, driver.ErrWouldBlock
+	}
 	if !ok && !refreshed && inv.mayRefreshOnMiss(s) {
 		var err error
 		if s, err = inv.refresh(ctx); err != nil {
@@ -294,6 +305,9 @@ func (inv *Inventory) Find(ctx context.Context, match func(Machine) bool) (Machi
 			if m := s.byUUID[u]; match(m) {
 				return m, nil
 			}
+		}
+		if !refreshed && driver.MustNotWait(ctx) {
+			return Machine{}, driver.ErrWouldBlock
 		}
 		if refreshed || !inv.mayRefreshOnMiss(s) {
 			return Machine{}, errNotFound
@@ -334,6 +348,10 @@ func (inv *Inventory) Detail(ctx context.Context, uuid string) (*Info, error) {
 	if ok && !isDirty {
 		inv.mu.Unlock()
 		return d.info, nil
+	}
+	if driver.MustNotWait(ctx) {
+		inv.mu.Unlock()
+		return nil, driver.ErrWouldBlock
 	}
 	if isDirty {
 		inv.mu.Unlock()
@@ -378,6 +396,10 @@ func (inv *Inventory) ExtraData(ctx context.Context, uuid string, fresh bool) (m
 	if ok && !fresh && !isDirty {
 		inv.mu.Unlock()
 		return e.kv, nil
+	}
+	if driver.MustNotWait(ctx) {
+		inv.mu.Unlock()
+		return nil, driver.ErrWouldBlock
 	}
 	if fresh || isDirty {
 		inv.mu.Unlock()

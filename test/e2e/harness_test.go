@@ -14,11 +14,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/virtvboxd/virtvboxd/internal/sdnotifytest"
+	"github.com/virtvboxd/virtvboxd/internal/daemontest"
 )
 
 // binDir holds virtvboxd and vboxsim for the whole test binary.
@@ -34,21 +33,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (int, error) {
-	if d := os.Getenv("VIRTVBOXD_BIN_DIR"); d != "" && exists(filepath.Join(d, "virtvboxd")) && exists(filepath.Join(d, "vboxsim")) {
-		binDir = d
-		return m.Run(), nil
-	}
-	tmp, err := os.MkdirTemp("", "vvd-bin")
+	d, err := daemontest.Locate()
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "build", "-o", tmp+"/", "../../cmd/virtvboxd", "../../cmd/vboxsim")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("building binaries: %w", err)
-	}
-	binDir = tmp
+	defer daemontest.Cleanup()
+	binDir = d
 	return m.Run(), nil
 }
 
@@ -84,7 +74,7 @@ func requirePythonLibvirt(t testing.TB) string {
 }
 
 // sim is one simulated VirtualBox installation: a state directory and the
-// environment that selects it.
+// environment that selects it (daemontest.Sim under the names the tests use).
 type sim struct {
 	Home    string // VBOXSIM_HOME
 	Version string // VBOXSIM_VERSION
@@ -93,72 +83,39 @@ type sim struct {
 
 func newSim(t testing.TB, dir, version string) *sim {
 	t.Helper()
-	s := &sim{Home: filepath.Join(dir, "vbox"), Version: version, BinDir: filepath.Join(dir, "vbin")}
-	for _, d := range []string{s.Home, s.BinDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink(filepath.Join(binDir, "vboxsim"), filepath.Join(s.BinDir, "VBoxManage")); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	s := daemontest.NewSim(t, dir, version, filepath.Join(binDir, "vboxsim"))
+	return &sim{Home: s.Home, Version: s.Version, BinDir: s.BinDir}
+}
+
+func (s *sim) ds() *daemontest.Sim {
+	return &daemontest.Sim{Home: s.Home, Version: s.Version, BinDir: s.BinDir, VBoxSim: filepath.Join(binDir, "vboxsim")}
 }
 
 // Env is the environment the simulator reads.
-func (s *sim) Env() []string {
-	env := []string{"VBOXSIM_HOME=" + s.Home, "VBOXSIM_LATENCY=0", "VBOXSIM_COLD_START=0", "VBOXSIM_ACPI_DELAY=200ms"}
-	if s.Version != "" {
-		env = append(env, "VBOXSIM_VERSION="+s.Version)
-	}
-	return env
-}
+func (s *sim) Env() []string { return s.ds().Env() }
 
 // VBoxManage runs the simulator as a user would run VBoxManage by hand.
 func (s *sim) VBoxManage(t testing.TB, args ...string) (string, string, error) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(s.BinDir, "VBoxManage"), args...)
-	cmd.Env = append(os.Environ(), s.Env()...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.String(), errb.String(), err
+	return s.ds().VBoxManage(t, args...)
 }
 
 // mustVBoxManage is VBoxManage that fails the test on error.
 func (s *sim) mustVBoxManage(t testing.TB, args ...string) string {
 	t.Helper()
-	out, errs, err := s.VBoxManage(t, args...)
-	if err != nil {
-		t.Fatalf("VBoxManage %q: %v\n%s", args, err, errs)
-	}
-	return out
+	return s.ds().MustVBoxManage(t, args...)
 }
 
 // Seed creates n varied VMs, k of them running.
 func (s *sim) Seed(t testing.TB, n, k int) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "vboxsim"), "seed", "--count", fmt.Sprint(n), "--running", fmt.Sprint(k))
-	cmd.Env = append(os.Environ(), s.Env()...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("vboxsim seed: %v\n%s", err, out)
-	}
+	s.ds().Seed(t, n, k)
 }
 
 // invocations counts the VBoxManage calls in the simulator's log.
 func (s *sim) invocations(t testing.TB) int {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "vboxsim"), "log", "--count")
-	cmd.Env = append(os.Environ(), s.Env()...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("vboxsim log --count: %v", err)
-	}
-	var n int
-	if _, err := fmt.Sscan(strings.TrimSpace(string(out)), &n); err != nil {
-		t.Fatalf("vboxsim log --count printed %q", out)
-	}
-	return n
+	return s.ds().Invocations(t)
 }
 
 // daemon is a running bin/virtvboxd with its own sockets, config and pid file.
@@ -172,9 +129,10 @@ type daemon struct {
 	Log     string
 	Sim     *sim
 
-	cmd  *exec.Cmd
-	done chan error
-	env  []string // extra environment of the daemon alone (withDaemonEnv)
+	proc *daemontest.Process
+	cmd  *exec.Cmd  // nil once stopped
+	done chan error // the daemon's exit
+	env  []string   // extra environment of the daemon alone (withDaemonEnv)
 }
 
 type daemonOpt func(*daemonSettings)
@@ -241,29 +199,19 @@ func (d *daemon) restartSetup(t testing.TB, set daemonSettings) {
 
 func (d *daemon) start(t testing.TB) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "virtvboxd"), "-f", d.Config, "-p", d.PidFile)
-	cmd.Env = append(os.Environ(), d.Sim.Env()...)
-	cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+filepath.Join(d.Dir, "xdg-run"), "XDG_CONFIG_HOME="+filepath.Join(d.Dir, "xdg-conf"))
-	cmd.Env = append(cmd.Env, d.env...)
-	notify, ready := sdnotifytest.Listen(t)
-	cmd.Env = append(cmd.Env, "NOTIFY_SOCKET="+notify)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d.cmd = cmd
-	d.done = make(chan error, 1)
-	go func() { d.done <- cmd.Wait() }()
+	env := append(d.Sim.Env(), "XDG_RUNTIME_DIR="+filepath.Join(d.Dir, "xdg-run"), "XDG_CONFIG_HOME="+filepath.Join(d.Dir, "xdg-conf"))
+	env = append(env, d.env...)
+	p := daemontest.Launch(t, filepath.Join(binDir, "virtvboxd"), env, "-f", d.Config, "-p", d.PidFile)
+	d.use(t, p)
+	p.WaitReady(t, 10*time.Second)
+}
+
+// use makes p the daemon's process, stopped at cleanup.
+func (d *daemon) use(t testing.TB, p *daemontest.Process) {
+	done := make(chan error, 1)
+	d.proc, d.cmd, d.done = p, p.Cmd, done
+	go func() { done <- p.Err() }()
 	t.Cleanup(func() { d.stop(t) })
-	select {
-	case <-ready:
-	case err := <-d.done:
-		d.done <- err
-		t.Fatalf("virtvboxd exited during start-up: %v\n%s", err, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("virtvboxd did not send READY=1 within 10s\n%s", stderr.String())
-	}
 }
 
 // stop sends SIGTERM and waits for a clean exit.
@@ -272,16 +220,7 @@ func (d *daemon) stop(t testing.TB) {
 	if d.cmd == nil {
 		return
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Errorf("virtvboxd exited with %v after SIGTERM", err)
-		}
-	case <-time.After(15 * time.Second):
-		_ = d.cmd.Process.Kill()
-		t.Errorf("virtvboxd did not exit within 15s of SIGTERM")
-	}
+	d.proc.Stop(t, 15*time.Second)
 	d.cmd = nil
 }
 

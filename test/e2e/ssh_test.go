@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/virtvboxd/virtvboxd/internal/daemontest"
 )
 
 // The system daemon's default sockets, which virt-ssh-helper on the remote
@@ -337,28 +339,8 @@ func (h *sshHost) startDaemon(t *testing.T, name string, uid, gid int, home, soc
 		cmd.Env = append(cmd.Env, "HOME="+home, "USER="+h.User)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d.cmd = cmd
-	d.done = make(chan error, 1)
-	go func() { d.done <- cmd.Wait() }()
-	t.Cleanup(func() { d.stop(t) })
-	deadline := time.Now().Add(10 * time.Second)
-	for !exists(d.RW) {
-		select {
-		case err := <-d.done:
-			d.done <- err
-			t.Fatalf("%s daemon exited during start-up: %v\n%s", name, err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s daemon did not create %s within 10s\n%s", name, d.RW, stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	d.use(t, daemontest.Start(t, cmd))
+	d.proc.WaitReady(t, 10*time.Second)
 	return d
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/virtvboxd/virtvboxd/internal/errdefs"
@@ -39,6 +40,12 @@ type FakeDriver struct {
 	// DomainGetInfo and DomainDestroy with the call's context and the
 	// method's name, so a test can see and hold the contexts calls run under.
 	Hook func(ctx context.Context, method string)
+	// NoWaitReads, when set before the first call, makes the connections
+	// honour driver.NoWait (driver.NoWaitReader); while Cold is set,
+	// DomainGetInfo under NoWait then returns driver.ErrWouldBlock (after
+	// Hook), as a driver whose cache misses does.
+	NoWaitReads bool
+	Cold        atomic.Bool
 
 	changed signal // waiting, xmlWait, opened or closed changed
 
@@ -113,6 +120,9 @@ func (c *fakeConn) Close() error {
 
 func (c *fakeConn) URI() string  { return c.uri }
 func (c *fakeConn) Type() string { return "VBOX" }
+
+// HonoursNoWait implements driver.NoWaitReader as NoWaitReads says.
+func (c *fakeConn) HonoursNoWait() bool { return c.d.NoWaitReads }
 
 func (c *fakeConn) Version(context.Context) (uint64, error) { return c.d.Version, nil }
 func (c *fakeConn) Hostname(ctx context.Context) (string, error) {
@@ -246,6 +256,9 @@ func (c *fakeConn) DomainGetState(_ context.Context, d driver.Domain, _ uint32) 
 func (c *fakeConn) DomainGetInfo(ctx context.Context, d driver.Domain) (driver.DomainInfo, error) {
 	if c.d.Hook != nil {
 		c.d.Hook(ctx, "DomainGetInfo")
+	}
+	if driver.MustNotWait(ctx) && c.d.Cold.Load() {
+		return driver.DomainInfo{}, driver.ErrWouldBlock
 	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
