@@ -382,6 +382,9 @@ func UpdateDevice(dom *libvirtxml.Domain, dev *Device) (*libvirtxml.Domain, *Dev
 		}
 		a, b := cur, nx
 		a.Link, b.Link = nil, nil
+		// <target dev='vboxnicN'/> is the live name the daemon writes
+		// into a running domain's XML (stats); define ignores it.
+		a.Target, b.Target = nil, nil
 		if b.Model == nil {
 			b.Model = a.Model
 		}
