@@ -420,7 +420,11 @@ func (c *conn) StoragePoolDefineXML(ctx context.Context, doc string, flags uint3
 // started at once (its directory built first with
 // VIR_STORAGE_POOL_CREATE_WITH_BUILD).
 func (c *conn) StoragePoolCreateXML(ctx context.Context, doc string, flags uint32) (driver.StoragePool, error) {
-	build, err := checkCreateFlags("", flags, "virStoragePoolCreateXML")
+	x, err := poolxml.ParsePool(doc)
+	if err != nil {
+		return driver.StoragePool{}, err
+	}
+	build, err := checkCreateFlags(x.Name, flags, "virStoragePoolCreateXML")
 	if err != nil {
 		return driver.StoragePool{}, err
 	}

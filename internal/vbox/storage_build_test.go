@@ -110,3 +110,31 @@ func TestStoragePoolBuildAndDelete(t *testing.T) {
 		t.Error("pool-start --build did not build")
 	}
 }
+
+// pool-create-as --build with --overwrite or --no-overwrite is refused as
+// libvirt's dir backend refuses it, before anything is created.
+func TestStoragePoolCreateXMLBuildFlags(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "new")
+	for _, c := range []struct {
+		flags uint32
+		class error
+		text  string
+	}{
+		{createWithBuild | createWithBuildNoOverwrite, errdefs.ErrOperationInvalid, "No source device specified when formatting pool 'nb'"},
+		{createWithBuildOverwrite | createWithBuildNoOverwrite, errdefs.ErrInvalidArg, "mutually exclusive"},
+		{1 << 5, errdefs.ErrInvalidArg, "unsupported flags (0x20) in function virStoragePoolCreateXML"},
+	} {
+		_, err := s.conn.StoragePoolCreateXML(ctx, poolDoc("nb", dir), c.flags)
+		if !errors.Is(err, c.class) || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("flags %#x: %v, want %v with %q", c.flags, err, c.class, c.text)
+		}
+	}
+	if fileExists(dir) {
+		t.Error("refused pool-create --build made the directory")
+	}
+	if pools, err := s.conn.ListAllStoragePools(ctx, 0); err != nil || len(pools) != 1 {
+		t.Errorf("pools after refusals: %v, %v", pools, err)
+	}
+}
