@@ -46,7 +46,8 @@ func TestLeaseSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.runner.reset()
+	lookups := func() int { return len(s.cmdsWith("findlease")) + len(s.cmdsWith("guestproperty")) }
+	before := lookups()
 	again, err := s.conn.DomainInterfaceAddresses(ctx, dom, addrSrcLease, 0)
 	if err != nil || len(again) != 2 || again[0].Addrs[0].Addr != ifs[0].Addrs[0].Addr {
 		t.Errorf("warm lease addresses: %+v, %v", again, err)
@@ -55,8 +56,8 @@ func TestLeaseSources(t *testing.T) {
 	if err != nil || len(l) != 1 || l[0].IPAddr != ifs[0].Addrs[0].Addr || l[0].ExpiryTime == 0 {
 		t.Errorf("net-dhcp-leases shares the lookup: %+v, %v", l, err)
 	}
-	if n := s.runner.reset(); n != 0 {
-		t.Errorf("warm lease reads ran %d VBoxManage commands, want 0: %q", n, s.runner.cmds)
+	if n := lookups() - before; n != 0 {
+		t.Errorf("warm lease reads ran %d findlease or guestproperty, want 0", n)
 	}
 
 	// vboxnet0's DHCP server stops leasing (changed by hand, outside the
@@ -68,9 +69,15 @@ func TestLeaseSources(t *testing.T) {
 	}
 	s.vbm("setextradata", "leasy", "vboxsim/GuestAdditions", "7.1.4 r165100")
 	s.drv.leases.forget()
+	f0, g0 := len(s.cmdsWith("findlease")), len(s.cmdsWith("guestproperty"))
 	l, err = s.conn.NetworkGetDHCPLeases(ctx, ho, "", 0)
 	if err != nil || len(l) != 1 {
 		t.Fatalf("leases from the Guest Additions: %+v, %v", l, err)
+	}
+	// A cold call: one findlease for the one adapter on vboxnet0 and one
+	// guestproperty enumerate for its machine.
+	if f, g := len(s.cmdsWith("findlease"))-f0, len(s.cmdsWith("guestproperty"))-g0; f != 1 || g != 1 {
+		t.Errorf("cold net-dhcp-leases ran %d findlease and %d guestproperty, want one each", f, g)
 	}
 	props := parseGuestProperties([]byte(s.vbm("guestproperty", "enumerate", "leasy")))
 	if l[0].MAC != "08:00:27:aa:bb:01" || l[0].IPAddr != guestIP(props, "080027AABB01") || l[0].Prefix != 24 || l[0].ExpiryTime != 0 || l[0].Iface != "vboxnet0" {
