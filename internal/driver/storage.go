@@ -69,6 +69,10 @@ type StorageConn interface {
 	StoragePoolCreate(ctx context.Context, pool StoragePool, flags uint32) error
 	StoragePoolDestroy(ctx context.Context, pool StoragePool) error
 	StoragePoolUndefine(ctx context.Context, pool StoragePool) error
+	// StoragePoolBuild creates an inactive pool's directory;
+	// StoragePoolDelete removes it (empty) again.
+	StoragePoolBuild(ctx context.Context, pool StoragePool, flags uint32) error
+	StoragePoolDelete(ctx context.Context, pool StoragePool, flags uint32) error
 	StoragePoolRefresh(ctx context.Context, pool StoragePool, flags uint32) error
 	StoragePoolGetAutostart(ctx context.Context, pool StoragePool) (bool, error)
 	StoragePoolSetAutostart(ctx context.Context, pool StoragePool, autostart bool) error
@@ -163,6 +167,16 @@ func (Unsupported) StoragePoolGetAutostart(context.Context, StoragePool) (bool, 
 // StoragePoolSetAutostart implements StorageConn: not supported.
 func (Unsupported) StoragePoolSetAutostart(context.Context, StoragePool, bool) error {
 	return noStorage("virStoragePoolSetAutostart")
+}
+
+// StoragePoolBuild implements StorageConn: not supported.
+func (Unsupported) StoragePoolBuild(context.Context, StoragePool, uint32) error {
+	return noStorage("virStoragePoolBuild")
+}
+
+// StoragePoolDelete implements StorageConn: not supported.
+func (Unsupported) StoragePoolDelete(context.Context, StoragePool, uint32) error {
+	return noStorage("virStoragePoolDelete")
 }
 
 // StoragePoolIsActive implements StorageConn: not supported.

@@ -28,6 +28,8 @@ var storageHandlers = handlerSet{
 	procStoragePoolCreate:               withArgs(storagePoolCreate),
 	procStoragePoolDestroy:              withArgs(storagePoolDestroy),
 	procStoragePoolUndefine:             withArgs(storagePoolUndefine),
+	procStoragePoolBuild:                withArgs(storagePoolBuild),
+	procStoragePoolDelete:               withArgs(storagePoolDelete),
 	procStoragePoolRefresh:              withArgs(storagePoolRefresh),
 	procStoragePoolGetAutostart:         withArgs(storagePoolGetAutostart),
 	procStoragePoolSetAutostart:         withArgs(storagePoolSetAutostart),
@@ -233,6 +235,14 @@ func storagePoolDestroy(ctx context.Context, cn driver.Conn, a *libvirt.StorageP
 
 func storagePoolUndefine(ctx context.Context, cn driver.Conn, a *libvirt.StoragePoolUndefineArgs, out *packet) error {
 	return cn.StoragePoolUndefine(ctx, toPool(a.Pool))
+}
+
+func storagePoolBuild(ctx context.Context, cn driver.Conn, a *libvirt.StoragePoolBuildArgs, out *packet) error {
+	return cn.StoragePoolBuild(ctx, toPool(a.Pool), uint32(a.Flags))
+}
+
+func storagePoolDelete(ctx context.Context, cn driver.Conn, a *libvirt.StoragePoolDeleteArgs, out *packet) error {
+	return cn.StoragePoolDelete(ctx, toPool(a.Pool), uint32(a.Flags))
 }
 
 func storagePoolRefresh(ctx context.Context, cn driver.Conn, a *libvirt.StoragePoolRefreshArgs, out *packet) error {

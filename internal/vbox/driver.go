@@ -93,6 +93,7 @@ type Driver struct {
 	consoles  consoles       // open serial console sessions (DomainOpenConsole)
 	snaps     snapCache      // each snapshot's facts, by snapshot UUID (snapshot.go)
 	nets      netCache       // the networks (network.go)
+	leases    leaseCache     // recent DHCP leases and guest addresses (network_leases.go)
 	stor      storage        // storage pools and the media picture (storage.go)
 
 	backoff, lockBackoff Backoff // retry schedules (tests shorten them)

@@ -126,6 +126,7 @@ func (d *Driver) invalidateNetworks() {
 	d.nets.mu.Lock()
 	d.nets.dirty = true
 	d.nets.mu.Unlock()
+	d.leases.forget() // a changed DHCP server may lease otherwise
 }
 
 func (d *Driver) readNetworks(ctx context.Context) (*netSnap, error) {

@@ -537,22 +537,28 @@ const (
 
 // DomainInterfaceAddresses implements driver.Conn. Source agent reads the
 // addresses the Guest Additions publish (/VirtualBox/GuestInfo/Net/N/...);
-// lease and arp are not available through VBoxManage.
+// source lease asks the DHCP servers of the networks the adapters are on
+// (network_leases.go); arp is not available through VBoxManage.
 func (c *conn) DomainInterfaceAddresses(ctx context.Context, dom driver.Domain, source uint32, flags uint32) ([]driver.InterfaceAddresses, error) {
 	if flags != 0 {
 		return nil, unsupportedFlags(flags, "virDomainInterfaceAddresses")
 	}
 	switch source {
-	case addrSrcAgent:
-	case addrSrcLease, addrSrcARP:
-		return nil, errdefs.Newf(errdefs.ErrArgUnsupported, "source %s is not supported by the VirtualBox driver: VBoxManage shows no DHCP leases or ARP tables; use --source agent (Guest Additions)",
-			map[uint32]string{addrSrcLease: "lease", addrSrcARP: "arp"}[source])
+	case addrSrcAgent, addrSrcLease:
+	case addrSrcARP:
+		return nil, errdefs.New(errdefs.ErrArgUnsupported, "source arp is not supported by the VirtualBox driver: VBoxManage shows no ARP tables; use --source lease (VirtualBox DHCP servers) or agent (Guest Additions)")
 	default:
 		return nil, errdefs.Newf(errdefs.ErrInvalidArg, "Unknown IP address data source %d", source)
 	}
 	m, err := c.d.machine(ctx, dom)
 	if err != nil {
 		return nil, err
+	}
+	if source == addrSrcLease {
+		if !IsOnline(m.State) {
+			return nil, errdefs.New(errdefs.ErrOperationInvalid, "domain is not running")
+		}
+		return c.d.domainLeases(ctx, m)
 	}
 	p, err := c.d.guestInfoProps(ctx, m)
 	if err != nil {

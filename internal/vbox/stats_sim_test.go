@@ -92,8 +92,8 @@ func TestSimStatsOneRound(t *testing.T) {
 	}
 	_, err = s.conn.DomainGetHostname(ctx, run, 0)
 	wantClass(t, err, errdefs.ErrOperationFailed, "publishes no host name")
-	_, err = s.conn.DomainInterfaceAddresses(ctx, run, addrSrcLease, 0)
-	wantClass(t, err, errdefs.ErrArgUnsupported, "lease")
+	_, err = s.conn.DomainInterfaceAddresses(ctx, run, addrSrcARP, 0)
+	wantClass(t, err, errdefs.ErrArgUnsupported, "arp")
 	caps, err := s.conn.DomainCapabilities(ctx, "", "", "", "vbox", 0)
 	if err != nil || !strings.Contains(caps, "<value>efi</value>") {
 		t.Errorf("domcapabilities %v:\n%s", err, caps)

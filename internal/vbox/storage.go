@@ -72,6 +72,8 @@ type poolDef struct {
 	Autostart  bool   `json:"autostart,omitempty"`
 	Active     bool   `json:"active,omitempty"`
 	Persistent bool   `json:"-"`
+	// Perms is what pool-build gives the directory; nil: libvirt's default.
+	Perms *poolxml.Perms `json:"perms,omitempty"`
 }
 
 // fileEntry is one file of a dir pool's scan.
@@ -392,17 +394,22 @@ func (c *conn) StoragePoolGetXMLDesc(ctx context.Context, pool driver.StoragePoo
 	if err != nil {
 		return "", err
 	}
-	return poolxml.FormatPool(poolxml.Pool{Name: p.Name, UUID: p.UUID, Target: p.Target,
-		Capacity: info.Capacity, Allocation: info.Allocation, Available: info.Available})
+	x := poolxml.Pool{Name: p.Name, UUID: p.UUID, Target: p.Target,
+		Capacity: info.Capacity, Allocation: info.Allocation, Available: info.Available}
+	if p.Perms != nil {
+		x.Perms = *p.Perms
+	}
+	return poolxml.FormatPool(x)
 }
 
-// StoragePoolDefineXML implements driver.Conn: a dir pool over an existing
-// directory, kept in VirtualBox's global extradata.
+// StoragePoolDefineXML implements driver.Conn: a dir pool over a directory
+// that may not exist yet (pool-build creates it), kept in VirtualBox's
+// global extradata.
 func (c *conn) StoragePoolDefineXML(ctx context.Context, doc string, flags uint32) (driver.StoragePool, error) {
 	if flags&^poolDefValidate != 0 {
 		return driver.StoragePool{}, unsupportedFlags(flags, "virStoragePoolDefineXML")
 	}
-	p, err := c.d.addPool(ctx, doc, true)
+	p, err := c.d.addPool(ctx, doc, true, false)
 	if err != nil {
 		return driver.StoragePool{}, err
 	}
@@ -410,12 +417,18 @@ func (c *conn) StoragePoolDefineXML(ctx context.Context, doc string, flags uint3
 }
 
 // StoragePoolCreateXML implements driver.Conn: a transient dir pool,
-// started at once.
+// started at once (its directory built first with
+// VIR_STORAGE_POOL_CREATE_WITH_BUILD).
 func (c *conn) StoragePoolCreateXML(ctx context.Context, doc string, flags uint32) (driver.StoragePool, error) {
-	if flags != 0 {
-		return driver.StoragePool{}, unsupportedFlags(flags, "virStoragePoolCreateXML")
+	x, err := poolxml.ParsePool(doc)
+	if err != nil {
+		return driver.StoragePool{}, err
 	}
-	p, err := c.d.addPool(ctx, doc, false)
+	build, err := checkCreateFlags(x.Name, flags, "virStoragePoolCreateXML")
+	if err != nil {
+		return driver.StoragePool{}, err
+	}
+	p, err := c.d.addPool(ctx, doc, false, build)
 	if err != nil {
 		return driver.StoragePool{}, err
 	}
@@ -423,8 +436,8 @@ func (c *conn) StoragePoolCreateXML(ctx context.Context, doc string, flags uint3
 }
 
 // addPool checks and records a pool document: persistent (define) or
-// transient and active (create).
-func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (poolDef, error) {
+// transient and active (create, built first when build is set).
+func (d *Driver) addPool(ctx context.Context, doc string, persistent, build bool) (poolDef, error) {
 	x, err := poolxml.ParsePool(doc)
 	if err != nil {
 		return poolDef{}, err
@@ -440,9 +453,9 @@ func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (pool
 		return poolDef{}, errdefs.Newf(errdefs.ErrOperationInvalid,
 			"storage pool '%s' is VirtualBox's media registry: it cannot be redefined", defaultPoolName)
 	}
-	entries, err := scanDir(x.Target)
-	if err != nil {
-		return poolDef{}, err
+	var perms *poolxml.Perms
+	if x.Perms != poolxml.NoPerms {
+		perms = &x.Perms
 	}
 	s, err := d.lockPools(ctx)
 	if err != nil {
@@ -467,16 +480,27 @@ func (d *Driver) addPool(ctx context.Context, doc string, persistent bool) (pool
 		return poolDef{}, errdefs.Newf(errdefs.ErrOperationInvalid,
 			"storage pool '%s' is active: stop it before changing its target", x.Name)
 	}
+	var entries []fileEntry
+	if !persistent { // started at once: the directory must be there
+		if build {
+			if err := buildDir(x.Target, perms); err != nil {
+				return poolDef{}, err
+			}
+		}
+		if entries, err = scanDir(x.Target); err != nil {
+			return poolDef{}, err
+		}
+	}
 	if old != nil {
 		saved := *old
-		old.Target, old.Persistent = x.Target, true
+		old.Target, old.Persistent, old.Perms = x.Target, true, perms
 		if err := d.savePool(ctx, old); err != nil {
 			*old = saved
 			return poolDef{}, err
 		}
 		return *old, nil
 	}
-	p := &poolDef{Name: x.Name, UUID: x.UUID, Target: x.Target, Persistent: persistent, Active: !persistent}
+	p := &poolDef{Name: x.Name, UUID: x.UUID, Target: x.Target, Persistent: persistent, Active: !persistent, Perms: perms}
 	if p.UUID == "" {
 		p.UUID = newUUID()
 	}
@@ -546,14 +570,20 @@ func (d *Driver) changePool(ctx context.Context, name, what string, fn func(s *s
 }
 
 // StoragePoolCreate implements driver.Conn: start a dir pool (its directory
-// must exist).
+// must exist, or be built first with VIR_STORAGE_POOL_CREATE_WITH_BUILD).
 func (c *conn) StoragePoolCreate(ctx context.Context, pool driver.StoragePool, flags uint32) error {
-	if flags != 0 {
-		return unsupportedFlags(flags, "virStoragePoolCreate")
+	build, err := checkCreateFlags(pool.Name, flags, "virStoragePoolCreate")
+	if err != nil {
+		return err
 	}
 	return c.d.changePool(ctx, pool.Name, "started", func(s *storage, p *poolDef) error {
 		if p.Active {
 			return errdefs.Newf(errdefs.ErrOperationInvalid, "storage pool '%s' is already active", p.Name)
+		}
+		if build {
+			if err := buildDir(p.Target, p.Perms); err != nil {
+				return err
+			}
 		}
 		entries, err := scanDir(p.Target)
 		if err != nil {

@@ -175,7 +175,6 @@ func TestStorageRefusals(t *testing.T) {
 		class  error
 		detail string
 	}{
-		{poolDoc("x", filepath.Join(dir, "missing")), errdefs.ErrSystem, "No such file or directory"},
 		{poolDoc("-x", dir), errdefs.ErrInvalidArg, "must not start with '-'"},
 		{poolDoc("a'b", dir), errdefs.ErrInvalidArg, "must not contain"},
 		{poolDoc("rel", "images"), errdefs.ErrXML, "must be absolute"},

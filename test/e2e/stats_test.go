@@ -116,7 +116,7 @@ func TestStats(t *testing.T) {
 		contains(t, "domifaddr", d.mustVirsh(t, "domifaddr", ga, "--source", "agent"), "10.0.2.15/24")
 		contains(t, "domhostname", d.mustVirsh(t, "domhostname", ga), ga+".example")
 		contains(t, "no Guest Additions", d.virshFails(t, "domifaddr", bare, "--source", "agent"), "Guest agent is not responding")
-		contains(t, "lease", d.virshFails(t, "domifaddr", ga, "--source", "lease"), "not supported")
+		contains(t, "arp", d.virshFails(t, "domifaddr", ga, "--source", "arp"), "source arp is not supported")
 		contains(t, "guestinfo", d.mustVirsh(t, "guestinfo", ga), "os.name", "Linux", "hostname", "if.0.addr.0.addr")
 		caps := d.mustVirsh(t, "domcapabilities")
 		contains(t, "domcapabilities", caps, "<domain>vbox</domain>", "<value>efi</value>", "<value>sata</value>",

@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -20,7 +21,19 @@ import (
 type Pool struct {
 	Name, UUID, Target              string
 	Capacity, Allocation, Available uint64
+	Perms                           Perms // what pool-build gives the directory
 }
+
+// Perms is a pool's <target><permissions>: the mode, owner and group
+// pool-build gives the directory it creates, each -1 when not given.
+type Perms struct {
+	Mode  int `json:"mode"`
+	Owner int `json:"owner"`
+	Group int `json:"group"`
+}
+
+// NoPerms asks for nothing.
+var NoPerms = Perms{Mode: -1, Owner: -1, Group: -1}
 
 // Vol is a volume as vol-dumpxml shows it. Format is libvirt's name
 // (vdi, vmdk, vpc, iso, raw). Sizes are in bytes.
@@ -81,6 +94,41 @@ func ParsePool(doc string) (Pool, error) {
 		return Pool{}, errdefs.Newf(errdefs.ErrXML, "storage pool target path '%s' must be absolute", x.Target.Path)
 	}
 	p.Target = filepath.Clean(x.Target.Path)
+	perms, err := parsePerms(x.Target.Permissions)
+	if err != nil {
+		return Pool{}, err
+	}
+	p.Perms = perms
+	return p, nil
+}
+
+// parsePerms reads <permissions>: an octal mode and numeric owner and
+// group ids, as libvirt's virStorageDefParsePerms accepts them.
+func parsePerms(x *libvirtxml.StoragePoolTargetPermissions) (Perms, error) {
+	p := NoPerms
+	if x == nil {
+		return p, nil
+	}
+	if x.Mode != "" {
+		m, err := strconv.ParseUint(x.Mode, 8, 32)
+		if err != nil || m > 0o777 {
+			return Perms{}, errdefs.New(errdefs.ErrXML, "malformed octal mode")
+		}
+		p.Mode = int(m)
+	}
+	for _, f := range []struct {
+		s, what string
+		to      *int
+	}{{x.Owner, "owner", &p.Owner}, {x.Group, "group", &p.Group}} {
+		if f.s == "" || f.s == "-1" {
+			continue
+		}
+		id, err := strconv.ParseUint(f.s, 10, 31)
+		if err != nil {
+			return Perms{}, errdefs.Newf(errdefs.ErrXML, "malformed %s element", f.what)
+		}
+		*f.to = int(id)
+	}
 	return p, nil
 }
 
@@ -91,12 +139,30 @@ func FormatPool(p Pool) (string, error) {
 		Allocation: &libvirtxml.StoragePoolSize{Unit: "bytes", Value: p.Allocation},
 		Available:  &libvirtxml.StoragePoolSize{Unit: "bytes", Value: p.Available},
 		Source:     &libvirtxml.StoragePoolSource{},
-		Target:     &libvirtxml.StoragePoolTarget{Path: p.Target}}
+		Target:     &libvirtxml.StoragePoolTarget{Path: p.Target, Permissions: formatPerms(p.Perms)}}
 	s, err := x.Marshal()
 	if err != nil {
 		return "", errdefs.Wrap(errdefs.ErrInternal, err, "cannot format pool XML: "+err.Error())
 	}
 	return libvirtStyle(s), nil
+}
+
+// formatPerms writes the permissions a pool names (nil when none).
+func formatPerms(p Perms) *libvirtxml.StoragePoolTargetPermissions {
+	if p == NoPerms || p == (Perms{}) {
+		return nil
+	}
+	x := &libvirtxml.StoragePoolTargetPermissions{}
+	if p.Mode >= 0 {
+		x.Mode = fmt.Sprintf("%04o", p.Mode)
+	}
+	if p.Owner >= 0 {
+		x.Owner = strconv.Itoa(p.Owner)
+	}
+	if p.Group >= 0 {
+		x.Group = strconv.Itoa(p.Group)
+	}
+	return x
 }
 
 // FormatVol writes a volume's XML as vol-dumpxml shows it.

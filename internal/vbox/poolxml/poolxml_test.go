@@ -115,3 +115,40 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolPerms(t *testing.T) {
+	const head = "<pool type='dir'><name>p</name><target><path>/srv/p</path>"
+	for _, c := range []struct {
+		name, perms string
+		want        Perms
+		class       error
+	}{
+		{"none", "", NoPerms, nil},
+		{"mode only", "<permissions><mode>0755</mode></permissions>", Perms{Mode: 0o755, Owner: -1, Group: -1}, nil},
+		{"all", "<permissions><mode>700</mode><owner>107</owner><group>-1</group></permissions>", Perms{Mode: 0o700, Owner: 107, Group: -1}, nil},
+		{"bad mode", "<permissions><mode>0789</mode></permissions>", Perms{}, errdefs.ErrXML},
+		{"mode too wide", "<permissions><mode>17777</mode></permissions>", Perms{}, errdefs.ErrXML},
+		{"bad owner", "<permissions><owner>root</owner></permissions>", Perms{}, errdefs.ErrXML},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := ParsePool(head + c.perms + "</target></pool>")
+			if c.class != nil {
+				if !errors.Is(err, c.class) {
+					t.Fatalf("ParsePool: %v, want %v", err, c.class)
+				}
+				return
+			}
+			if err != nil || p.Perms != c.want {
+				t.Fatalf("ParsePool: %+v, %v; want %+v", p.Perms, err, c.want)
+			}
+			doc, err := FormatPool(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := ParsePool(doc)
+			if err != nil || back.Perms != c.want {
+				t.Errorf("round trip: %+v, %v\n%s", back.Perms, err, doc)
+			}
+		})
+	}
+}
