@@ -124,6 +124,20 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxm
 		if err != nil {
 			return vboxError("cannot read the extradata of machine "+m.Name, err)
 		}
+		if _, ok := cur.ExtraData[pendingKey]; ok && offline(m.State) {
+			// A pending definition whose application failed: it is the
+			// persistent definition this change is made to, as a start
+			// would apply it first.
+			if err := d.applyPending(ctx, m.UUID); err != nil {
+				return err
+			}
+			if info, err = d.inv.Reload(ctx, m.UUID); err != nil {
+				return vboxError("cannot read machine "+m.Name, err)
+			}
+			if cur, err = d.domxmlInfo(ctx, m, info, true); err != nil {
+				return vboxError("cannot read the extradata of machine "+m.Name, err)
+			}
+		}
 		online := IsOnline(m.State)
 		live := flags&affectLive != 0 || (flags&(affectLive|affectConfig) == 0 && online)
 		if live && !online {

@@ -235,11 +235,20 @@ func TestSimPendingRollback(t *testing.T) {
 		t.Errorf("state %d after the refused start, want shut off", st)
 	}
 	p.injectFaults(nil)
+	// A device change of the powered-off machine is made to its pending
+	// definition, applied first.
+	if err := p.conn.DomainDetachDevice(ctx, p.dom, "<interface type='user'><mac address='08:00:27:00:00:01'/></interface>", affectConfig); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.memory(); got != "512" || p.pendingStored() {
+		t.Errorf("memory %s MiB after a device change, want the pending 512 applied first", got)
+	}
 	if _, err := p.conn.DomainCreate(ctx, p.dom, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := p.memory(); got != "512" {
-		t.Errorf("memory %s MiB, want the pending 512", got)
+	info := p.vbm("showvminfo", p.u, "--machinereadable")
+	if !strings.Contains(info, "memory=512") || !strings.Contains(info, `nic1="none"`) || !strings.Contains(info, p.iso) {
+		t.Errorf("after the start, want the pending definition and the device change:\n%s", info)
 	}
 }
 
