@@ -274,8 +274,19 @@ func TestSimPendingDevices(t *testing.T) {
 			}
 		}
 	}
+	// --live --config: a transient folder now, a permanent one pending.
+	both := "<filesystem type='mount'><source dir='" + folder + "'/><target dir='both'/></filesystem>"
+	if err := p.conn.DomainAttachDevice(ctx, p.dom, both, affectLive|affectConfig); err != nil {
+		t.Fatal(err)
+	}
+	if info := p.vbm("showvminfo", p.u, "--machinereadable"); !strings.Contains(info, `SharedFolderNameTransientMapping1="both"`) {
+		t.Errorf("no transient folder after attach --live --config:\n%s", info)
+	}
 	inactive, _ := p.conn.DomainGetXMLDesc(ctx, p.dom, xmlInactive)
 	live, _ := p.conn.DomainGetXMLDesc(ctx, p.dom, 0)
+	if !strings.Contains(inactive, "<target dir='both'/>") {
+		t.Errorf("the pending definition lacks the --live --config folder:\n%s", inactive)
+	}
 	if !strings.Contains(inactive, "<target dir='share'") || strings.Contains(inactive, "08:00:27:00:00:01") {
 		t.Errorf("inactive XML lacks the --config changes:\n%s", inactive)
 	}
@@ -289,7 +300,8 @@ func TestSimPendingDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := p.vbm("showvminfo", p.u, "--machinereadable")
-	if !strings.Contains(info, `SharedFolderNameMachineMapping1="share"`) || !strings.Contains(info, `nic1="none"`) {
+	if !strings.Contains(info, `SharedFolderNameMachineMapping1="share"`) || !strings.Contains(info, `SharedFolderNameMachineMapping2="both"`) ||
+		!strings.Contains(info, `nic1="none"`) {
 		t.Errorf("the --config changes were not applied at power-off:\n%s", info)
 	}
 	// Pending again, then undefine: the machine goes with it.
