@@ -392,12 +392,25 @@ func (c *conn) DomainIsPersistent(ctx context.Context, dom driver.Domain) (bool,
 	return true, nil
 }
 
-// DomainIsUpdated implements driver.Conn: never (no live-only changes exist).
+// DomainIsUpdated implements driver.Conn: a running domain is updated while
+// it has a pending definition (pending.go), one its next boot takes.
 func (c *conn) DomainIsUpdated(ctx context.Context, dom driver.Domain) (bool, error) {
-	if _, err := c.d.machine(ctx, dom); err != nil {
+	m, err := c.d.machine(ctx, dom)
+	if err != nil {
 		return false, err
 	}
-	return false, nil
+	if !IsOnline(m.State) {
+		return false, nil
+	}
+	extra, err := c.d.inv.ExtraData(ctx, m.UUID, false)
+	if err != nil {
+		return false, vboxError("cannot read the extradata of machine "+m.Name, err)
+	}
+	_, ok := extra[pendingKey]
+	if ok {
+		c.d.notePending(m.UUID)
+	}
+	return ok, nil
 }
 
 // DomainGetAutostart implements driver.Conn from VirtualBox's autostart setting.

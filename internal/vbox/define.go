@@ -22,7 +22,9 @@ import (
 // changes nothing. A domain whose UUID (or, without a UUID, whose name)
 // matches a registered machine updates that machine in place — libvirt's own
 // driver cannot, so `virsh edit` works here; an unchanged document changes
-// nothing. As in libvirt, a registered UUID under another name is refused
+// nothing. On a running (or paused) machine the document becomes the
+// machine's pending definition, applied when it is next powered off
+// (pending.go); the running machine is left alone. As in libvirt, a registered UUID under another name is refused
 // (define never renames), as is a registered name under another UUID.
 // Define is atomic: a failed creation removes the new machine again and a
 // failed update restores the old settings (see create and restore).
@@ -103,13 +105,25 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		if err != nil {
 			return vboxError("cannot read the extradata of machine "+m.Name, err)
 		}
+		m.State = MachineFromInfo(info).State
+		if IsOnline(m.State) {
+			// The next boot's definition (pending.go): the running
+			// machine is left alone.
+			out = m
+			return d.storePending(ctx, m, cur, dom, opts)
+		}
 		plan, err := domxml.PlanDefine(dom, &cur, opts)
 		if err != nil {
 			return err
 		}
 		d.logNotes(ctx, m.Name, plan)
+		_, pending := cur.ExtraData[pendingKey]
 		if plan.Empty() {
 			out = m
+			if pending {
+				// This define replaces the pending one.
+				return d.clearPending(ctx, m)
+			}
 			op.known(func(*Machine) {})
 			return nil
 		}
@@ -121,6 +135,9 @@ func (d *Driver) define(ctx context.Context, doc string) (Machine, error) {
 		out, err = d.applyUpdate(ctx, m, cur, plan, opts)
 		if err != nil {
 			return err
+		}
+		if pending {
+			return d.clearPending(ctx, m)
 		}
 		op.known(func(*Machine) {})
 		return nil
@@ -486,6 +503,16 @@ func (d *Driver) undefine(ctx context.Context, dom driver.Domain, flags uint32) 
 		if err != nil {
 			return vboxError("cannot read machine "+m.Name, err)
 		}
+		// A pending definition (pending.go) goes with the machine: also
+		// from a settings file kept for its snapshots.
+		if extra, err := d.inv.ExtraData(ctx, m.UUID, false); err == nil {
+			if _, ok := extra[pendingKey]; ok {
+				if err := d.clearPending(ctx, m); err != nil {
+					return err
+				}
+			}
+		}
+		d.pend.forget(m.UUID)
 		if HasSavedState(m.State) {
 			if err := d.vmCmd(ctx, m, "cannot remove managed save image", "discardstate", m.UUID); err != nil {
 				return err

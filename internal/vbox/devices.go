@@ -35,11 +35,14 @@ import (
 //   - USB devices: USB filters (usbfilter add/remove), which VBoxManage
 //     changes under a shared lock and a running machine applies at once.
 //
-// Everything else on a running machine is refused before anything runs.
-// VirtualBox keeps a running machine's storage and link changes in its
-// settings, so LIVE and LIVE|CONFIG are one request; CONFIG alone on a
-// running machine cannot be honoured and is refused, except that nothing
-// else changes a shared folder's permanence.
+// Everything else on a running machine is refused ("operation not
+// supported") before anything runs. VirtualBox keeps a running machine's
+// storage and link changes in its settings, so LIVE and LIVE|CONFIG are one
+// request (a pending definition, see below, gets the change too; a shared
+// folder attached LIVE|CONFIG is transient now and permanent in it). CONFIG
+// alone on a running machine changes its persistent definition only, as in
+// libvirt: the change goes into the machine's pending definition
+// (pending.go), applied when it is next powered off.
 
 // deviceModifyForce is VIR_DOMAIN_DEVICE_MODIFY_FORCE (update-device --force,
 // change-media --force): VirtualBox's eject is always forced.
@@ -121,6 +124,20 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxm
 		if err != nil {
 			return vboxError("cannot read the extradata of machine "+m.Name, err)
 		}
+		if _, ok := cur.ExtraData[pendingKey]; ok && offline(m.State) {
+			// A pending definition whose application failed: it is the
+			// persistent definition this change is made to, as a start
+			// would apply it first.
+			if err := d.applyPending(ctx, m.UUID); err != nil {
+				return err
+			}
+			if info, err = d.inv.Reload(ctx, m.UUID); err != nil {
+				return vboxError("cannot read machine "+m.Name, err)
+			}
+			if cur, err = d.domxmlInfo(ctx, m, info, true); err != nil {
+				return vboxError("cannot read the extradata of machine "+m.Name, err)
+			}
+		}
 		online := IsOnline(m.State)
 		live := flags&affectLive != 0 || (flags&(affectLive|affectConfig) == 0 && online)
 		if live && !online {
@@ -131,23 +148,21 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxm
 			return err
 		}
 		opts := domxml.PlanOptions{Version: v.Raw, FileExists: fileExists, Limits: d.guestLimits(ctx), IsNATNetwork: d.natNetworkLookup(ctx)}
+		config := flags&affectConfig != 0
+		if online && !live {
+			// The persistent definition only: it becomes the pending
+			// definition the next boot takes (pending.go).
+			return d.pendingDevice(ctx, m, cur, dev, op, opts)
+		}
 		if online && dev.Kind == domxml.DeviceFilesystem {
-			if flags&affectConfig != 0 {
-				return errdefs.Newf(errdefs.ErrArgUnsupported,
-					"VirtualBox changes the permanent shared folders of a powered-off machine only; domain '%s' is %s (use --live for a transient folder)",
-					m.Name, stateWord(m.State))
+			// Live: a transient folder; with CONFIG also the permanent
+			// one, in the pending definition.
+			if err := d.liveFolder(ctx, m, cur, old, dev, op, opts); err != nil || !config {
+				return err
 			}
-			return d.liveFolder(ctx, m, cur, old, dev, op, opts)
+			return d.amendPending(ctx, m, dev, op, opts, true)
 		}
-		var next *libvirtxml.Domain
-		switch op {
-		case opAttach:
-			next, err = domxml.AttachDevice(old, dev)
-		case opDetach:
-			next, _, err = domxml.DetachDevice(old, dev)
-		case opUpdate:
-			next, _, err = domxml.UpdateDevice(old, dev)
-		}
+		next, err := changeDomain(old, dev, op)
 		if err != nil {
 			return err
 		}
@@ -175,10 +190,6 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxm
 			vop.known(func(*Machine) {})
 			return nil
 		}
-		if flags&affectLive == 0 && flags&affectConfig != 0 {
-			return errdefs.Newf(errdefs.ErrArgUnsupported,
-				"VirtualBox cannot change the configuration of running domain '%s' without changing the running machine; use --live (VirtualBox keeps live changes in the configuration)", m.Name)
-		}
 		steps, err := liveSteps(info, dev, op, plan)
 		if err != nil {
 			return err
@@ -189,14 +200,70 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxm
 				// it only for controllers named "SATA" or "USB"), so
 				// VBoxManage has the last word on it: nothing ran.
 				if strings.Contains(cmdMessage(err), "does not support hot-plugging") {
-					return errdefs.Wrap(errdefs.ErrArgUnsupported, err, fmt.Sprintf("live %s of %s is not supported: %s",
+					return errdefs.Wrap(errdefs.ErrOperationUnsupported, err, fmt.Sprintf("live %s of %s is not supported: %s",
 						deviceVerb[op], dev.Name(), cmdMessage(err)))
 				}
 				return err
 			}
 		}
+		if config {
+			// VirtualBox kept the change in the settings; a pending
+			// definition gets it too.
+			return d.amendPending(ctx, m, dev, op, opts, false)
+		}
 		return nil
 	})
+}
+
+// changeDomain is dom with dev attached, detached or updated.
+func changeDomain(dom *libvirtxml.Domain, dev *domxml.Device, op deviceOp) (*libvirtxml.Domain, error) {
+	var next *libvirtxml.Domain
+	var err error
+	switch op {
+	case opAttach:
+		next, err = domxml.AttachDevice(dom, dev)
+	case opDetach:
+		next, _, err = domxml.DetachDevice(dom, dev)
+	case opUpdate:
+		next, _, err = domxml.UpdateDevice(dom, dev)
+	}
+	return next, err
+}
+
+// pendingDevice makes a device change of running machine m's persistent
+// definition: its pending definition, or its settings when it has none,
+// with the change becomes its pending definition (checked as a define).
+func (d *Driver) pendingDevice(ctx context.Context, m Machine, cur domxml.Info, dev *domxml.Device, op deviceOp, opts domxml.PlanOptions) error {
+	base, _, err := d.persistentDomain(cur)
+	if err != nil {
+		return err
+	}
+	next, err := changeDomain(base, dev, op)
+	if err != nil {
+		return err
+	}
+	for _, n := range dev.Notes {
+		d.logFor(ctx).WithField("vm", m.Name).Info(n)
+	}
+	return d.storePending(ctx, m, cur, next, opts)
+}
+
+// amendPending repeats a live change made with CONFIG in running machine
+// m's pending definition; always also when m has none (a transient shared
+// folder's permanent twin).
+func (d *Driver) amendPending(ctx context.Context, m Machine, dev *domxml.Device, op deviceOp, opts domxml.PlanOptions, always bool) error {
+	info, err := d.inv.Reload(ctx, m.UUID)
+	if err != nil {
+		return vboxError("cannot read machine "+m.Name, err)
+	}
+	cur, err := d.domxmlInfo(ctx, m, info, true)
+	if err != nil {
+		return vboxError("cannot read the extradata of machine "+m.Name, err)
+	}
+	if _, ok := cur.ExtraData[pendingKey]; !ok && !always {
+		return nil
+	}
+	return d.pendingDevice(ctx, m, cur, dev, op, opts)
 }
 
 // hotPlugTypes are the controller types VirtualBox attaches to and detaches
@@ -204,12 +271,12 @@ func (d *Driver) changeDevice(ctx context.Context, dom driver.Domain, dev *domxm
 var hotPlugTypes = map[string]bool{"IntelAhci": true, "USB": true}
 
 // liveSteps turns the plan of a device change on a running machine into the
-// commands VirtualBox runs live, or refuses it (errdefs.ErrArgUnsupported,
+// commands VirtualBox runs live, or refuses it (errdefs.ErrOperationUnsupported,
 // with the reason) when a step cannot be done on a running machine.
 func liveSteps(info *Info, dev *domxml.Device, op deviceOp, plan *domxml.Plan) ([][]string, error) {
 	verb := deviceVerb[op]
 	refuse := func(why string, args ...any) error {
-		return errdefs.Newf(errdefs.ErrArgUnsupported, "live %s of %s is not supported: %s", verb, dev.Name(), fmt.Sprintf(why, args...))
+		return errdefs.Newf(errdefs.ErrOperationUnsupported, "live %s of %s is not supported: %s", verb, dev.Name(), fmt.Sprintf(why, args...))
 	}
 	switch dev.Kind {
 	case domxml.DeviceInterface:
@@ -308,14 +375,14 @@ func (d *Driver) liveFolder(ctx context.Context, m Machine, cur domxml.Info, old
 	case opDetach:
 		if !transient[name] {
 			if _, err := domxml.FindDevice(old, dev); err == nil {
-				return errdefs.Newf(errdefs.ErrArgUnsupported,
+				return errdefs.Newf(errdefs.ErrOperationUnsupported,
 					"live detach of %s is not supported: it is a permanent shared folder, which VirtualBox removes from a powered-off machine only", dev.Name())
 			}
 			return errdefs.Newf(errdefs.ErrOperationFailed, "%s not found", dev.Name())
 		}
 		return d.vmCmd(ctx, m, "cannot detach "+dev.Name()+" live", "sharedfolder", "remove", m.UUID, "--name", name, "--transient")
 	}
-	return errdefs.Newf(errdefs.ErrArgUnsupported, "live update of %s is not supported: VirtualBox cannot change a shared folder of a running machine", dev.Name())
+	return errdefs.Newf(errdefs.ErrOperationUnsupported, "live update of %s is not supported: VirtualBox cannot change a shared folder of a running machine", dev.Name())
 }
 
 // DomainGetBlockInfo implements driver.Conn (domblkinfo): path names a disk

@@ -85,7 +85,8 @@ type Driver struct {
 	states *States
 	inv    *Inventory
 	locks  vmLocks
-	events eventHub // domain events (events.go)
+	events eventHub   // domain events (events.go)
+	pend   pendingSet // machines with a pending definition (pending.go)
 
 	xmlCache  xmlCache       // each machine's last XML (DomainGetXMLDesc)
 	blockInfo blockInfoCache // image figures (DomainGetBlockInfo)
@@ -146,7 +147,11 @@ func NewDriver(opts Options) (*Driver, error) {
 	d := &Driver{opts: opts, log: opts.Log, states: states, runner: opts.Runner,
 		backoff: DefaultBackoff, lockBackoff: lockBackoff}
 	d.life, d.endLife = context.WithCancel(context.Background())
-	d.events.d, d.locks.released = d, d.events.released
+	d.events.d = d
+	d.locks.released = func(key string) {
+		d.pendingReleased(key) // first: the events then see the result
+		d.events.released(key)
+	}
 	if opts.MaxAge == 0 {
 		opts.MaxAge = envDuration(EnvMaxAge, DefaultMaxAge, opts.Log)
 	}

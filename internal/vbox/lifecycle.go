@@ -145,12 +145,25 @@ func mapStrings(in []string, f func(string) string) []string {
 
 // DomainCreate implements driver.Conn (virsh start): `startvm --type headless`
 // unless the machine asks for a GUI front end. START_PAUSED starts and
-// pauses at once; FORCE_BOOT discards a saved state first.
+// pauses at once; FORCE_BOOT discards a saved state first. A pending
+// definition of a powered-off machine is applied first (pending.go).
 func (c *conn) DomainCreate(ctx context.Context, dom driver.Domain, flags uint32) (driver.Domain, error) {
 	if flags&^(startPaused|startForceBoot) != 0 {
 		return driver.Domain{}, unsupportedFlags(flags, "virDomainCreateWithFlags")
 	}
 	err := c.d.withVM(ctx, dom, func(m Machine, op *vmOp) error {
+		// A pending definition first (pending.go): a failure to apply it
+		// is this start's failure, and the machine keeps its settings.
+		if offline(m.State) {
+			if extra, err := c.d.inv.ExtraData(ctx, m.UUID, false); err != nil || extra[pendingKey] != "" {
+				if err := c.d.applyPending(ctx, m.UUID); err != nil {
+					return err
+				}
+				if m, err = c.d.machine(ctx, dom); err != nil {
+					return err
+				}
+			}
+		}
 		return c.d.start(ctx, m, op, flags)
 	})
 	if err != nil {
@@ -542,6 +555,17 @@ func (c *conn) DomainGetXMLDesc(ctx context.Context, dom driver.Domain, flags ui
 	}
 	listed := m
 	m = MachineFromInfo(info)
+	if v, ok := extra[pendingKey]; ok && (flags&xmlInactive != 0 || !IsOnline(m.State)) {
+		// The persistent definition the next boot takes (pending.go).
+		if IsOnline(m.State) {
+			c.d.notePending(m.UUID)
+		}
+		dx, err := decodePending(v)
+		if err != nil {
+			return "", err
+		}
+		return domxml.FormatXML(dx)
+	}
 	rt := domxml.Runtime{ID: -1}
 	if IsOnline(m.State) && flags&xmlInactive == 0 {
 		rt = domxml.Runtime{ID: c.d.states.ID(m.UUID), Active: true}

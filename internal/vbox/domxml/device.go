@@ -382,9 +382,10 @@ func UpdateDevice(dom *libvirtxml.Domain, dev *Device) (*libvirtxml.Domain, *Dev
 		}
 		a, b := cur, nx
 		a.Link, b.Link = nil, nil
-		// <target dev='vboxnicN'/> is the live name the daemon writes
-		// into a running domain's XML (stats); define ignores it.
+		// The host-side name (live XML's <target dev='vboxnicN'/>) is
+		// the hypervisor's, not a setting.
 		a.Target, b.Target = nil, nil
+		nx.Target = cur.Target
 		if b.Model == nil {
 			b.Model = a.Model
 		}
