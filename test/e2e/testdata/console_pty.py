@@ -2,7 +2,7 @@
 # Drives `virsh console` on a pty: argv[1] virsh, argv[2] the URI, argv[3]
 # the domain. Types a line, waits for the guest's echo, leaves with ^] and
 # prints what it saw and virsh's exit status.
-import os, pty, select, sys, time
+import os, pty, select, sys, termios, time
 
 virsh, uri, name = sys.argv[1], sys.argv[2], sys.argv[3]
 pid, fd = pty.fork()
@@ -31,6 +31,14 @@ def read_until(want, timeout=20):
 
 
 read_until(b"Escape character is ^]")
+# virsh prints the banner before it puts the terminal in raw mode: typed
+# before that, the line is echoed by the tty itself and ^] is swallowed by
+# the line discipline. The master sees the slave's modes.
+end = time.monotonic() + 20
+while termios.tcgetattr(fd)[3] & termios.ICANON:
+    if time.monotonic() > end:
+        sys.exit("virsh never put the terminal in raw mode")
+    time.sleep(0.01)
 os.write(fd, b"hello from the pty\r")
 read_until(b"hello from the pty")
 print("echoed", flush=True)
