@@ -18,6 +18,7 @@ as() { su $user -s /bin/bash -c "cd $w && export HOME=/home/$user XDG_RUNTIME_DI
 as "VBOXSIM_LATENCY=0 $w/bin/vboxsim seed --count ${COUNT:-200} --running ${RUNNING:-20} >/dev/null"
 sock=$w/run/libvirt/virtvboxd-sock; uri="vbox:///session?socket=$sock"
 as "$w/bin/virtvboxd -p $w/daemon.pid >$w/daemon.log 2>&1 &"
+trap 'kill "$(cat $w/daemon.pid 2>/dev/null)" 2>/dev/null || true' EXIT # also when interrupted
 for _ in $(seq 200); do [ -S $sock ] && [ -s $w/daemon.pid ] && break; sleep 0.05; done
 count() { as "$w/bin/vboxsim log --count"; }
 run() { # LABEL
@@ -28,8 +29,7 @@ run() { # LABEL
 run cold
 run warm
 run warm2
-as "python3 -c 'import libvirt,time; c=libvirt.open(\"$uri\"); time.sleep(4)' &"
+as "python3 -c 'import libvirt,time; c=libvirt.open(\"$uri\"); time.sleep(4)'" & other=$!
 sleep 1.5
 run warm-other-client-connected
-wait
-kill "$(cat $w/daemon.pid)"
+wait $other
