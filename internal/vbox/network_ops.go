@@ -341,10 +341,7 @@ func (c *conn) NetworkUndefine(ctx context.Context, n driver.Network) error {
 	d := c.d
 	d.nets.opMu.Lock()
 	defer d.nets.opMu.Unlock()
-	if _, err := d.freshNetworks(ctx); err != nil {
-		return err
-	}
-	_, v, err := d.lookupNet(ctx, n)
+	v, err := d.freshNet(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -353,6 +350,16 @@ func (c *conn) NetworkUndefine(ctx context.Context, n driver.Network) error {
 	}
 	defer d.invalidateNetworks()
 	return d.removeNetwork(ctx, v)
+}
+
+// freshNet re-reads the networks and finds n among them, for a change made
+// under d.nets.opMu.
+func (d *Driver) freshNet(ctx context.Context, n driver.Network) (*vnet, error) {
+	if _, err := d.freshNetworks(ctx); err != nil {
+		return nil, err
+	}
+	_, v, err := d.lookupNet(ctx, n)
+	return v, err
 }
 
 func (d *Driver) removeNetwork(ctx context.Context, v *vnet) error {
@@ -402,10 +409,7 @@ func (c *conn) NetworkCreate(ctx context.Context, n driver.Network) error {
 	d := c.d
 	d.nets.opMu.Lock()
 	defer d.nets.opMu.Unlock()
-	if _, err := d.freshNetworks(ctx); err != nil {
-		return err
-	}
-	_, v, err := d.lookupNet(ctx, n)
+	v, err := d.freshNet(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -434,10 +438,7 @@ func (c *conn) NetworkDestroy(ctx context.Context, n driver.Network) error {
 	d := c.d
 	d.nets.opMu.Lock()
 	defer d.nets.opMu.Unlock()
-	if _, err := d.freshNetworks(ctx); err != nil {
-		return err
-	}
-	_, v, err := d.lookupNet(ctx, n)
+	v, err := d.freshNet(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -534,10 +535,7 @@ func (c *conn) NetworkUpdate(ctx context.Context, n driver.Network, command, sec
 	d := c.d
 	d.nets.opMu.Lock()
 	defer d.nets.opMu.Unlock()
-	if _, err := d.freshNetworks(ctx); err != nil {
-		return err
-	}
-	_, v, err := d.lookupNet(ctx, n)
+	v, err := d.freshNet(ctx, n)
 	if err != nil {
 		return err
 	}
