@@ -80,6 +80,9 @@ func (s *Sim) cmdDHCPServer(args []string) int {
 		if msg != "" {
 			return s.syntaxError("dhcpserver", msg, 2)
 		}
+		if len(opts) == 0 { // an option getopt took as a positional argument
+			return s.syntaxError("dhcpserver", fmt.Sprintf("Invalid parameter '%s'", args[i]), 2)
+		}
 		if _, rc := common(opts[0]); rc >= 0 {
 			return rc
 		}
