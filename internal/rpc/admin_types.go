@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -124,41 +123,6 @@ type adminSetParamsArgs struct {
 	Srv    adminServer
 	Params []typedParam
 	Flags  uint32
-}
-
-// xdrReader reads XDR primitives from a payload, bounded by its length.
-type xdrReader struct {
-	b   []byte
-	err error
-}
-
-func (r *xdrReader) fail() { r.err = rpcError("Unable to decode message payload") }
-
-func (r *xdrReader) u32() uint32 {
-	if r.err != nil || len(r.b) < 4 {
-		r.fail()
-		return 0
-	}
-	v := binary.BigEndian.Uint32(r.b)
-	r.b = r.b[4:]
-	return v
-}
-
-func (r *xdrReader) u64() uint64 {
-	hi := uint64(r.u32())
-	return hi<<32 | uint64(r.u32())
-}
-
-func (r *xdrReader) str() string {
-	n := r.u32()
-	padded := (uint64(n) + 3) &^ 3
-	if r.err != nil || n > stringMax || uint64(len(r.b)) < padded {
-		r.fail()
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[padded:]
-	return s
 }
 
 func decodeSetParamsArgs(payload []byte, max int) (adminSetParamsArgs, error) {

@@ -16,6 +16,14 @@ import (
 // elements than the bytes left could hold: a hostile count costs an error
 // reply, not memory. Trailing bytes are ignored, as libvirt does.
 func decodeArgs(payload []byte, v any) (err error) {
+	if handled, err := decodeFast(payload, v); handled {
+		return err
+	}
+	return decodeArgsXDR(payload, v)
+}
+
+// decodeArgsXDR is decodeArgs through go-xdr, for every type.
+func decodeArgsXDR(payload []byte, v any) (err error) {
 	defer func() {
 		// xdr2 reflects over v; a malformed payload must never take the
 		// daemon down.
@@ -158,8 +166,10 @@ func minSize(t reflect.Type) uint64 {
 
 // encode appends the XDR of v to the packet's payload.
 func (p *packet) encode(v any) error {
-	if _, err := xdr.Marshal(p, v); err != nil {
-		return rpcError("Unable to encode message payload")
+	if !p.encodeFast(v) {
+		if _, err := xdr.Marshal(p, v); err != nil {
+			return rpcError("Unable to encode message payload")
+		}
 	}
 	if len(p.b) > MessageMax {
 		return rpcError("Unable to encode message payload")
