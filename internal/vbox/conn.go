@@ -481,15 +481,37 @@ func uuidString(u [16]byte) string {
 }
 
 func parseUUID(s string) ([16]byte, bool) {
+	// By hand, without allocating: every listing converts every machine.
 	var u [16]byte
-	h := strings.ReplaceAll(s, "-", "")
-	if len(h) != 32 {
-		return u, false
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' {
+			continue
+		}
+		v, ok := hexDigit(c)
+		if !ok || n == 32 {
+			return [16]byte{}, false
+		}
+		u[n/2] |= v << (4 * (1 - n%2))
+		n++
 	}
-	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
-		return u, false
+	if n != 32 {
+		return [16]byte{}, false
 	}
 	return u, true
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // hostInformation returns `list hostinfo`, cached for the inventory's

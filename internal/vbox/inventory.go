@@ -124,6 +124,9 @@ type snapshot struct {
 	// read. Their own calls fail with the reason; others never see them.
 	inaccessible map[string]Machine
 	broken       map[string]error
+	// list is byUUID in order, made once when the snapshot is published
+	// (publishLocked) and shared by every listing until the next one.
+	list []Machine
 }
 
 type flight struct {
@@ -202,7 +205,8 @@ func inaccessibleError(m Machine) error {
 }
 
 // List returns every accessible machine in VirtualBox's order, refreshing the
-// snapshot when it is older than MaxAge or a machine is dirty.
+// snapshot when it is older than MaxAge or a machine is dirty. The slice is
+// shared by every caller until the next change: callers must not modify it.
 func (inv *Inventory) List(ctx context.Context) ([]Machine, error) {
 	s, _, err := inv.current(ctx)
 	if err != nil {
@@ -502,7 +506,7 @@ func (inv *Inventory) Reload(ctx context.Context, uuid string) (*Info, error) {
 			m.ReadOnlyFolders, m.FoldersKnown = old.ReadOnlyFolders, old.FoldersKnown
 		}
 		ns.byUUID[uuid] = m
-		inv.snap = ns
+		inv.publishLocked(ns)
 	}
 	if inv.states != nil {
 		inv.states.Observe([]Machine{m}, false)
@@ -553,7 +557,7 @@ func (inv *Inventory) apply(uuid string, change func(*Machine), keepDetail bool)
 		ns.byUUID[k] = v
 	}
 	ns.byUUID[uuid] = m
-	inv.snap = ns
+	inv.publishLocked(ns)
 	inv.seq++
 	inv.applied[uuid] = applied{seq: inv.seq, m: m}
 	if !keepDetail {
@@ -608,7 +612,7 @@ func (inv *Inventory) Forget(uuid string) {
 			ns.byUUID[u] = inv.snap.byUUID[u]
 		}
 	}
-	inv.snap = ns
+	inv.publishLocked(ns)
 	if inv.states != nil {
 		inv.states.Release(uuid)
 	}
@@ -675,7 +679,7 @@ func (inv *Inventory) refresh(ctx context.Context) (*snapshot, error) {
 			}
 		}
 		inv.warnUnlisted(inv.snap, f.snap)
-		inv.snap = f.snap
+		inv.publishLocked(f.snap)
 		for u, seq := range inv.dirty {
 			if seq <= startSeq {
 				delete(inv.dirty, u)
@@ -787,11 +791,23 @@ func (inv *Inventory) Refreshed() <-chan struct{} {
 }
 
 func (inv *Inventory) ordered(s *snapshot) []Machine {
+	if s.list != nil || len(s.order) == 0 {
+		return s.list
+	}
 	out := make([]Machine, 0, len(s.order))
 	for _, u := range s.order {
 		out = append(out, s.byUUID[u])
 	}
 	return out
+}
+
+// publishLocked makes s the current snapshot, with its ordered list made
+// once for every listing that reads it. s must not change afterwards
+// (copy on write). The caller holds inv.mu.
+func (inv *Inventory) publishLocked(s *snapshot) {
+	s.list = nil
+	s.list = inv.ordered(s)
+	inv.snap = s
 }
 
 // listArgs is the one command that reads every machine (ParseListing).
