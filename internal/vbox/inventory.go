@@ -87,11 +87,14 @@ type Inventory struct {
 	watchStop chan struct{} // non-nil while the watcher runs
 	watchOK   bool          // the watcher runs and the last refresh succeeded
 	lingerT   *time.Timer
-	misses    int  // settings misses while watched (the second starts a prefetch)
-	fetching  bool // a background prefetch runs
-	closed    bool
-	events    chan struct{} // closed (and replaced) after every refresh
-	bg        sync.WaitGroup
+	misses    int // settings misses while watched (the second starts a prefetch)
+	// extraReads counts extradata reads by machine, whatever they read (the
+	// settings file or VBoxManage): what "read once" means in the tests.
+	extraReads map[string]int
+	fetching   bool // a background prefetch runs
+	closed     bool
+	events     chan struct{} // closed (and replaced) after every refresh
+	bg         sync.WaitGroup
 }
 
 type dflight struct {
@@ -429,17 +432,38 @@ func (inv *Inventory) ExtraData(ctx context.Context, uuid string, fresh bool) (m
 	return f.kv, f.err
 }
 
+// ExtraDataReads is how many times uuid's extradata was read.
+func (inv *Inventory) ExtraDataReads(uuid string) int {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.extraReads[uuid]
+}
+
 func (inv *Inventory) readExtraData(ctx context.Context, uuid string) (map[string]string, error) {
 	inv.mu.Lock()
 	startSeq := inv.seq
+	cfg := ""
+	if inv.snap != nil {
+		cfg = inv.snap.byUUID[uuid].ConfigFile
+	}
 	inv.mu.Unlock()
 	readAt := inv.now()
-	out, _, err := inv.run(ctx, RetryTransient, "getextradata", uuid, "enumerate")
-	if err != nil {
-		return nil, err
+	// The settings file first: it holds the same extradata and costs no
+	// process; VBoxManage when it cannot be read (settingsfile.go).
+	kv, ok := settingsExtraData(cfg, uuid)
+	inv.log.WithFields(logrus.Fields{"uuid": uuid, "settings_file": ok}).Debug("extradata read")
+	if !ok {
+		out, _, err := inv.run(ctx, RetryTransient, "getextradata", uuid, "enumerate")
+		if err != nil {
+			return nil, err
+		}
+		kv = ParseExtraData(out)
 	}
-	kv := ParseExtraData(out)
 	inv.mu.Lock()
+	if inv.extraReads == nil {
+		inv.extraReads = map[string]int{}
+	}
+	inv.extraReads[uuid]++
 	if cur, ok := inv.extras[uuid]; !ok || cur.seq <= startSeq {
 		inv.extras[uuid] = extra{at: readAt, seq: startSeq, kv: kv}
 	}

@@ -21,8 +21,9 @@ func (c *countingRunner) count(prefix string) int {
 	return n
 }
 
-// N concurrent dumpxml of one machine start one showvminfo and one
-// getextradata between them; later ones start nothing.
+// N concurrent dumpxml of one machine start one showvminfo and read its
+// extradata once (from its settings file: no getextradata); later ones
+// start nothing.
 func TestSimConcurrentDumpXMLReadsOnce(t *testing.T) {
 	s := newSim(t)
 	d := s.create("web")
@@ -48,8 +49,11 @@ func TestSimConcurrentDumpXMLReadsOnce(t *testing.T) {
 	if n := s.runner.count("showvminfo "+u) - before; n != 1 {
 		t.Errorf("16 concurrent dumpxml started %d showvminfo, want 1", n)
 	}
-	if n := s.runner.count("getextradata " + u); n != 1 {
-		t.Errorf("16 concurrent dumpxml started %d getextradata, want 1", n)
+	if n := s.drv.inv.ExtraDataReads(u); n != 1 {
+		t.Errorf("16 concurrent dumpxml read the extradata %d times, want 1", n)
+	}
+	if n := s.runner.count("getextradata " + u); n != 0 {
+		t.Errorf("16 concurrent dumpxml started %d getextradata, want 0 (the settings file has it)", n)
 	}
 	s.runner.reset()
 	for i := 0; i < 5; i++ {
@@ -103,8 +107,8 @@ func TestSimOutsideChangeShowsWithoutReaders(t *testing.T) {
 	// The re-read of the changed machine (settings, then extradata) runs
 	// in the background; wait for it on the next refreshes (each is one
 	// listing, no reader involved).
-	xBefore := s.runner.count("getextradata " + ua)
-	for s.runner.count("showvminfo "+ua) == beforeA || s.runner.count("getextradata "+ua) == xBefore {
+	xBefore := s.drv.inv.ExtraDataReads(ua)
+	for s.runner.count("showvminfo "+ua) == beforeA || s.drv.inv.ExtraDataReads(ua) == xBefore {
 		waitRefresh(t, s.drv.inv, deadline)
 	}
 	t.Logf("outside change seen after %v", time.Since(changed).Round(time.Millisecond))
@@ -183,10 +187,11 @@ func TestSimOutsideExtraDataShows(t *testing.T) {
 	if _, err := s.conn.DomainGetXMLDesc(ctx, a, 0); err != nil {
 		t.Fatal(err)
 	}
-	before := s.runner.count("getextradata " + ua)
+	before := s.drv.inv.ExtraDataReads(ua)
+	spawned := s.runner.count("getextradata " + ua)
 	s.vbm("setextradata", ua, "virtvboxd/title", "set by hand")
 	deadline := time.Now().Add(2 * time.Second)
-	for s.runner.count("getextradata "+ua) == before {
+	for s.drv.inv.ExtraDataReads(ua) == before {
 		waitRefresh(t, s.drv.inv, deadline)
 	}
 	x, err := s.conn.DomainGetXMLDesc(ctx, a, 0)
@@ -196,8 +201,11 @@ func TestSimOutsideExtraDataShows(t *testing.T) {
 	if !strings.Contains(x, "<title>set by hand</title>") {
 		t.Errorf("dumpxml after setextradata by hand has no title:\n%s", x)
 	}
-	if n := s.runner.count("getextradata "+ua) - before; n != 1 {
+	if n := s.drv.inv.ExtraDataReads(ua) - before; n != 1 {
 		t.Errorf("extradata read %d times after one change, want 1", n)
+	}
+	if n := s.runner.count("getextradata "+ua) - spawned; n != 0 {
+		t.Errorf("%d getextradata after one change, want 0 (the settings file has it)", n)
 	}
 }
 

@@ -225,17 +225,40 @@ func (s *Sim) cmdRegisterVM(args []string) int {
 }
 
 // writeVBoxFile writes a small stand-in for the machine's settings file so
-// that file-existence checks (createvm, unregistervm --delete) behave.
+// that file-existence checks (createvm, unregistervm --delete) behave, and
+// with the machine's extradata in VirtualBox's own form (readers of .vbox
+// files, as the daemon and Vagrant, find it where VirtualBox puts it).
 func writeVBoxFile(vm *VM) error {
-	content := fmt.Sprintf("<?xml version=\"1.0\"?>\n<!-- written by vboxsim; the state lives in VBOXSIM_HOME -->\n<VirtualBox xmlns=\"http://www.virtualbox.org/\" version=\"1.19-linux\">\n  <Machine uuid=\"{%s}\" name=\"%s\" OSType=\"%s\"/>\n</VirtualBox>\n",
-		vm.UUID, xmlEscape(vm.Name), vm.HW.OSType)
-	return writeFileAtomic(vm.CfgFile, []byte(content))
+	var b strings.Builder
+	fmt.Fprintf(&b, "<?xml version=\"1.0\"?>\n<!-- written by vboxsim; the state lives in VBOXSIM_HOME -->\n<VirtualBox xmlns=\"http://www.virtualbox.org/\" version=\"1.19-linux\">\n  <Machine uuid=\"{%s}\" name=\"%s\" OSType=\"%s\">\n",
+		vm.UUID, xmlAttrEscape(vm.Name), xmlAttrEscape(vm.HW.OSType))
+	// The machine's extradata as VirtualBox keeps it (settings.cpp
+	// writeExtraData): one ExtraDataItem per key, in key order (a std::map),
+	// the element left out when there is none.
+	if len(vm.ExtraData) > 0 {
+		keys := make([]string, 0, len(vm.ExtraData))
+		for k := range vm.ExtraData {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b.WriteString("    <ExtraData>\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "      <ExtraDataItem name=\"%s\" value=\"%s\"/>\n", xmlAttrEscape(k), xmlAttrEscape(vm.ExtraData[k]))
+		}
+		b.WriteString("    </ExtraData>\n")
+	}
+	b.WriteString("  </Machine>\n</VirtualBox>\n")
+	return writeFileAtomic(vm.CfgFile, []byte(b.String()))
 }
 
-func xmlEscape(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;")
-	return r.Replace(s)
+// xmlAttrEscape escapes an attribute value as an XML writer must: markup
+// characters, the quote, and the white space an attribute would otherwise
+// lose to normalisation.
+func xmlAttrEscape(s string) string {
+	return attrEscaper.Replace(s)
 }
+
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
 
 func (s *Sim) cmdShowVMInfo(args []string) int {
 	opts, pos, msg := getopt(args, spec("--details", "--machinereadable", "--log=", "--password-id=", "--password="))
