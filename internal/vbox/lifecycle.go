@@ -554,7 +554,7 @@ func (c *conn) DomainGetXMLDesc(ctx context.Context, dom driver.Domain, flags ui
 		return "", vboxError("cannot read the extradata of machine "+m.Name, err)
 	}
 	listed := m
-	m = MachineFromInfo(info)
+	m = info.Machine()
 	if v, ok := extra[pendingKey]; ok && (flags&xmlInactive != 0 || !IsOnline(m.State)) {
 		// The persistent definition the next boot takes (pending.go).
 		if IsOnline(m.State) {

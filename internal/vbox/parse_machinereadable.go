@@ -3,6 +3,7 @@ package vbox
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // KV is one line of `showvminfo --machinereadable`, in output order.
@@ -20,6 +21,16 @@ type KV struct {
 type Info struct {
 	Pairs []KV
 	index map[string]int
+	// machine memoizes MachineFromInfo: an Info never changes once parsed,
+	// and every dumpxml asks for its Machine.
+	machineOnce sync.Once
+	machine     Machine
+}
+
+// Machine returns MachineFromInfo(in), computed once per Info.
+func (in *Info) Machine() Machine {
+	in.machineOnce.Do(func() { in.machine = MachineFromInfo(in) })
+	return in.machine
 }
 
 // Get returns the value of key and whether it was present.
