@@ -510,14 +510,11 @@ func connectListAllDomains(ctx context.Context, cn driver.Conn, a *libvirt.Conne
 	if err != nil {
 		return err
 	}
-	r := libvirt.ConnectListAllDomainsRet{Ret: uint32(len(doms))}
-	if a.NeedResults != 0 {
-		r.Domains = make([]libvirt.Domain, len(doms))
-		for i, d := range doms {
-			r.Domains[i] = fromDomainValue(d)
-		}
+	out.putDomainList(doms, a.NeedResults != 0)
+	if len(out.b) > MessageMax {
+		return rpcError("Unable to encode message payload")
 	}
-	return out.encode(r)
+	return nil
 }
 
 func connectNumOfDomains(ctx context.Context, cn driver.Conn, cl *call, out *packet) error {

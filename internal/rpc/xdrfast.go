@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 )
 
 // The hottest reads (list, lookups, XML, info, state, version) are coded by
@@ -48,6 +50,22 @@ func (p *packet) encodeFast(v any) bool {
 		return false
 	}
 	return true
+}
+
+// putDomainList appends a ConnectListAllDomainsRet straight from the
+// driver's list (without results, only the count), so that the hottest
+// listing builds no second slice of it.
+func (p *packet) putDomainList(doms []driver.Domain, results bool) {
+	if !results {
+		p.putU32(0)
+	} else {
+		p.putU32(uint32(len(doms)))
+		for i := range doms {
+			d := libvirt.Domain{Name: doms[i].Name, UUID: doms[i].UUID, ID: doms[i].ID}
+			p.putDomain(&d)
+		}
+	}
+	p.putU32(uint32(len(doms)))
 }
 
 // putDomain appends a remote_nonnull_domain: name, UUID, ID.

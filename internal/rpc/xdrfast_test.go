@@ -9,6 +9,8 @@ import (
 
 	xdr "github.com/davecgh/go-xdr/xdr2"
 	libvirt "github.com/digitalocean/go-libvirt"
+
+	"github.com/virtvboxd/virtvboxd/internal/driver"
 )
 
 // The hand-coded reply types, each with go-xdr as the reference.
@@ -57,6 +59,34 @@ func TestFastEncodeMatchesXDR(t *testing.T) {
 			}
 			if !bytes.Equal(p.b, want.Bytes()) {
 				t.Fatalf("%s %+v:\nhand  %x\ngo-xdr %x", typ, v.Interface(), p.b, want.Bytes())
+			}
+		}
+	}
+}
+
+// The listing is written straight from the driver's values; it must read as
+// go-xdr's encoding of the reply libvirt defines.
+func TestDomainListMatchesXDR(t *testing.T) {
+	rnd := rand.New(rand.NewSource(4))
+	for i := 0; i < 300; i++ {
+		v, _ := quick.Value(reflect.TypeOf([]driver.Domain{}), rnd)
+		doms := v.Interface().([]driver.Domain)
+		for _, results := range []bool{true, false} {
+			r := libvirt.ConnectListAllDomainsRet{Ret: uint32(len(doms))}
+			if results {
+				r.Domains = make([]libvirt.Domain, len(doms))
+				for i, d := range doms {
+					r.Domains[i] = fromDomainValue(d)
+				}
+			}
+			var want bytes.Buffer
+			if _, err := xdr.Marshal(&want, r); err != nil {
+				t.Fatal(err)
+			}
+			p := &packet{}
+			p.putDomainList(doms, results)
+			if !bytes.Equal(p.b, want.Bytes()) {
+				t.Fatalf("%d domains, results %v:\nhand   %x\ngo-xdr %x", len(doms), results, p.b, want.Bytes())
 			}
 		}
 	}
